@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/report"
+)
+
+func newStatusCommand(a *app) *cobra.Command {
+	var format *formatFlag
+	cmd := &cobra.Command{
+		Use:   "status [SERVER...]",
+		Short: "One row per server: state, severity, baseline, last snapshot, last error",
+		Long: `Show what mcpdrift last saw of each configured server, without probing:
+its state (ok, drift, baselined, unapproved, error), the highest pending
+severity, the approved baseline and its age, the last snapshot and the last
+probe error. Run 'mcpdrift check' to probe now.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := format.check(); err != nil {
+				return err
+			}
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			servers, err := selectServers(cfg, args)
+			if err != nil {
+				return err
+			}
+			db, err := a.openStore(cfg, true)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			eng := engine.New(db, a.logger)
+			rows := make([]report.Server, len(servers))
+			for i, s := range servers {
+				rows[i] = eng.Status(s)
+			}
+			if err := report.RenderStatus(cmd.OutOrStdout(), rows, format.value, report.Options{}); err != nil {
+				return &ExitError{Code: ExitFailure, Err: err}
+			}
+			return nil
+		},
+	}
+	format = addFormatFlag(cmd, "text", "json", "markdown")
+	return cmd
+}

@@ -1,0 +1,167 @@
+// Package cli implements the mcpdrift command line: one file per
+// subcommand, each writing to the command's own output streams so tests can
+// drive it with SetArgs and SetOut. It parses and wires; the work is done by
+// the packages it calls.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes shared by every command (DESIGN "CLI contract").
+const (
+	ExitOK          = 0 // nothing at or above --fail-on
+	ExitDrift       = 1 // drift, or an unapproved server
+	ExitUsage       = 2 // usage or configuration error
+	ExitUnreachable = 3 // a server could not be probed, and no drift elsewhere
+	ExitFailure     = 4 // mcpdrift itself failed: database unavailable, I/O error
+)
+
+// ExitError carries an exit code up to Run.
+type ExitError struct {
+	Code int
+	Err  error
+	// Quiet suppresses printing Err: the command already reported.
+	Quiet bool
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+func usageError(format string, args ...any) error {
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, args...)}
+}
+
+// Env looks up an environment variable; tests inject their own.
+type Env func(string) (string, bool)
+
+// globalOptions are the flags every command accepts.
+type globalOptions struct {
+	configPath string
+	dbPath     string
+	socket     string
+	logLevel   string
+	logFormat  string
+}
+
+// app is what every subcommand shares: global options, streams and the
+// environment. It holds no open resources between commands.
+type app struct {
+	opts   globalOptions
+	env    Env
+	stderr io.Writer
+	logger *slog.Logger
+}
+
+// Run executes the command line args and returns the process exit code.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer, env Env) int {
+	root := NewRootCommand(env)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		if !ee.Quiet && ee.Err != nil {
+			fmt.Fprintf(stderr, "mcpdrift: %v\n", ee.Err)
+		}
+		return ee.Code
+	}
+	// Anything cobra itself rejects (unknown flag or command, bad args) is
+	// a usage error.
+	fmt.Fprintf(stderr, "mcpdrift: %v\nRun 'mcpdrift --help' for usage.\n", err)
+	if isUsage(err) {
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+func isUsage(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"unknown command", "unknown flag", "unknown shorthand", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "requires at most", "arg(s)"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// NewRootCommand builds the command tree.
+func NewRootCommand(env Env) *cobra.Command {
+	if env == nil {
+		env = os.LookupEnv
+	}
+	a := &app{env: env}
+	root := &cobra.Command{
+		Use:   "mcpdrift",
+		Short: "Watch MCP servers for tool-manifest drift",
+		Long: `mcpdrift snapshots the tools, prompts, resources and instructions of the MCP
+servers you trust, compares every snapshot with the last baseline a person
+approved, and reports what changed: a rewritten tool description, a widened
+schema, a read-only tool that became destructive.
+
+Start with 'mcpdrift config check', then 'mcpdrift check' to take the first
+snapshots (trusted on first use unless configured otherwise).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := newLogger(cmd.ErrOrStderr(), a.opts.logLevel, a.opts.logFormat)
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
+			}
+			a.logger = logger
+			a.stderr = cmd.ErrOrStderr()
+			return nil
+		},
+	}
+	f := root.PersistentFlags()
+	f.StringVar(&a.opts.configPath, "config", "", "config file (default $MCPDRIFT_CONFIG, then ./mcpdrift.yaml, then /etc/mcpdrift/config.yaml)")
+	f.StringVar(&a.opts.dbPath, "db", "", "database file (default: storage.path from the config)")
+	f.StringVar(&a.opts.socket, "socket", "", "admin socket of a running daemon")
+	f.StringVar(&a.opts.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
+	f.StringVar(&a.opts.logFormat, "log-format", "text", "log format: text or json")
+
+	root.AddCommand(
+		newVersionCommand(),
+		newConfigCommand(a),
+		newCheckCommand(a),
+		newStatusCommand(a),
+		newHistoryCommand(a),
+		newShowCommand(a),
+		newDemoServerCommand(a),
+	)
+	return root
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	hopts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, hopts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, hopts)), nil
+	default:
+		return nil, fmt.Errorf("--log-format %q: want text or json", format)
+	}
+}

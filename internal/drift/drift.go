@@ -1,0 +1,255 @@
+// Package drift compares a snapshot manifest with its approved baseline and
+// says what changed and how much it matters.
+//
+// Diff walks both canonical manifests and returns one Change per changed
+// entity field, each with a kind and severity from the DESIGN table, a
+// one-line summary, escaped before/after excerpts and a readable diff.
+//
+// Choices this package makes, and why:
+//
+//   - One Change per changed top-level field of an entity (description,
+//     inputSchema, annotations...), not one per JSON Schema keyword. The
+//     schema walk still happens: every difference is classified, the Change's
+//     severity is the highest of its parts and its Summary lists them,
+//     most severe first ("adds required parameter `force`; drops
+//     additionalProperties:false"). Path is the deepest path shared by all
+//     parts, so a lone property description edit shows as that one string
+//     with a word diff, while a broader edit shows the enclosing JSON with a
+//     line diff.
+//   - A removed and an added tool with the same input schema and
+//     descriptions at least 90% alike (textdiff.Similarity), or identical
+//     except for the name, are one `tool.renamed` change of severity high:
+//     the agent will call a name the user never approved. Differences between
+//     the two, beyond the name, are reported as ordinary field changes of the
+//     new name, so a rename cannot launder a description edit.
+//   - Whitespace-only text changes, a reordered enum, type or required list,
+//     and annotation hints spelled out at (or dropped back to) their spec
+//     default are `info`: shown, never alerted on by default. Severity
+//     overrides do not apply to them.
+//   - Policy.Severity replaces the level the built-in rules give a kind;
+//     lint findings are applied after it, so poisoned text is never lowered.
+//   - Server fields other than instructions, serverInfo, protocolVersion and
+//     capabilities count as `server.info`.
+//   - Name, Summary, Before, After and Diff are escaped (package escape):
+//     nothing an MCP server sent reaches a person raw. Path components are
+//     percent-encoded (see Ignore) and so are safe too.
+//
+// Ignore rules and pattern masking are applied to both sides before
+// comparing, so ignored parts vanish from the verdict and from every excerpt
+// and diff. See Ignore for the path syntax.
+//
+// drift is pure: no I/O, no clock, no logging. It must not panic on any
+// manifest, however hostile: values of unexpected JSON types diff as values,
+// and entities sharing a key are paired deterministically.
+package drift
+
+import (
+	"sort"
+
+	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/severity"
+)
+
+// Change is one difference between a baseline and a snapshot.
+type Change struct {
+	// Kind is the change kind, e.g. "tool.description" (see Kinds).
+	Kind string `json:"kind"`
+	// Entity is "server", "tool", "prompt", "resource" or
+	// "resource_template".
+	Entity string `json:"entity"`
+	// Name is the entity key (tool or prompt name, resource URI, template),
+	// escaped with escape.Line; it equals the key for any printable name.
+	// It is "" for server fields. For a rename it is the new name.
+	Name string `json:"name"`
+	// Path is the field path inside the entity, dot-separated with
+	// percent-encoded components, e.g. "inputSchema.properties.repo". It is
+	// "" for whole-entity changes (added, removed, renamed).
+	Path     string         `json:"path"`
+	Severity severity.Level `json:"severity"`
+	// Summary is one escaped line for people.
+	Summary string `json:"summary"`
+	// Before and After are escaped excerpts of the old and new value at
+	// Path: text as-is, anything else as indented JSON, "" when absent.
+	Before string `json:"before"`
+	After  string `json:"after"`
+	// Diff is a textdiff.Auto diff of the two values, escaped.
+	Diff string `json:"diff"`
+	// Findings are lint findings on the new text (Policy.Lint); never nil.
+	Findings []Finding `json:"findings"`
+}
+
+// Finding is one lint finding on a change's new text.
+type Finding struct {
+	Rule     string         `json:"rule"`
+	Severity severity.Level `json:"severity"`
+	Message  string         `json:"message"`
+	Evidence string         `json:"evidence"`
+}
+
+// Policy tunes Diff for one server.
+type Policy struct {
+	// Severity overrides the level of every change of a kind. It replaces
+	// what the built-in rules decided, except for info (meaning-preserving)
+	// changes, which stay info; lint findings may still raise it.
+	Severity map[string]severity.Level
+	// Ignore drops or masks parts of both manifests before comparing.
+	Ignore []Ignore
+	// Lint, when set, is called with the unescaped new text of every added
+	// or changed entity field (entity is as in Change.Entity, name the raw
+	// key); a change is raised to its findings' highest severity.
+	Lint func(entity, name, text string) []Finding
+}
+
+// The change kinds Diff emits.
+const (
+	KindToolAdded        = "tool.added"
+	KindToolRemoved      = "tool.removed"
+	KindToolRenamed      = "tool.renamed"
+	KindToolDescription  = "tool.description"
+	KindToolInputSchema  = "tool.input_schema"
+	KindToolOutputSchema = "tool.output_schema"
+	KindToolAnnotations  = "tool.annotations"
+	KindToolTitle        = "tool.title"
+	KindToolIcons        = "tool.icons"
+	KindToolOther        = "tool.other"
+
+	KindPromptAdded   = "prompt.added"
+	KindPromptRemoved = "prompt.removed"
+	KindPromptChanged = "prompt.changed"
+
+	KindResourceAdded   = "resource.added"
+	KindResourceRemoved = "resource.removed"
+	KindResourceChanged = "resource.changed"
+
+	KindResourceTemplateAdded   = "resource_template.added"
+	KindResourceTemplateRemoved = "resource_template.removed"
+	KindResourceTemplateChanged = "resource_template.changed"
+
+	KindServerInstructions = "server.instructions"
+	KindServerInfo         = "server.info"
+	KindServerCapabilities = "server.capabilities"
+)
+
+// EntityServer is Change.Entity for server-level fields; the other entities
+// use the manifest.Kind names.
+const EntityServer = "server"
+
+// defaults is the DESIGN table: the level of a change of each kind before
+// the field-specific rules (schema widening, annotation escalation,
+// whitespace) adjust it.
+func defaults() map[string]severity.Level {
+	return map[string]severity.Level{
+		KindToolAdded:               severity.High,
+		KindToolRemoved:             severity.Low,
+		KindToolRenamed:             severity.High,
+		KindToolDescription:         severity.High,
+		KindToolInputSchema:         severity.Medium,
+		KindToolOutputSchema:        severity.Medium,
+		KindToolAnnotations:         severity.Medium,
+		KindToolTitle:               severity.Low,
+		KindToolIcons:               severity.Low,
+		KindToolOther:               severity.Medium,
+		KindPromptAdded:             severity.Medium,
+		KindPromptRemoved:           severity.Low,
+		KindPromptChanged:           severity.Medium,
+		KindResourceAdded:           severity.Medium,
+		KindResourceRemoved:         severity.Low,
+		KindResourceChanged:         severity.Medium,
+		KindResourceTemplateAdded:   severity.Medium,
+		KindResourceTemplateRemoved: severity.Low,
+		KindResourceTemplateChanged: severity.Medium,
+		KindServerInstructions:      severity.High,
+		KindServerInfo:              severity.Low,
+		KindServerCapabilities:      severity.Low,
+	}
+}
+
+// Kinds lists every change kind Diff emits, sorted; config validation uses
+// it to reject unknown keys in per-server severity overrides.
+func Kinds() []string {
+	d := defaults()
+	out := make([]string, 0, len(d))
+	for k := range d {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// DefaultSeverity returns the default level of a change kind, and false for
+// an unknown kind.
+func DefaultSeverity(kind string) (severity.Level, bool) {
+	l, ok := defaults()[kind]
+	return l, ok
+}
+
+// Diff returns the changes from base to snap, ordered by entity (server,
+// tool, prompt, resource, resource_template), then name, then path. A nil
+// manifest counts as empty.
+func Diff(base, snap *manifest.Manifest, p Policy) []Change {
+	if base == nil {
+		base = &manifest.Manifest{}
+	}
+	if snap == nil {
+		snap = &manifest.Manifest{}
+	}
+	d := newDiffer(p)
+	d.server(base.Server, snap.Server)
+	for _, k := range manifest.Kinds {
+		d.entities(k, base.Entities[k], snap.Entities[k])
+	}
+	sortChanges(d.out)
+	return d.out
+}
+
+// MaxSeverity returns the highest severity among changes (None for none).
+func MaxSeverity(changes []Change) severity.Level {
+	l := severity.None
+	for _, c := range changes {
+		l = severity.Max(l, c.Severity)
+	}
+	return l
+}
+
+// Counts returns how many changes there are at each severity.
+func Counts(changes []Change) map[severity.Level]int {
+	out := map[severity.Level]int{}
+	for _, c := range changes {
+		out[c.Severity]++
+	}
+	return out
+}
+
+func entityRank(e string) int {
+	switch e {
+	case EntityServer:
+		return 0
+	case string(manifest.KindTool):
+		return 1
+	case string(manifest.KindPrompt):
+		return 2
+	case string(manifest.KindResource):
+		return 3
+	case string(manifest.KindResourceTemplate):
+		return 4
+	}
+	return 5
+}
+
+// sortChanges orders changes for output. Generation order is deterministic,
+// so a stable sort keeps ties (duplicate keys) deterministic too.
+func sortChanges(cs []Change) {
+	sort.SliceStable(cs, func(i, j int) bool {
+		a, b := &cs[i], &cs[j]
+		if ra, rb := entityRank(a.Entity), entityRank(b.Entity); ra != rb {
+			return ra < rb
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		return a.Kind < b.Kind
+	})
+}

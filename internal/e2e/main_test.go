@@ -1,0 +1,13 @@
+package e2e
+
+import (
+	"os"
+	"testing"
+
+	"github.com/mcpdrift/mcpdrift/internal/mcptest"
+)
+
+func TestMain(m *testing.M) {
+	mcptest.MaybeRunChild()
+	os.Exit(m.Run())
+}

@@ -1,0 +1,219 @@
+// Package engine runs checks: it probes a configured server, canonicalizes
+// what it sent, stores the snapshot, compares it with the approved baseline
+// and returns the per-server report. It also approves baselines. The CLI and
+// the daemon both drive it; it owns no scheduling and no alerting.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/mcpdrift/mcpdrift/internal/config"
+	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/probe"
+	"github.com/mcpdrift/mcpdrift/internal/report"
+	"github.com/mcpdrift/mcpdrift/internal/severity"
+	"github.com/mcpdrift/mcpdrift/store"
+)
+
+// ApproverTOFU is the approver recorded for a trusted first snapshot.
+const ApproverTOFU = "trust-on-first-use"
+
+// Store is what the engine needs from persistence.
+type Store interface {
+	PutSnapshot(server string, doc []byte, obs store.Observation) (id string, created bool, err error)
+	RecordFailure(server string, obs store.Observation) error
+	Baseline(server string) (store.Approval, error)
+	Manifest(id string) ([]byte, error)
+	Approve(a store.Approval, baselineDoc []byte) (store.Approval, error)
+	LatestSnapshot(server string) (store.Observation, error)
+	LatestObservation(server string) (store.Observation, error)
+}
+
+// ProbeFunc captures one server; probe.Probe in production.
+type ProbeFunc func(ctx context.Context, t probe.Target) (*probe.Result, error)
+
+// Engine checks servers against their baselines.
+type Engine struct {
+	Store  Store
+	Probe  ProbeFunc
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// New returns an engine over st with the real prober and clock.
+func New(st Store, logger *slog.Logger) *Engine {
+	return &Engine{Store: st, Probe: probe.Probe, Now: time.Now, Logger: logger}
+}
+
+// Check probes servers with at most concurrency at once and returns their
+// reports in the order given. One server's failure never affects another.
+func (e *Engine) Check(ctx context.Context, servers []*config.Server, concurrency int) report.Report {
+	if concurrency < 1 {
+		concurrency = 1
+	}
+	out := make([]report.Server, len(servers))
+	sem := make(chan struct{}, concurrency)
+	done := make(chan struct{})
+	for i, s := range servers {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			out[i] = e.CheckServer(ctx, s)
+		}()
+	}
+	for range servers {
+		<-done
+	}
+	return report.Report{Servers: out}
+}
+
+// CheckServer probes one server, stores what it saw and compares it with the
+// baseline. It never panics: a panic in any step becomes an error status.
+func (e *Engine) CheckServer(ctx context.Context, s *config.Server) (rs report.Server) {
+	start := e.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			rs = errorStatus(s.Name, fmt.Errorf("internal error while checking: %v", p))
+			e.Logger.Error("check panicked", slog.String("server", s.Name), slog.Any("panic", p))
+		}
+	}()
+	res, m, err := e.capture(ctx, s)
+	if err != nil {
+		obs := store.Observation{Server: s.Name, TakenAt: start, Duration: e.Now().Sub(start), Transport: string(s.Transport), Error: err.Error()}
+		if rerr := e.Store.RecordFailure(s.Name, obs); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("record failure: %w", rerr))
+		}
+		e.Logger.Warn("snapshot failed", slog.String("server", s.Name), slog.Duration("duration", obs.Duration), slog.String("error", err.Error()))
+		return errorStatus(s.Name, err)
+	}
+	obs := store.Observation{
+		Server:     s.Name,
+		TakenAt:    res.StartedAt,
+		Duration:   res.Duration,
+		Client:     res.Client.Name + "/" + res.Client.Version,
+		ClientCaps: shortFingerprint(res.ClientCapabilities),
+		Protocol:   res.Protocol,
+		Transport:  string(res.Transport),
+	}
+	id, created, err := e.Store.PutSnapshot(s.Name, m.Document(), obs)
+	if err != nil {
+		return errorStatus(s.Name, fmt.Errorf("store snapshot: %w", err))
+	}
+	e.Logger.Info("snapshot", slog.String("server", s.Name), slog.String("snapshot", id),
+		slog.Bool("new", created), slog.Duration("duration", res.Duration), slog.Int("tools", m.Count(manifest.KindTool)))
+	return e.evaluate(s, m, id, res.StartedAt, true)
+}
+
+func (e *Engine) capture(ctx context.Context, s *config.Server) (*probe.Result, *manifest.Manifest, error) {
+	t, err := Target(s)
+	if err != nil {
+		return nil, nil, err
+	}
+	t.Logger = e.Logger
+	res, err := e.Probe(ctx, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := manifest.Build(res.Capture)
+	if err != nil {
+		return nil, nil, fmt.Errorf("server %q sent an unusable manifest: %w", s.Name, err)
+	}
+	return res, m, nil
+}
+
+// evaluate compares a stored snapshot with the server's baseline, trusting
+// it on first use when allowed.
+func (e *Engine) evaluate(s *config.Server, snap *manifest.Manifest, snapID string, takenAt time.Time, mayTrust bool) report.Server {
+	rs := report.Server{Server: s.Name, Snapshot: &report.Snapshot{ID: snapID, TakenAt: takenAt.UTC()}}
+	base, err := e.Store.Baseline(s.Name)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return e.firstSight(s, snap, snapID, rs, mayTrust)
+	case err != nil:
+		return errorStatus(s.Name, fmt.Errorf("read baseline: %w", err))
+	}
+	rs.Baseline = baselineRef(base)
+	if base.BaselineID == snapID {
+		rs.Status = report.StatusOK
+		rs.Changes, rs.Findings = []report.Change{}, []report.Finding{}
+		return rs
+	}
+	baseDoc, err := e.Store.Manifest(base.BaselineID)
+	if err != nil {
+		return errorStatus(s.Name, fmt.Errorf("read baseline manifest: %w", err))
+	}
+	baseM, err := manifest.Parse(baseDoc)
+	if err != nil {
+		return errorStatus(s.Name, fmt.Errorf("parse baseline manifest %s: %w", base.BaselineID, err))
+	}
+	rs.Changes = Compare(baseM, snap, s)
+	rs.Findings = []report.Finding{}
+	rs.Severity = rs.MaxSeverity()
+	rs.Status = report.StatusDrift
+	if len(rs.Changes) == 0 {
+		// Everything that differs is ignored by policy.
+		rs.Status = report.StatusOK
+	}
+	return rs
+}
+
+func (e *Engine) firstSight(s *config.Server, snap *manifest.Manifest, snapID string, rs report.Server, mayTrust bool) report.Server {
+	rs.Changes, rs.Findings = []report.Change{}, []report.Finding{}
+	if !s.TrustOnFirstUse || !mayTrust {
+		rs.Status = report.StatusUnapproved
+		rs.Note = fmt.Sprintf("no baseline: review with 'mcpdrift show %s' and approve with 'mcpdrift approve %s --snapshot %s'", s.Name, s.Name, snapID)
+		return rs
+	}
+	if refusal := RefuseFirstUse(snap, rs.Findings); refusal != "" {
+		rs.Status = report.StatusUnapproved
+		rs.Note = "not trusted on first use: " + refusal
+		return rs
+	}
+	a, err := e.Store.Approve(store.Approval{
+		Server:     s.Name,
+		At:         e.Now().UTC(),
+		Approver:   ApproverTOFU,
+		Comment:    "first snapshot trusted on first use",
+		BaselineID: snapID,
+		SnapshotID: snapID,
+		Method:     ApproverTOFU,
+	}, snap.Document())
+	if err != nil {
+		return errorStatus(s.Name, fmt.Errorf("record first-use baseline: %w", err))
+	}
+	rs.Status = report.StatusBaselined
+	rs.Baseline = baselineRef(a)
+	return rs
+}
+
+// RefuseFirstUse says why a first snapshot must not be trusted on first
+// use, or "" when it may be: a poisoned first sight is never trusted.
+func RefuseFirstUse(_ *manifest.Manifest, findings []report.Finding) string {
+	for _, f := range findings {
+		if f.Suppressed == "" && f.Severity >= severity.High {
+			return fmt.Sprintf("%s finding %q on %s %q", f.Severity, f.Rule, f.Entity, f.Name)
+		}
+	}
+	return ""
+}
+
+func baselineRef(a store.Approval) *report.Baseline {
+	return &report.Baseline{ID: a.BaselineID, ApprovedAt: a.At.UTC(), ApprovedBy: a.Approver}
+}
+
+func errorStatus(name string, err error) report.Server {
+	return report.Server{Server: name, Status: report.StatusError, Error: err.Error(),
+		Changes: []report.Change{}, Findings: []report.Finding{}}
+}
+
+func shortFingerprint(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return manifest.Fingerprint(b)[:len("sha256:")+12]
+}

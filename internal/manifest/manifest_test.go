@@ -1,0 +1,199 @@
+package manifest
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func capture(init string, tools ...string) Capture {
+	pages := make([]json.RawMessage, len(tools))
+	for i, p := range tools {
+		pages[i] = json.RawMessage(p)
+	}
+	return Capture{Init: json.RawMessage(init), Pages: map[Kind][]json.RawMessage{KindTool: pages}}
+}
+
+func mustBuild(t *testing.T, c Capture) *Manifest {
+	t.Helper()
+	m, err := Build(c)
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	return m
+}
+
+const initResult = `{"protocolVersion":"2025-06-18","serverInfo":{"name":"x","version":"1"},"capabilities":{"tools":{"listChanged":true}},"instructions":"hi"}`
+
+func TestFingerprintStable(t *testing.T) {
+	base := mustBuild(t, capture(initResult,
+		`{"tools":[{"name":"a","description":"A","inputSchema":{"type":"object","required":["x","y"],"properties":{"x":{"type":"number","maximum":1}}}}],"nextCursor":"c1"}`,
+		`{"tools":[{"name":"b","description":"B","inputSchema":{"type":"object"}}]}`))
+	tests := []struct {
+		name string
+		c    Capture
+	}{
+		{"pages swapped and merged", capture(initResult,
+			`{"tools":[{"name":"b","description":"B","inputSchema":{"type":"object"}},{"name":"a","description":"A","inputSchema":{"type":"object","required":["x","y"],"properties":{"x":{"type":"number","maximum":1}}}}]}`)},
+		{"keys reordered", capture(`{"capabilities":{"tools":{"listChanged":true}},"instructions":"hi","serverInfo":{"version":"1","name":"x"},"protocolVersion":"2025-06-18"}`,
+			`{"tools":[{"inputSchema":{"properties":{"x":{"maximum":1,"type":"number"}},"required":["x","y"],"type":"object"},"description":"A","name":"a"}]}`,
+			`{"tools":[{"name":"b","inputSchema":{"type":"object"},"description":"B"}]}`)},
+		{"number spelling", capture(initResult,
+			`{"tools":[{"name":"a","description":"A","inputSchema":{"type":"object","required":["x","y"],"properties":{"x":{"type":"number","maximum":1.0}}}}]}`,
+			`{"tools":[{"name":"b","description":"B","inputSchema":{"type":"object"}}]}`)},
+		{"required reordered", capture(initResult,
+			`{"tools":[{"name":"a","description":"A","inputSchema":{"type":"object","required":["y","x"],"properties":{"x":{"type":"number","maximum":1e0}}}}]}`,
+			`{"tools":[{"name":"b","description":"B","inputSchema":{"type":"object"}}]}`)},
+		{"volatile fields", capture(`{"protocolVersion":"2025-06-18","serverInfo":{"name":"x","version":"1"},"capabilities":{"tools":{"listChanged":true}},"instructions":"hi","_meta":{"t":1},"ttlMs":5}`,
+			`{"tools":[{"name":"a","description":"A","inputSchema":{"type":"object","required":["x","y"],"properties":{"x":{"type":"number","maximum":1}}}}],"ttlMs":1000,"cacheScope":"user","_meta":{"x":1},"nextCursor":"zz"}`,
+			`{"tools":[{"name":"b","description":"B","inputSchema":{"type":"object"}}]}`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := mustBuild(t, tt.c)
+			if m.ID() != base.ID() {
+				t.Errorf("id changed:\n got %s\nwant %s\n%s\n%s", m.ID(), base.ID(), m.Document(), base.Document())
+			}
+		})
+	}
+}
+
+func TestFingerprintChanges(t *testing.T) {
+	base := mustBuild(t, capture(initResult, `{"tools":[{"name":"a","description":"A","inputSchema":{"type":"object","enum":[1,2]}}]}`))
+	tests := []struct {
+		name string
+		c    Capture
+	}{
+		{"description", capture(initResult, `{"tools":[{"name":"a","description":"A!","inputSchema":{"type":"object","enum":[1,2]}}]}`)},
+		{"enum order is kept", capture(initResult, `{"tools":[{"name":"a","description":"A","inputSchema":{"type":"object","enum":[2,1]}}]}`)},
+		{"unknown field kept", capture(initResult, `{"tools":[{"name":"a","description":"A","execution":{"taskSupport":"optional"},"inputSchema":{"type":"object","enum":[1,2]}}]}`)},
+		{"hint spelled out", capture(initResult, `{"tools":[{"name":"a","description":"A","annotations":{"readOnlyHint":false},"inputSchema":{"type":"object","enum":[1,2]}}]}`)},
+		{"instructions", capture(strings.Replace(initResult, `"hi"`, `"hi "`, 1), `{"tools":[{"name":"a","description":"A","inputSchema":{"type":"object","enum":[1,2]}}]}`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if m := mustBuild(t, tt.c); m.ID() == base.ID() {
+				t.Errorf("id did not change: %s", m.Document())
+			}
+		})
+	}
+}
+
+func TestDocumentIsCanonicalAndParses(t *testing.T) {
+	m := mustBuild(t, Capture{
+		Init: json.RawMessage(initResult),
+		Pages: map[Kind][]json.RawMessage{
+			KindTool:             {json.RawMessage(`{"tools":[{"name":"z"},{"name":"a","x":1.50}]}`)},
+			KindPrompt:           {json.RawMessage(`{"prompts":[{"name":"p","arguments":[{"name":"b"},{"name":"a"}]}]}`)},
+			KindResource:         {json.RawMessage(`{"resources":[{"uri":"file:///b","name":"b"},{"uri":"file:///a","name":"a"}]}`)},
+			KindResourceTemplate: {json.RawMessage(`{"resourceTemplates":[{"uriTemplate":"x://{id}","name":"t"}]}`)},
+		},
+	})
+	doc := m.Document()
+	canon, err := Canonicalize(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(canon) != string(doc) {
+		t.Fatalf("document is not JCS:\n%s\n%s", doc, canon)
+	}
+	back, err := Parse(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.ID() != m.ID() {
+		t.Fatalf("round trip changed id")
+	}
+	if got := m.Entities[KindResource][0].Key; got != "file:///a" {
+		t.Errorf("resources not sorted by uri: first %q", got)
+	}
+	if got := m.Lookup(KindTool, "z"); len(got) != 1 || got[0].Key != "z" {
+		t.Errorf("Lookup(z) = %v", got)
+	}
+	for _, k := range Kinds {
+		if m.Count(k) == 0 {
+			t.Errorf("no %s captured", k)
+		}
+	}
+	if !strings.Contains(string(doc), `"x":1.5`) {
+		t.Errorf("number not canonical in %s", doc)
+	}
+}
+
+func TestBuildRejectsGarbage(t *testing.T) {
+	tests := []struct {
+		name string
+		c    Capture
+	}{
+		{"init not json", Capture{Init: json.RawMessage(`{`)}},
+		{"page not json", capture(initResult, `nope`)},
+		{"tools not array", capture(initResult, `{"tools":{"name":"a"}}`)},
+		{"tool not object", capture(initResult, `{"tools":["a"]}`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := Build(tt.c); err == nil {
+				t.Fatal("want error")
+			}
+		})
+	}
+}
+
+func TestEffectiveHints(t *testing.T) {
+	tests := []struct {
+		name string
+		tool string
+		want Hints
+	}{
+		{"absent", `{"name":"a"}`, DefaultHints},
+		{"spelled defaults", `{"annotations":{"readOnlyHint":false,"destructiveHint":true,"idempotentHint":false,"openWorldHint":true}}`, DefaultHints},
+		{"read only", `{"annotations":{"readOnlyHint":true}}`, Hints{ReadOnly: true, Destructive: true, OpenWorld: true}},
+		{"wrong type ignored", `{"annotations":{"destructiveHint":"no"}}`, DefaultHints},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := EffectiveHints(json.RawMessage(tt.tool)); got != tt.want {
+				t.Errorf("got %+v want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// synthTools returns a tools/list page with n realistic tools.
+func synthTools(n int) json.RawMessage {
+	tools := make([]map[string]any, n)
+	for i := range tools {
+		tools[i] = map[string]any{
+			"name":        fmt.Sprintf("tool_%04d", i),
+			"description": strings.Repeat("Searches the repository for issues matching a query. ", 4),
+			"annotations": map[string]any{"readOnlyHint": i%2 == 0, "openWorldHint": true},
+			"inputSchema": map[string]any{
+				"type":     "object",
+				"required": []string{"query", "repo"},
+				"properties": map[string]any{
+					"query": map[string]any{"type": "string", "description": "search terms", "maxLength": 256},
+					"repo":  map[string]any{"type": "string", "pattern": "^[a-z]+/[a-z]+$"},
+					"limit": map[string]any{"type": "integer", "minimum": 1, "maximum": 100, "default": 30},
+					"state": map[string]any{"type": "string", "enum": []string{"open", "closed", "all"}},
+				},
+				"additionalProperties": false,
+			},
+		}
+	}
+	b, _ := json.Marshal(map[string]any{"tools": tools})
+	return b
+}
+
+func BenchmarkBuild500(b *testing.B) {
+	c := Capture{Init: json.RawMessage(initResult), Pages: map[Kind][]json.RawMessage{KindTool: {synthTools(500)}}}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(c.Pages[KindTool][0])))
+	for b.Loop() {
+		m, err := Build(c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = m.ID()
+	}
+}

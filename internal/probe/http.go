@@ -1,0 +1,443 @@
+package probe
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// HTTP timeouts for one target. The probe's deadline bounds everything
+// else, including the long-lived event streams.
+const (
+	dialTimeout         = 10 * time.Second
+	tlsHandshakeTimeout = 10 * time.Second
+	maxHeaderBytes      = 1 << 20
+	maxRedirects        = 5
+)
+
+// endpoint is a target URL split into what the SDK may see and what only
+// the round tripper adds back: the SDK (and so every error it formats)
+// knows the URL without userinfo and query.
+type endpoint struct {
+	full     *url.URL // as configured
+	public   string   // scheme://host/path, what the SDK is given
+	redacted string   // for errors and logs
+}
+
+func parseEndpoint(raw string) (*endpoint, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		// url.Parse errors quote the input, which may hold credentials.
+		return nil, newKindError(ErrInvalidTarget, "url is not a valid URL")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, newKindError(ErrInvalidTarget, "url scheme %q is not http or https", u.Scheme)
+	}
+	if u.Host == "" {
+		return nil, newKindError(ErrInvalidTarget, "url has no host")
+	}
+	pub := &url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
+	red := pub.String()
+	if u.User != nil {
+		red = u.Scheme + "://REDACTED@" + strings.TrimPrefix(red, u.Scheme+"://")
+	}
+	if u.RawQuery != "" {
+		red += "?REDACTED"
+	}
+	return &endpoint{full: u, public: pub.String(), redacted: red}, nil
+}
+
+// httpCapture is the round tripper of one HTTP target. It is the only place
+// that sees the wire for streamable HTTP (where wrapping the mcp.Connection
+// breaks the session) and legacy SSE:
+//   - it adds the configured headers, URL credentials and query, only on
+//     requests to the configured host (never across a redirect to another);
+//   - it refuses any outgoing JSON-RPC request not on the allow-list;
+//   - it records request ids and methods from request bodies, and raw
+//     results from response bodies, both application/json and
+//     text/event-stream, enforcing max_response_bytes while reading;
+//   - it drops server notifications from event streams;
+//   - it ties every request to the probe's lifetime.
+type httpCapture struct {
+	base    *http.Transport
+	ep      *endpoint
+	headers http.Header
+	rec     *recorder
+	limit   int64
+	life    context.Context
+	log     *slog.Logger
+}
+
+func newHTTPCapture(life context.Context, t Target, ep *endpoint, rec *recorder, log *slog.Logger) *httpCapture {
+	base := &http.Transport{
+		Proxy:                  http.ProxyFromEnvironment,
+		DialContext:            (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:    tlsHandshakeTimeout,
+		ResponseHeaderTimeout:  t.Timeout,
+		MaxResponseHeaderBytes: maxHeaderBytes,
+		ForceAttemptHTTP2:      true,
+		IdleConnTimeout:        30 * time.Second,
+	}
+	if t.TLS != nil {
+		base.TLSClientConfig = t.TLS.Clone()
+	}
+	h := http.Header{}
+	for k, v := range t.Headers {
+		h.Set(k, v)
+	}
+	return &httpCapture{base: base, ep: ep, headers: h, rec: rec, limit: t.Limits.MaxResponseBytes, life: life, log: log}
+}
+
+func (c *httpCapture) client() *http.Client {
+	return &http.Client{
+		Transport: c,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= maxRedirects {
+				return fmt.Errorf("stopped after %d redirects", maxRedirects)
+			}
+			return nil
+		},
+	}
+}
+
+func (c *httpCapture) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithCancel(req.Context())
+	stop := context.AfterFunc(c.life, cancel)
+	done := func() { stop(); cancel() }
+
+	out := req.Clone(ctx)
+	if sameHost(out.URL, c.ep.full) {
+		c.addCredentials(out)
+	} else if len(c.headers) > 0 || c.ep.full.User != nil || c.ep.full.RawQuery != "" {
+		c.log.Warn("request to another host than configured: headers and URL credentials withheld",
+			"host", out.URL.Host)
+	}
+	if req.Body != nil && req.Body != http.NoBody {
+		body, err := io.ReadAll(io.LimitReader(req.Body, maxOutgoingBodySize+1))
+		_ = req.Body.Close()
+		if err != nil {
+			done()
+			return nil, fmt.Errorf("reading request body: %w", err)
+		}
+		if len(body) > maxOutgoingBodySize {
+			done()
+			return nil, errors.New("request body too large")
+		}
+		if req.Method == http.MethodPost {
+			if err := c.checkOutgoing(body); err != nil {
+				done()
+				return nil, err
+			}
+		}
+		out.Body = io.NopCloser(bytes.NewReader(body))
+		out.ContentLength = int64(len(body))
+		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	}
+
+	resp, err := c.base.RoundTrip(out)
+	if err != nil {
+		done()
+		return nil, err
+	}
+	media, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	switch {
+	case resp.StatusCode/100 == 2 && media == "text/event-stream":
+		resp.Body = &sseBody{c: c, rc: resp.Body, br: bufio.NewReaderSize(resp.Body, 64<<10), done: done}
+	case resp.StatusCode/100 == 2 && media == "application/json":
+		resp.Body = &jsonBody{c: c, rc: resp.Body, done: done}
+	default:
+		resp.Body = &limitedBody{c: c, rc: resp.Body, left: c.limit, done: done}
+	}
+	return resp, nil
+}
+
+func (c *httpCapture) addCredentials(req *http.Request) {
+	for k, v := range c.headers {
+		req.Header[k] = v
+	}
+	if u := c.ep.full.User; u != nil && req.Header.Get("Authorization") == "" {
+		pw, _ := u.Password()
+		req.SetBasicAuth(u.Username(), pw)
+	}
+	if c.ep.full.RawQuery != "" {
+		q := req.URL.Query()
+		for k, vs := range c.ep.full.Query() {
+			if _, ok := q[k]; !ok {
+				q[k] = vs
+			}
+		}
+		req.URL.RawQuery = q.Encode()
+	}
+}
+
+func sameHost(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Host, b.Host)
+}
+
+// checkOutgoing enforces the allow-list on a POSTed JSON-RPC body and
+// records the request.
+func (c *httpCapture) checkOutgoing(body []byte) error {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return nil
+	}
+	msgs, err := decodeMessages(trimmed)
+	if err != nil {
+		// We only ever send what the SDK encoded; refuse what we cannot check.
+		return newKindError(ErrForbiddenMethod, "refused to send a body that is not JSON-RPC")
+	}
+	for _, m := range msgs {
+		if err := c.rec.send(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// receive passes one decoded server message to the recorder.
+func (c *httpCapture) receive(data []byte) (forward bool, err error) {
+	msgs, err := decodeMessages(data)
+	if err != nil {
+		return false, c.rec.fail(newKindError(ErrProtocol,
+			"server sent a message that is not JSON-RPC: %s", excerpt(data, 80)))
+	}
+	forward = false
+	for _, m := range msgs {
+		f, err := c.rec.receive(m)
+		if err != nil {
+			return false, err
+		}
+		forward = forward || f
+	}
+	return forward, nil
+}
+
+// jsonBody reads a whole application/json response, at most limit bytes,
+// records it, then serves it unchanged.
+type jsonBody struct {
+	c    *httpCapture
+	rc   io.ReadCloser
+	done func()
+	data *bytes.Reader
+	err  error
+}
+
+func (b *jsonBody) Read(p []byte) (int, error) {
+	if b.data == nil && b.err == nil {
+		b.load()
+	}
+	if b.err != nil {
+		return 0, b.err
+	}
+	return b.data.Read(p)
+}
+
+func (b *jsonBody) load() {
+	data, err := readAllCapped(b.rc, b.c.limit)
+	if err != nil {
+		if errors.Is(err, ErrTooLarge) {
+			err = b.c.rec.fail(err)
+		}
+		b.err = err
+		return
+	}
+	if t := bytes.TrimSpace(data); len(t) > 0 {
+		if _, err := b.c.receive(t); err != nil {
+			b.err = err
+			return
+		}
+	}
+	b.data = bytes.NewReader(data)
+}
+
+func (b *jsonBody) Close() error {
+	b.done()
+	return b.rc.Close()
+}
+
+// readAllCapped reads r to EOF, failing once more than limit bytes arrive.
+func readAllCapped(r io.Reader, limit int64) ([]byte, error) {
+	var buf []byte
+	chunk := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(chunk)
+		if int64(len(buf))+int64(n) > limit {
+			return nil, errResponseTooLarge(limit)
+		}
+		buf = appendCapped(buf, chunk[:n], limit)
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// limitedBody passes a body through, failing past limit bytes.
+type limitedBody struct {
+	c    *httpCapture
+	rc   io.ReadCloser
+	left int64
+	done func()
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, b.c.rec.fail(errResponseTooLarge(b.c.limit))
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left+1]
+	}
+	n, err := b.rc.Read(p)
+	if int64(n) > b.left {
+		b.left = 0
+		return 0, b.c.rec.fail(errResponseTooLarge(b.c.limit))
+	}
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *limitedBody) Close() error {
+	b.done()
+	return b.rc.Close()
+}
+
+// sseBody parses a text/event-stream as it is read, one event at a time
+// (each at most limit bytes), records the JSON-RPC messages in it, drops
+// server notifications, and re-emits the rest to the SDK.
+type sseBody struct {
+	c    *httpCapture
+	rc   io.ReadCloser
+	br   *bufio.Reader
+	done func()
+
+	out []byte // next bytes for the SDK
+	off int
+	err error
+}
+
+func (b *sseBody) Read(p []byte) (int, error) {
+	for b.off >= len(b.out) {
+		if b.err != nil {
+			return 0, b.err
+		}
+		b.out, b.off = b.out[:0], 0
+		b.err = b.nextEvent()
+	}
+	n := copy(p, b.out[b.off:])
+	b.off += n
+	return n, nil
+}
+
+func (b *sseBody) Close() error {
+	b.done()
+	return b.rc.Close()
+}
+
+// nextEvent reads one event into b.out (possibly nothing, for a dropped
+// one). It returns io.EOF at the end of the stream, after the last event.
+func (b *sseBody) nextEvent() error {
+	var (
+		name, id, retry string
+		data            []byte
+		hasData         bool
+		size            int64
+	)
+	pending := func() bool { return hasData || id != "" || retry != "" || name != "" }
+	for {
+		line, err := readLine(b.br, b.c.limit-size)
+		if errors.Is(err, io.EOF) {
+			// An unterminated last event is dispatched, as the SDK does.
+			if pending() {
+				if err := b.emit(name, id, retry, data, hasData); err != nil {
+					return err
+				}
+			}
+			return io.EOF
+		}
+		if err != nil {
+			if errors.Is(err, ErrTooLarge) {
+				return b.c.rec.fail(errResponseTooLarge(b.c.limit))
+			}
+			return err
+		}
+		size += int64(len(line))
+		line = bytes.TrimRight(line, "\r\n")
+		if len(line) == 0 {
+			if pending() {
+				if err := b.emit(name, id, retry, data, hasData); err != nil {
+					return err
+				}
+				if len(b.out) > 0 {
+					return nil
+				}
+			}
+			name, id, retry, data, hasData, size = "", "", "", data[:0], false, 0
+			continue
+		}
+		field, value, found := bytes.Cut(line, []byte{':'})
+		if !found {
+			return b.c.rec.fail(newKindError(ErrProtocol,
+				"server sent a malformed event-stream line: %s", excerpt(line, 80)))
+		}
+		switch string(field) {
+		case "event":
+			name = string(bytes.TrimSpace(value))
+		case "id":
+			id = string(bytes.TrimSpace(value))
+		case "retry":
+			retry = string(bytes.TrimSpace(value))
+		case "data":
+			if hasData {
+				data = append(data, '\n')
+			}
+			data = append(data, bytes.TrimSpace(value)...)
+			hasData = true
+		}
+	}
+}
+
+func (b *sseBody) emit(name, id, retry string, data []byte, hasData bool) error {
+	if hasData && len(data) > 0 && (name == "" || name == "message") {
+		forward, err := b.c.receive(data)
+		if err != nil {
+			return err
+		}
+		if !forward {
+			// Keep the event id so that the SDK's resumption state moves on.
+			data, hasData, name = nil, false, ""
+			if id == "" && retry == "" {
+				return nil
+			}
+		}
+	}
+	if name != "" {
+		b.out = append(b.out, "event: "+name+"\n"...)
+	}
+	if id != "" {
+		b.out = append(b.out, "id: "+id+"\n"...)
+	}
+	if retry != "" {
+		b.out = append(b.out, "retry: "+retry+"\n"...)
+	}
+	if hasData {
+		for _, l := range bytes.Split(data, []byte{'\n'}) {
+			b.out = append(b.out, "data: "...)
+			b.out = append(b.out, l...)
+			b.out = append(b.out, '\n')
+		}
+	}
+	b.out = append(b.out, '\n')
+	return nil
+}

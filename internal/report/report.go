@@ -1,0 +1,123 @@
+// Package report owns the check/diff/status report: the JSON shape DESIGN
+// fixes for machines, and its text and markdown renderings for people.
+// Everything a server sent is escaped before it is rendered; report does no
+// I/O beyond writing to the writer it is given.
+package report
+
+import (
+	"time"
+
+	"github.com/mcpdrift/mcpdrift/internal/severity"
+)
+
+// Statuses a server can be in.
+const (
+	StatusOK         = "ok"
+	StatusDrift      = "drift"
+	StatusBaselined  = "baselined"
+	StatusUnapproved = "unapproved"
+	StatusError      = "error"
+)
+
+// Report is the document `check` and `diff` print.
+type Report struct {
+	Servers []Server `json:"servers"`
+}
+
+// Server is one server's result. Keys are a public contract: add, never
+// rename or drop.
+type Server struct {
+	Server   string         `json:"server"`
+	Status   string         `json:"status"`
+	Error    string         `json:"error,omitempty"`
+	Severity severity.Level `json:"severity"`
+	Baseline *Baseline      `json:"baseline,omitempty"`
+	Snapshot *Snapshot      `json:"snapshot,omitempty"`
+	Changes  []Change       `json:"changes"`
+	Findings []Finding      `json:"findings"`
+	// LastChecked is when the server was last probed, successfully or not
+	// (status only).
+	LastChecked *time.Time `json:"last_checked,omitempty"`
+	// Note is a one-line explanation for people (e.g. why a first snapshot
+	// was not trusted); it is not part of the machine contract.
+	Note string `json:"note,omitempty"`
+}
+
+// Baseline identifies the approved manifest a server is compared with.
+type Baseline struct {
+	ID         string    `json:"id"`
+	ApprovedAt time.Time `json:"approved_at"`
+	ApprovedBy string    `json:"approved_by"`
+}
+
+// Snapshot identifies the observed manifest.
+type Snapshot struct {
+	ID      string    `json:"id"`
+	TakenAt time.Time `json:"taken_at"`
+}
+
+// Change is one difference between baseline and snapshot.
+type Change struct {
+	Kind     string         `json:"kind"`
+	Entity   string         `json:"entity"`
+	Name     string         `json:"name"`
+	Path     string         `json:"path,omitempty"`
+	Severity severity.Level `json:"severity"`
+	Summary  string         `json:"summary"`
+	Before   string         `json:"before"`
+	After    string         `json:"after"`
+	Diff     string         `json:"diff"`
+	Findings []Finding      `json:"findings"`
+}
+
+// Finding is a lint finding on a manifest or on a change's new text.
+type Finding struct {
+	Entity     string         `json:"entity,omitempty"`
+	Name       string         `json:"name,omitempty"`
+	Rule       string         `json:"rule"`
+	Severity   severity.Level `json:"severity"`
+	Message    string         `json:"message"`
+	Evidence   string         `json:"evidence"`
+	Suppressed string         `json:"suppressed,omitempty"`
+}
+
+// MaxSeverity is the highest severity among a server's changes and
+// unsuppressed findings.
+func (s *Server) MaxSeverity() severity.Level {
+	max := severity.None
+	for _, c := range s.Changes {
+		max = severity.Max(max, c.Severity)
+	}
+	for _, f := range s.Findings {
+		if f.Suppressed == "" {
+			max = severity.Max(max, f.Severity)
+		}
+	}
+	return max
+}
+
+// ExitCode maps a report to the DESIGN exit codes: 1 for drift (or an
+// unapproved server) at or above failOn, else 3 when a server could not be
+// probed, else 0.
+func (r *Report) ExitCode(failOn severity.Level) int {
+	drift, unreachable := false, false
+	for i := range r.Servers {
+		s := &r.Servers[i]
+		switch {
+		case s.Status == StatusError:
+			unreachable = true
+		case s.Status == StatusUnapproved:
+			drift = true
+		case s.MaxSeverity() >= failOn && s.MaxSeverity() > severity.None:
+			drift = true
+		}
+	}
+	switch {
+	case drift:
+		return 1
+	case unreachable:
+		return 3
+	default:
+		return 0
+	}
+}
