@@ -108,7 +108,6 @@ func NewServer(statePath string, logger *slog.Logger) *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "mcpdrift-demo", Version: "1.0.0"}, &mcp.ServerOptions{
 		Instructions: "A demonstration server bundled with mcpdrift.",
 		Logger:       logger,
-		HasTools:     true,
 	})
 	apply(s, readVariant(statePath))
 	s.AddPrompt(&mcp.Prompt{Name: "summarize", Description: "Summarize a document."},

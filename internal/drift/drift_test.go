@@ -14,9 +14,9 @@ import (
 const searchTool = `{"name":"search","description":"Search issues in a repo","inputSchema":{"type":"object","additionalProperties":false,"required":["repo"],"properties":{"repo":{"type":"string","description":"owner/name","maxLength":100,"pattern":"^[\\w.-]+/[\\w.-]+$"},"state":{"type":"string","enum":["open","closed"],"default":"open"},"limit":{"type":"integer","minimum":1,"maximum":100,"format":"int32"},"labels":{"type":["array","null"],"items":{"type":"string"}}}},"annotations":{"readOnlyHint":true,"destructiveHint":false}}`
 
 // del as a value makes set delete the field.
-type delete_ struct{}
+type deletion struct{}
 
-var del = delete_{}
+var del = deletion{}
 
 // set returns the JSON src with the value at a dotted path replaced (or
 // removed, for del). Array elements are addressed by index.
@@ -42,7 +42,7 @@ func set(t testing.TB, src, path string, v any) string {
 	last := comps[len(comps)-1]
 	switch n := node.(type) {
 	case map[string]any:
-		if _, isDel := v.(delete_); isDel {
+		if _, isDel := v.(deletion); isDel {
 			delete(n, last)
 		} else {
 			n[last] = v
@@ -230,6 +230,9 @@ func TestDiffTools(t *testing.T) {
 		{"oneOf branch changes type", srv{tools: []string{edits(t, searchTool, "inputSchema.properties.id", map[string]any{"oneOf": list(map[string]any{"type": "integer"}, map[string]any{"type": "string", "maxLength": json.Number("8")})})}},
 			tool("inputSchema.properties.id", map[string]any{"oneOf": list(map[string]any{"type": "integer"}, map[string]any{"type": "string"})}),
 			[]want{{in, "search", "inputSchema.properties.id.oneOf.1.maxLength", high, "drops maxLength 8 on `id`"}}},
+		{"anyOf reordered", srv{tools: []string{edits(t, searchTool, "inputSchema.properties.id", map[string]any{"anyOf": list(map[string]any{"type": "integer"}, map[string]any{"type": "string"})})}},
+			tool("inputSchema.properties.id", map[string]any{"anyOf": list(map[string]any{"type": "string"}, map[string]any{"type": "integer"})}),
+			[]want{{in, "search", "inputSchema.properties.id.anyOf", info, "reorders anyOf of `id`"}}},
 		{"not dropped", srv{tools: []string{edits(t, searchTool, "inputSchema.properties.repo.not", map[string]any{"const": "admin/secrets"})}},
 			base,
 			[]want{{in, "search", "inputSchema.properties.repo.not", high, "removes not schema on `repo`"}}},
@@ -674,4 +677,28 @@ func TestHelpers(t *testing.T) {
 	if _, ok := DefaultSeverity("tool.bogus"); ok {
 		t.Error("unknown kind has a default")
 	}
+}
+
+// TestHostileNamesAndPaths checks that names and path components a server
+// chose are escaped for display and still addressable by ignore rules.
+func TestHostileNamesAndPaths(t *testing.T) {
+	tool := `{"name":"get\u200btime","description":"d","inputSchema":{"type":"object","properties":{"a.b":{"type":"string","description":"x"},"c\u202ed":{"type":"string"}}}}`
+	base := srv{tools: []string{tool}}
+	snap := srv{tools: []string{`{"name":"get\u200btime","description":"e","inputSchema":{"type":"object","properties":{"a.b":{"type":"string","description":"y"},"c\u202ed":{"type":"integer"}}}}`}}
+	cs := Diff(base.build(t), snap.build(t), Policy{})
+	checkChanges(t, cs, []want{
+		{"tool.description", "get<U+200B>time", "description", severity.High, "tool `get<U+200B>time`: changes description"},
+		{"tool.input_schema", "get<U+200B>time", "inputSchema.properties", severity.High, "changes description of `a.b`"},
+	})
+	if !strings.Contains(cs[1].Summary, "c<U+202E>d") {
+		t.Errorf("summary does not show the bidi control escaped: %q", cs[1].Summary)
+	}
+	p := Policy{Ignore: []Ignore{
+		{Path: "tools/get%E2%80%8Btime/inputSchema.properties.a%2Eb"},
+		{Path: "tools/get*/description"},
+	}}
+	cs = Diff(base.build(t), snap.build(t), p)
+	checkChanges(t, cs, []want{
+		{"tool.input_schema", "get<U+200B>time", "inputSchema.properties.c%E2%80%AEd.type", severity.High, "changes type of `c<U+202E>d`"},
+	})
 }

@@ -189,12 +189,12 @@ func TestChangesNameEntities(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(5, 5))
 	next := 0
-	for iter := range 200 {
+	a := mustBuild(t, captureOf(defaultInit, tools, prompts, resources, plainJSON, func() int { return 0 }))
+	for iter := range 120 {
 		snapTools := tools
 		for range 1 + rng.IntN(4) {
 			snapTools = mutate(rng, snapTools, &next)
 		}
-		a := mustBuild(t, captureOf(defaultInit, tools, prompts, resources, plainJSON, func() int { return 0 }))
 		b := mustBuild(t, captureOf(defaultInit, snapTools, prompts[1:], resources, plainJSON, func() int { return 0 }))
 		cs := Diff(a, b, Policy{})
 		if len(cs) == 0 {

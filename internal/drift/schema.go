@@ -558,6 +558,10 @@ func (w *schemaWalker) composition(p []string, lbl, k string, x, y any, xok, yok
 		w.ps.add(p, plain, "changes %s%s", k, of(lbl))
 		return
 	}
+	if sameMembers(xl, yl) {
+		w.ps.add(p, same, "reorders %s%s", k, of(lbl))
+		return
+	}
 	for i := range min(len(xl), len(yl)) {
 		w.schema(sub(p, fmt.Sprint(i)), lbl, fmt.Sprintf("%s[%d] schema", k, i), xl[i], yl[i], true, true)
 	}

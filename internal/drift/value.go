@@ -288,4 +288,3 @@ func fieldPath(p []string) string {
 
 // label renders a path for summaries: dot-joined, raw (summaries are
 // escaped as a whole).
-func label(p []string) string { return strings.Join(p, ".") }

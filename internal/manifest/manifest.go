@@ -45,6 +45,10 @@ var Kinds = []Kind{KindTool, KindPrompt, KindResource, KindResourceTemplate}
 type Capture struct {
 	// Init is the raw result of initialize (or server/discover).
 	Init json.RawMessage
+	// Protocol is the negotiated protocol version. It is recorded as the
+	// server's protocolVersion, so that initialize and server/discover
+	// handshakes of the same server give the same manifest.
+	Protocol string
 	// Pages holds the raw list results per kind (tools/list, prompts/list,
 	// resources/list, resources/templates/list), one per page.
 	Pages map[Kind][]json.RawMessage
@@ -92,18 +96,10 @@ var keyField = map[Kind]string{
 	KindResourceTemplate: "uriTemplate",
 }
 
-// docField names each kind's array in the canonical document.
-var docField = map[Kind]string{
-	KindTool:             "tools",
-	KindPrompt:           "prompts",
-	KindResource:         "resources",
-	KindResourceTemplate: "resource_templates",
-}
-
 // Build canonicalizes a capture.
 func Build(c Capture) (*Manifest, error) {
 	m := &Manifest{Entities: map[Kind][]Entity{}}
-	server, err := canonicalServer(c.Init)
+	server, err := canonicalServer(c.Init, c.Protocol)
 	if err != nil {
 		return nil, err
 	}
@@ -127,16 +123,30 @@ func Build(c Capture) (*Manifest, error) {
 	return m, nil
 }
 
-func canonicalServer(init json.RawMessage) (json.RawMessage, error) {
-	if len(bytes.TrimSpace(init)) == 0 {
-		return json.RawMessage("{}"), nil
+func canonicalServer(init json.RawMessage, protocol string) (json.RawMessage, error) {
+	obj := map[string]any{}
+	if len(bytes.TrimSpace(init)) > 0 {
+		if err := decodeJSON(init, &obj); err != nil {
+			return nil, fmt.Errorf("%w: initialize result: %w", ErrMalformed, err)
+		}
+		if obj == nil {
+			obj = map[string]any{}
+		}
 	}
-	var obj map[string]any
-	if err := decodeJSON(init, &obj); err != nil {
-		return nil, fmt.Errorf("%w: initialize result: %w", ErrMalformed, err)
+	// server/discover (protocol 2026-07-28) carries serverInfo in _meta,
+	// initialize at the top level: keep it in one place either way.
+	if _, ok := obj["serverInfo"]; !ok {
+		if meta, ok := obj["_meta"].(map[string]any); ok {
+			if info, ok := meta[metaKeyServerInfo]; ok {
+				obj["serverInfo"] = info
+			}
+		}
 	}
 	for _, f := range volatileResultFields {
 		delete(obj, f)
+	}
+	if protocol != "" {
+		obj["protocolVersion"] = protocol
 	}
 	return canonicalJSON(obj)
 }

@@ -197,3 +197,18 @@ func BenchmarkBuild500(b *testing.B) {
 		_ = m.ID()
 	}
 }
+
+func TestDiscoverAndInitializeAgree(t *testing.T) {
+	tools := `{"tools":[{"name":"a"}]}`
+	initialize := capture(`{"protocolVersion":"2025-11-25","serverInfo":{"name":"s","version":"1"},"capabilities":{"tools":{}},"instructions":"i"}`, tools)
+	initialize.Protocol = "2025-11-25"
+	discover := capture(`{"resultType":"complete","supportedVersions":["2026-07-28","2025-11-25"],"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"s","version":"1"}},"capabilities":{"tools":{}},"instructions":"i","ttlMs":100}`, tools)
+	discover.Protocol = "2025-11-25"
+	a, b := mustBuild(t, initialize), mustBuild(t, discover)
+	if a.ID() != b.ID() {
+		t.Fatalf("handshakes differ:\n%s\n%s", a.Server, b.Server)
+	}
+	if !strings.Contains(string(b.Server), `"serverInfo":{"name":"s"`) {
+		t.Errorf("serverInfo lost from discover: %s", b.Server)
+	}
+}

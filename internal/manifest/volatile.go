@@ -23,12 +23,18 @@ var VolatileRules = []VolatileRule{
 	{"initialize/discover result", "_meta", "per-response protocol metadata"},
 	{"initialize/discover result", "ttlMs", "cache hint, not content"},
 	{"initialize/discover result", "cacheScope", "cache hint, not content"},
+	{"initialize/discover result", "resultType", "protocol envelope (2026-07-28)"},
+	{"initialize/discover result", "supportedVersions", "protocol envelope of server/discover; the negotiated protocolVersion is kept instead"},
+	{"initialize/discover result", "_meta[\"io.modelcontextprotocol/serverInfo\"]", "moved to serverInfo, where initialize puts it"},
 	{"tool input/output schemas", "order of every \"required\" array", "JSON Schema treats it as a set"},
 }
 
 // volatileResultFields are removed from the initialize result. List results
 // keep only their entity array, which removes their volatile fields.
-var volatileResultFields = []string{"_meta", "ttlMs", "cacheScope"}
+var volatileResultFields = []string{"_meta", "ttlMs", "cacheScope", "resultType", "supportedVersions"}
+
+// metaKeyServerInfo is where server/discover results carry serverInfo.
+const metaKeyServerInfo = "io.modelcontextprotocol/serverInfo"
 
 // normalizeSchema sorts every "required" array of strings in a JSON Schema,
 // recursively, because its order has no meaning. Other arrays (enum, type,

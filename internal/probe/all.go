@@ -7,18 +7,18 @@ import (
 	"sync"
 )
 
-// Outcome is the result of probing one target in ProbeAll.
+// Outcome is the result of probing one target in All.
 type Outcome struct {
 	Target string
 	Result *Result
 	Err    error
 }
 
-// ProbeAll probes targets with at most concurrency probes at once (1 if
+// All probes targets with at most concurrency probes at once (1 if
 // concurrency < 1) and returns one Outcome per target, in input order. Each
 // probe has its own deadline; a probe that hangs or panics affects no
 // other.
-func ProbeAll(ctx context.Context, targets []Target, concurrency int) []Outcome {
+func All(ctx context.Context, targets []Target, concurrency int) []Outcome {
 	if concurrency < 1 {
 		concurrency = 1
 	}

@@ -319,9 +319,9 @@ func TestProbeAllIsolatesFailures(t *testing.T) {
 		cursor,
 	}
 	start := time.Now()
-	out := probe.ProbeAll(context.Background(), targets, 4)
+	out := probe.All(context.Background(), targets, 4)
 	if elapsed := time.Since(start); elapsed > hostileTimeout+slack {
-		t.Errorf("ProbeAll took %v", elapsed)
+		t.Errorf("All took %v", elapsed)
 	}
 	if len(out) != len(targets) {
 		t.Fatalf("%d outcomes for %d targets", len(out), len(targets))
@@ -420,7 +420,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 		targets = append(targets,
 			probe.Target{Name: "ok-sse", Transport: probe.TransportSSE, URL: s.ServeSSE(t, mcptest.HTTPOptions{}), Timeout: testTimeout},
 			probe.Target{Name: "ok-http", URL: s.ServeStreamable(t, mcptest.HTTPOptions{}), Timeout: testTimeout})
-		for _, o := range probe.ProbeAll(context.Background(), targets, len(targets)) {
+		for _, o := range probe.All(context.Background(), targets, len(targets)) {
 			if strings.HasPrefix(o.Target, "ok") != (o.Err == nil) {
 				t.Errorf("%s: unexpected outcome %v", o.Target, o.Err)
 			}

@@ -186,7 +186,7 @@ func Probe(ctx context.Context, t Target) (res *Result, err error) {
 
 	defer func() {
 		if r := recover(); r != nil {
-			p.log.Error("probe panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			p.log.Error("probe panicked", "panic", p.redactor.Replace(fmt.Sprint(r)), "stack", string(debug.Stack()))
 			p.teardown(ctx)
 			endLife()
 			res, err = nil, p.wrap(newKindError(ErrPanic, "probe panicked: %v", r))
@@ -290,7 +290,7 @@ func (p *prober) run(ctx context.Context) (*Result, error) {
 	}
 	init := cs.InitializeResult()
 	res := &Result{
-		Capture:            manifest.Capture{Init: initRaw, Pages: map[manifest.Kind][]json.RawMessage{}},
+		Capture:            manifest.Capture{Init: initRaw, Protocol: init.ProtocolVersion, Pages: map[manifest.Kind][]json.RawMessage{}},
 		Protocol:           init.ProtocolVersion,
 		Handshake:          handshake,
 		ServerInfo:         serverInfo(initRaw),
@@ -394,10 +394,12 @@ func clientOptions(id ClientIdentity) (*mcp.ClientOptions, error) {
 		seen[c] = true
 		switch c {
 		case CapabilityRoots:
-			caps.RootsV2 = &mcp.RootCapabilities{}
+			caps.RootsV2 = &mcp.RootCapabilities{} //nolint:staticcheck // deprecated in 2026-07-28, still what many servers key tool sets on
 		case CapabilitySampling:
-			caps.Sampling = &mcp.SamplingCapabilities{}
-			opts.CreateMessageHandler = refuseSampling //nolint:staticcheck // the deprecated form is the one without tools
+			caps.Sampling = &mcp.SamplingCapabilities{} //nolint:staticcheck // advertised on request only; never fulfilled
+			// Deprecated in the SDK with sampling itself, but it is the
+			// handler that advertises plain sampling without tool use.
+			opts.CreateMessageHandler = refuseSampling //nolint:staticcheck // see above
 		case CapabilityElicitation:
 			caps.Elicitation = &mcp.ElicitationCapabilities{}
 			opts.ElicitationHandler = refuseElicitation
@@ -409,7 +411,7 @@ func clientOptions(id ClientIdentity) (*mcp.ClientOptions, error) {
 	return opts, nil
 }
 
-func refuseSampling(context.Context, *mcp.CreateMessageRequest) (*mcp.CreateMessageResult, error) {
+func refuseSampling(context.Context, *mcp.CreateMessageRequest) (*mcp.CreateMessageResult, error) { //nolint:staticcheck // the handler type is deprecated with sampling
 	return nil, errors.New("mcpdrift only lists a server's manifest; it does not sample")
 }
 

@@ -439,6 +439,7 @@ func TestSamplingAndElicitationRefused(t *testing.T) {
 			if method == "tools/list" {
 				once.Do(func() {
 					ss := req.GetSession().(*mcp.ServerSession)
+					//nolint:staticcheck // sampling is deprecated, which is why a server asking for it must be refused
 					_, serr := ss.CreateMessage(ctx, &mcp.CreateMessageParams{MaxTokens: 10,
 						Messages: []*mcp.SamplingMessage{{Role: "user", Content: &mcp.TextContent{Text: "hi"}}}})
 					_, eerr := ss.Elicit(ctx, &mcp.ElicitParams{Message: "password?",

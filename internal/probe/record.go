@@ -109,8 +109,7 @@ func (r *recorder) send(msg jsonrpc.Message) error {
 	}
 	if !allowedToSend(req.Method, req.IsCall()) {
 		err := newKindError(ErrForbiddenMethod, "refused to send %q: not on the probe's allow-list", req.Method)
-		r.fail(err)
-		return err
+		return r.fail(err)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

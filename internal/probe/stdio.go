@@ -142,15 +142,6 @@ func (p *process) watchExit() {
 	}
 }
 
-func (p *process) hasExited() bool {
-	select {
-	case <-p.exited:
-		return true
-	default:
-		return false
-	}
-}
-
 // stop ends the server: stdin closed (the spec's polite request), SIGTERM
 // to the whole group, a grace period, SIGKILL to the whole group, reap.
 // It is idempotent and safe to call from several goroutines; every caller

@@ -259,7 +259,7 @@ func indexRune(i int) rune {
 	if i >= 0xD800 {
 		i += 0x800
 	}
-	return rune(i)
+	return rune(i) //nolint:gosec // i indexes a table of at most a few thousand entries
 }
 
 func runeIndex(r rune) int {
