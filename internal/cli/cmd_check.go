@@ -3,17 +3,44 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 )
 
-type checkOptions struct {
+type reportOptions struct {
 	format *formatFlag
 	failOn string
 }
 
+func (o *reportOptions) addFlags(cmd *cobra.Command) {
+	o.format = addFormatFlag(cmd, "text", "json", "markdown")
+	cmd.Flags().StringVar(&o.failOn, "fail-on", "low", "lowest severity that makes the exit status 1: info, low, medium, high, critical")
+}
+
+// print renders rep and turns it into the DESIGN exit code.
+func (o *reportOptions) print(cmd *cobra.Command, rep *report.Report) error {
+	failOn, err := parseFailOn(o.failOn)
+	if err != nil {
+		return err
+	}
+	if err := report.Render(cmd.OutOrStdout(), rep, o.format.value, report.Options{Color: isTerminal(cmd.OutOrStdout())}); err != nil {
+		return &ExitError{Code: ExitFailure, Err: err}
+	}
+	if code := rep.ExitCode(failOn); code != ExitOK {
+		return &ExitError{Code: code, Quiet: true}
+	}
+	return nil
+}
+
+func (o *reportOptions) validate() error {
+	if err := o.format.check(); err != nil {
+		return err
+	}
+	_, err := parseFailOn(o.failOn)
+	return err
+}
+
 func newCheckCommand(a *app) *cobra.Command {
-	o := &checkOptions{}
+	o := &reportOptions{}
 	cmd := &cobra.Command{
 		Use:   "check [SERVER...]",
 		Short: "Snapshot servers now and compare them with their baselines",
@@ -31,37 +58,25 @@ elsewhere), 4 mcpdrift itself failed (e.g. the database is unavailable).`,
   mcpdrift check github files --format json
   mcpdrift check --fail-on high`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.format.check(); err != nil {
-				return err
-			}
-			failOn, err := parseFailOn(o.failOn)
-			if err != nil {
+			if err := o.validate(); err != nil {
 				return err
 			}
 			cfg, err := a.loadConfig()
 			if err != nil {
 				return err
 			}
-			servers, err := selectServers(cfg, args)
+			svc, done, err := a.backend(cfg, false)
 			if err != nil {
 				return err
 			}
-			db, err := a.openStore(cfg, false)
+			defer done()
+			rep, err := svc.Check(cmd.Context(), args)
 			if err != nil {
-				return err
+				return serviceError(err)
 			}
-			defer db.Close()
-			rep := engine.New(db, a.logger).Check(cmd.Context(), servers, cfg.Concurrency)
-			if err := report.Render(cmd.OutOrStdout(), &rep, o.format.value, report.Options{Color: isTerminal(cmd.OutOrStdout())}); err != nil {
-				return &ExitError{Code: ExitFailure, Err: err}
-			}
-			if code := rep.ExitCode(failOn); code != ExitOK {
-				return &ExitError{Code: code, Quiet: true}
-			}
-			return nil
+			return o.print(cmd, &rep)
 		},
 	}
-	o.format = addFormatFlag(cmd, "text", "json", "markdown")
-	cmd.Flags().StringVar(&o.failOn, "fail-on", "low", "lowest severity that makes the exit status 1")
+	o.addFlags(cmd)
 	return cmd
 }

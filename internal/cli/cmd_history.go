@@ -11,27 +11,8 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/escape"
 	"github.com/mcpdrift/mcpdrift/internal/report"
-	"github.com/mcpdrift/mcpdrift/store"
+	"github.com/mcpdrift/mcpdrift/internal/service"
 )
-
-// historyEntry is one line of `history`: a run of consecutive observations
-// of the same snapshot (or the same error), or an approval.
-type historyEntry struct {
-	Type       string    `json:"type"` // snapshot, error, approval
-	At         time.Time `json:"at"`
-	Until      time.Time `json:"until,omitzero"`
-	Count      int       `json:"count,omitempty"`
-	SnapshotID string    `json:"snapshot,omitempty"`
-	BaselineID string    `json:"baseline,omitempty"`
-	PreviousID string    `json:"previous,omitempty"`
-	Approver   string    `json:"approver,omitempty"`
-	Method     string    `json:"method,omitempty"`
-	Comment    string    `json:"comment,omitempty"`
-	Tools      []string  `json:"tools,omitempty"`
-	Client     string    `json:"client,omitempty"`
-	Protocol   string    `json:"protocol,omitempty"`
-	Error      string    `json:"error,omitempty"`
-}
 
 func newHistoryCommand(a *app) *cobra.Command {
 	var format *formatFlag
@@ -52,26 +33,16 @@ time, comment, previous and new baseline.`,
 			if err != nil {
 				return err
 			}
-			servers, err := selectServers(cfg, args)
+			svc, done, err := a.backend(cfg, true)
 			if err != nil {
 				return err
 			}
-			name := servers[0].Name
-			db, err := a.openStore(cfg, true)
+			defer done()
+			h, err := svc.History(cmd.Context(), args[0], limit)
 			if err != nil {
-				return err
+				return serviceError(err)
 			}
-			defer db.Close()
-			obs, err := db.Observations(name, limit)
-			if err != nil {
-				return &ExitError{Code: ExitFailure, Err: err}
-			}
-			apps, err := db.Approvals(name)
-			if err != nil {
-				return &ExitError{Code: ExitFailure, Err: err}
-			}
-			entries := historyEntries(obs, apps)
-			return renderHistory(cmd.OutOrStdout(), name, entries, format.value)
+			return renderHistory(cmd.OutOrStdout(), h, format.value)
 		},
 	}
 	format = addFormatFlag(cmd, "text", "json", "markdown")
@@ -79,53 +50,12 @@ time, comment, previous and new baseline.`,
 	return cmd
 }
 
-// historyEntries merges observations and approvals (both newest first) into
-// one newest-first list, folding runs of identical observations.
-func historyEntries(obs []store.Observation, apps []store.Approval) []historyEntry {
-	var out []historyEntry
-	for _, o := range obs {
-		typ := "snapshot"
-		if o.Error != "" {
-			typ = "error"
-		}
-		if n := len(out); n > 0 && out[n-1].Type == typ && out[n-1].SnapshotID == o.SnapshotID && out[n-1].Error == o.Error {
-			// obs is newest first: extend the run backwards in time.
-			out[n-1].Count++
-			out[n-1].At = o.TakenAt
-			continue
-		}
-		out = append(out, historyEntry{Type: typ, At: o.TakenAt, Until: o.TakenAt, Count: 1,
-			SnapshotID: o.SnapshotID, Client: o.Client, Protocol: o.Protocol, Error: o.Error})
-	}
-	for _, ap := range apps {
-		out = append(out, historyEntry{Type: "approval", At: ap.At, SnapshotID: ap.SnapshotID,
-			BaselineID: ap.BaselineID, PreviousID: ap.PreviousID, Approver: ap.Approver,
-			Method: ap.Method, Comment: ap.Comment, Tools: ap.Tools})
-	}
-	// Stable sort newest first by the latest time each entry covers.
-	latest := func(e historyEntry) time.Time {
-		if e.Until.After(e.At) {
-			return e.Until
-		}
-		return e.At
-	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && latest(out[j]).After(latest(out[j-1])); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
-}
-
-func renderHistory(w io.Writer, server string, entries []historyEntry, format string) error {
+func renderHistory(w io.Writer, h service.History, format string) error {
 	if format == "json" {
-		return report.WriteJSON(w, struct {
-			Server  string         `json:"server"`
-			History []historyEntry `json:"history"`
-		}{server, entries})
+		return report.WriteJSON(w, h)
 	}
-	rows := make([][]string, 0, len(entries))
-	for _, e := range entries {
+	rows := make([][]string, 0, len(h.History))
+	for _, e := range h.History {
 		when := e.At.UTC().Format(time.RFC3339)
 		var what string
 		switch e.Type {

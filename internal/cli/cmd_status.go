@@ -3,7 +3,6 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 )
 
@@ -24,19 +23,14 @@ probe error. Run 'mcpdrift check' to probe now.`,
 			if err != nil {
 				return err
 			}
-			servers, err := selectServers(cfg, args)
+			svc, done, err := a.backend(cfg, true)
 			if err != nil {
 				return err
 			}
-			db, err := a.openStore(cfg, true)
+			defer done()
+			rows, err := svc.Status(cmd.Context(), args)
 			if err != nil {
-				return err
-			}
-			defer db.Close()
-			eng := engine.New(db, a.logger)
-			rows := make([]report.Server, len(servers))
-			for i, s := range servers {
-				rows[i] = eng.Status(s)
+				return serviceError(err)
 			}
 			if err := report.RenderStatus(cmd.OutOrStdout(), rows, format.value, report.Options{}); err != nil {
 				return &ExitError{Code: ExitFailure, Err: err}

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"errors"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -47,46 +45,6 @@ func (a *app) openStore(cfg *config.Config, readOnly bool) (*store.DB, error) {
 	return db, nil
 }
 
-// selectServers returns the configured servers named in args (all enabled
-// ones when args is empty). An unknown name is a usage error.
-func selectServers(cfg *config.Config, args []string) ([]*config.Server, error) {
-	if len(args) == 0 {
-		var out []*config.Server
-		for i := range cfg.Servers {
-			if !cfg.Servers[i].Disabled {
-				out = append(out, &cfg.Servers[i])
-			}
-		}
-		return out, nil
-	}
-	var out []*config.Server
-	var unknown []string
-	for _, name := range args {
-		s, ok := cfg.Server(name)
-		if !ok {
-			unknown = append(unknown, name)
-			continue
-		}
-		out = append(out, s)
-	}
-	if len(unknown) > 0 {
-		names := make([]string, len(cfg.Servers))
-		for i, s := range cfg.Servers {
-			names[i] = s.Name
-		}
-		return nil, usageError("unknown server %s (configured: %s)", strings.Join(quoteAll(unknown), ", "), strings.Join(names, ", "))
-	}
-	return out, nil
-}
-
-func quoteAll(ss []string) []string {
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = fmt.Sprintf("%q", s)
-	}
-	return out
-}
-
 // formatFlag is the --format flag shared by report commands.
 type formatFlag struct {
 	value   string
@@ -113,6 +71,3 @@ func parseFailOn(s string) (severity.Level, error) {
 	}
 	return lv, nil
 }
-
-// isNotFound reports a missing record as a user-facing error.
-func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

@@ -145,6 +145,8 @@ snapshots (trusted on first use unless configured otherwise).`,
 		newStatusCommand(a),
 		newHistoryCommand(a),
 		newShowCommand(a),
+		newDiffCommand(a),
+		newApproveCommand(a),
 		newDemoServerCommand(a),
 	)
 	return root

@@ -347,3 +347,27 @@ func orEmpty(b json.RawMessage) json.RawMessage {
 	}
 	return b
 }
+
+// Clone returns a copy of m that shares no slices with it.
+func (m *Manifest) Clone() *Manifest {
+	c := &Manifest{Server: m.Server, Entities: make(map[Kind][]Entity, len(m.Entities))}
+	for k, es := range m.Entities {
+		c.Entities[k] = append([]Entity(nil), es...)
+	}
+	return c
+}
+
+// Replace makes es the entities of kind k with the given key (removing
+// them when es is empty), keeping the order canonical. It is how a partial
+// approval takes some tools from a snapshot into a baseline.
+func (m *Manifest) Replace(k Kind, key string, es []Entity) {
+	kept := m.Entities[k][:0:0]
+	for _, e := range m.Entities[k] {
+		if e.Key != key {
+			kept = append(kept, e)
+		}
+	}
+	kept = append(kept, es...)
+	sortEntities(kept)
+	m.Entities[k] = kept
+}

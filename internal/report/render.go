@@ -157,7 +157,7 @@ func writeServerText(b *strings.Builder, s *Server, p painter, now time.Time) {
 	lastEntity := ""
 	for _, c := range s.Changes {
 		if c.Entity != lastEntity {
-			fmt.Fprintf(b, "  %s\n", c.Entity+"s")
+			fmt.Fprintf(b, "  %s\n", plural(c.Entity))
 			lastEntity = c.Entity
 		}
 		name := line(c.Name)
@@ -248,4 +248,15 @@ func fence(s string) string {
 
 func indent(s, pre string) string {
 	return pre + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+pre)
+}
+
+// ShowName makes a server or entity name safe for one terminal line.
+func ShowName(s string) string { return line(s) }
+
+// plural names an entity group in the text report.
+func plural(entity string) string {
+	if entity == "server" {
+		return "server"
+	}
+	return strings.ReplaceAll(entity, "_", " ") + "s"
 }

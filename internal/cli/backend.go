@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"errors"
+	"os/user"
+	"strconv"
+
+	"github.com/mcpdrift/mcpdrift/internal/config"
+	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/service"
+)
+
+// backend returns the service a command works through, and a function to
+// release it. Without a running daemon it opens the database itself.
+func (a *app) backend(cfg *config.Config, readOnly bool) (service.Service, func(), error) {
+	db, err := a.openStore(cfg, readOnly)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc := &service.Local{Config: cfg, Store: db, Engine: engine.New(db, a.logger)}
+	return svc, func() { db.Close() }, nil
+}
+
+// localUser is the approver recorded when the CLI opens the database itself:
+// the OS user running it.
+func localUser() string {
+	u, err := user.Current()
+	if err != nil || u.Username == "" {
+		return "uid:" + strconv.Itoa(uidOf(u))
+	}
+	return u.Username
+}
+
+func uidOf(u *user.User) int {
+	if u == nil {
+		return -1
+	}
+	n, _ := strconv.Atoi(u.Uid)
+	return n
+}
+
+// serviceError maps service errors to exit codes.
+func serviceError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, service.ErrUsage):
+		return &ExitError{Code: ExitUsage, Err: err}
+	default:
+		return &ExitError{Code: ExitFailure, Err: err}
+	}
+}

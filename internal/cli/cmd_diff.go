@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/mcpdrift/mcpdrift/internal/report"
+)
+
+func newDiffCommand(a *app) *cobra.Command {
+	o := &reportOptions{}
+	cmd := &cobra.Command{
+		Use:   "diff SERVER",
+		Short: "Show pending changes: the latest snapshot against the approved baseline",
+		Long: `Compare the latest stored snapshot of SERVER with its approved baseline,
+without probing (run 'mcpdrift check SERVER' first for a fresh snapshot).
+The server's current severity overrides and ignore rules apply, so changing
+them in the config re-evaluates what is pending.
+
+Every change shows its kind, severity and a diff: a word diff for one-line
+text, a unified line diff otherwise, with invisible characters shown as
+<U+200B>. Approve with 'mcpdrift approve SERVER --snapshot ID'.
+
+Exit status as for check: 0 nothing at or above --fail-on, 1 drift.`,
+		Example: `  mcpdrift diff github
+  mcpdrift diff github --format markdown > review.md`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.validate(); err != nil {
+				return err
+			}
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			svc, done, err := a.backend(cfg, true)
+			if err != nil {
+				return err
+			}
+			defer done()
+			rs, err := svc.Diff(cmd.Context(), args[0])
+			if err != nil {
+				return serviceError(err)
+			}
+			return o.print(cmd, &report.Report{Servers: []report.Server{rs}})
+		},
+	}
+	o.addFlags(cmd)
+	return cmd
+}

@@ -1,0 +1,263 @@
+// Package service is the set of operations the CLI offers on a database:
+// check, status, diff, approve, history, show. Local runs them on a store
+// it holds; the admin package serves the same interface over the daemon's
+// unix socket, so every command works whether or not a daemon holds the
+// database. service decides nothing about output formats or exit codes.
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mcpdrift/mcpdrift/internal/config"
+	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/report"
+	"github.com/mcpdrift/mcpdrift/store"
+)
+
+// Service is what a CLI command calls.
+type Service interface {
+	Check(ctx context.Context, servers []string) (report.Report, error)
+	Status(ctx context.Context, servers []string) ([]report.Server, error)
+	Diff(ctx context.Context, server string) (report.Server, error)
+	Approve(ctx context.Context, req engine.ApproveRequest) (store.Approval, error)
+	History(ctx context.Context, server string, limit int) (History, error)
+	Show(ctx context.Context, req ShowRequest) (json.RawMessage, error)
+}
+
+// Errors that carry meaning across the admin socket; the CLI maps them to
+// exit codes.
+var (
+	// ErrUsage: the request names something that does not exist or
+	// combines options that cannot go together.
+	ErrUsage = errors.New("invalid request")
+	// ErrNotFound: the thing asked for has no record yet.
+	ErrNotFound = errors.New("not found")
+)
+
+// ShowRequest names a manifest: the latest snapshot, a given snapshot, or
+// the baseline.
+type ShowRequest struct {
+	Server   string `json:"server"`
+	Snapshot string `json:"snapshot,omitempty"`
+	Baseline bool   `json:"baseline,omitempty"`
+}
+
+// History is a server's observations (identical consecutive ones folded)
+// and approvals, newest first.
+type History struct {
+	Server  string         `json:"server"`
+	History []HistoryEntry `json:"history"`
+}
+
+// HistoryEntry is a run of consecutive observations of the same snapshot
+// (or the same error), or an approval.
+type HistoryEntry struct {
+	Type       string    `json:"type"` // snapshot, error, approval
+	At         time.Time `json:"at"`
+	Until      time.Time `json:"until,omitzero"`
+	Count      int       `json:"count,omitempty"`
+	SnapshotID string    `json:"snapshot,omitempty"`
+	BaselineID string    `json:"baseline,omitempty"`
+	PreviousID string    `json:"previous,omitempty"`
+	Approver   string    `json:"approver,omitempty"`
+	Method     string    `json:"method,omitempty"`
+	Comment    string    `json:"comment,omitempty"`
+	Tools      []string  `json:"tools,omitempty"`
+	Client     string    `json:"client,omitempty"`
+	Protocol   string    `json:"protocol,omitempty"`
+	Error      string    `json:"error,omitempty"`
+}
+
+// Local runs the operations on an open store.
+type Local struct {
+	Config *config.Config
+	Store  *store.DB
+	Engine *engine.Engine
+}
+
+var _ Service = (*Local)(nil)
+
+// Select returns the configured servers named (all enabled ones when none
+// are named).
+func Select(cfg *config.Config, names []string) ([]*config.Server, error) {
+	if len(names) == 0 {
+		var out []*config.Server
+		for i := range cfg.Servers {
+			if !cfg.Servers[i].Disabled {
+				out = append(out, &cfg.Servers[i])
+			}
+		}
+		return out, nil
+	}
+	var out []*config.Server
+	var unknown []string
+	for _, name := range names {
+		s, ok := cfg.Server(name)
+		if !ok {
+			unknown = append(unknown, fmt.Sprintf("%q", name))
+			continue
+		}
+		out = append(out, s)
+	}
+	if len(unknown) > 0 {
+		known := make([]string, len(cfg.Servers))
+		for i, s := range cfg.Servers {
+			known[i] = s.Name
+		}
+		return nil, fmt.Errorf("%w: unknown server %s (configured: %s)", ErrUsage, strings.Join(unknown, ", "), strings.Join(known, ", "))
+	}
+	return out, nil
+}
+
+func (l *Local) one(name string) (*config.Server, error) {
+	ss, err := Select(l.Config, []string{name})
+	if err != nil {
+		return nil, err
+	}
+	return ss[0], nil
+}
+
+// Check probes the named servers now.
+func (l *Local) Check(ctx context.Context, names []string) (report.Report, error) {
+	ss, err := Select(l.Config, names)
+	if err != nil {
+		return report.Report{}, err
+	}
+	return l.Engine.Check(ctx, ss, l.Config.Concurrency), nil
+}
+
+// Status reports what was last seen of the named servers.
+func (l *Local) Status(_ context.Context, names []string) ([]report.Server, error) {
+	ss, err := Select(l.Config, names)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]report.Server, len(ss))
+	for i, s := range ss {
+		out[i] = l.Engine.Status(s)
+	}
+	return out, nil
+}
+
+// Diff compares the latest snapshot with the baseline.
+func (l *Local) Diff(_ context.Context, name string) (report.Server, error) {
+	s, err := l.one(name)
+	if err != nil {
+		return report.Server{}, err
+	}
+	return l.Engine.Pending(s), nil
+}
+
+// Approve approves a snapshot, or some tools of it.
+func (l *Local) Approve(_ context.Context, req engine.ApproveRequest) (store.Approval, error) {
+	if _, err := l.one(req.Server); err != nil {
+		return store.Approval{}, err
+	}
+	a, err := l.Engine.Approve(req)
+	return a, classify(err)
+}
+
+// History lists observations and approvals.
+func (l *Local) History(_ context.Context, name string, limit int) (History, error) {
+	s, err := l.one(name)
+	if err != nil {
+		return History{}, err
+	}
+	obs, err := l.Store.Observations(s.Name, limit)
+	if err != nil {
+		return History{}, err
+	}
+	apps, err := l.Store.Approvals(s.Name)
+	if err != nil {
+		return History{}, err
+	}
+	return History{Server: s.Name, History: entries(obs, apps)}, nil
+}
+
+// Show returns a canonical manifest document.
+func (l *Local) Show(_ context.Context, req ShowRequest) (json.RawMessage, error) {
+	s, err := l.one(req.Server)
+	if err != nil {
+		return nil, err
+	}
+	var id string
+	switch {
+	case req.Snapshot != "" && req.Baseline:
+		return nil, fmt.Errorf("%w: --snapshot and --baseline are exclusive", ErrUsage)
+	case req.Baseline:
+		b, err := l.Store.Baseline(s.Name)
+		if err != nil {
+			return nil, classify(fmt.Errorf("server %q has no approved baseline yet (run 'mcpdrift check %s'): %w", s.Name, s.Name, err))
+		}
+		id = b.BaselineID
+	case req.Snapshot != "":
+		if id, err = l.Store.ResolveSnapshot(s.Name, req.Snapshot); err != nil {
+			return nil, classify(err)
+		}
+	default:
+		o, err := l.Store.LatestSnapshot(s.Name)
+		if err != nil {
+			return nil, classify(fmt.Errorf("server %q has no snapshot yet (run 'mcpdrift check %s'): %w", s.Name, s.Name, err))
+		}
+		id = o.SnapshotID
+	}
+	return l.Store.Manifest(id)
+}
+
+// classify marks store and engine errors with the service's sentinels.
+func classify(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, engine.ErrNoSnapshot):
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	case errors.Is(err, store.ErrAmbiguous), errors.Is(err, store.ErrInvalidRef),
+		errors.Is(err, engine.ErrUnknownTool), errors.Is(err, engine.ErrNothingToApprove):
+		return fmt.Errorf("%w: %w", ErrUsage, err)
+	default:
+		return err
+	}
+}
+
+// entries merges observations and approvals (both newest first) into one
+// newest-first list, folding runs of identical observations.
+func entries(obs []store.Observation, apps []store.Approval) []HistoryEntry {
+	var out []HistoryEntry
+	for _, o := range obs {
+		typ := "snapshot"
+		if o.Error != "" {
+			typ = "error"
+		}
+		if n := len(out); n > 0 && out[n-1].Type == typ && out[n-1].SnapshotID == o.SnapshotID && out[n-1].Error == o.Error {
+			// obs is newest first: extend the run backwards in time.
+			out[n-1].Count++
+			out[n-1].At = o.TakenAt
+			continue
+		}
+		out = append(out, HistoryEntry{Type: typ, At: o.TakenAt, Until: o.TakenAt, Count: 1,
+			SnapshotID: o.SnapshotID, Client: o.Client, Protocol: o.Protocol, Error: o.Error})
+	}
+	for _, ap := range apps {
+		out = append(out, HistoryEntry{Type: "approval", At: ap.At, SnapshotID: ap.SnapshotID,
+			BaselineID: ap.BaselineID, PreviousID: ap.PreviousID, Approver: ap.Approver,
+			Method: ap.Method, Comment: ap.Comment, Tools: ap.Tools})
+	}
+	latest := func(e HistoryEntry) time.Time {
+		if e.Until.After(e.At) {
+			return e.Until
+		}
+		return e.At
+	}
+	// Insertion sort keeps equal times in input order (stable).
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && latest(out[j]).After(latest(out[j-1])); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
