@@ -1,0 +1,183 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpdrift/mcpdrift/internal/config"
+	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/mcptest"
+	"github.com/mcpdrift/mcpdrift/internal/probe"
+	"github.com/mcpdrift/mcpdrift/internal/report"
+	"github.com/mcpdrift/mcpdrift/store"
+)
+
+func TestMain(m *testing.M) {
+	mcptest.MaybeRunChild()
+	os.Exit(m.Run())
+}
+
+func openDB(t *testing.T) *store.DB {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func parse(t *testing.T, y string) []*config.Server {
+	t.Helper()
+	cfg, err := config.Parse("t.yaml", []byte(y), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]*config.Server, len(cfg.Servers))
+	for i := range cfg.Servers {
+		out[i] = &cfg.Servers[i]
+	}
+	return out
+}
+
+func stdioYAML(name string, c *mcptest.Child, timeout string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "  - name: %s\n    command: %q\n    timeout: %s\n    args: [", name, c.Command, timeout)
+	for i, a := range c.Args {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q", a)
+	}
+	b.WriteString("]\n    env: {")
+	first := true
+	for k, v := range c.Env {
+		if !first {
+			b.WriteString(", ")
+		}
+		first = false
+		fmt.Fprintf(&b, "%s: %q", k, strings.ReplaceAll(v, "$", "$$"))
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// TestHostileServersDoNotHurtOthers runs one check over a healthy server and
+// one hostile server of each kind: each hostile one is a clear per-server
+// error within its deadline, the healthy one is baselined, no process is
+// left behind, and nothing but listing was ever asked.
+func TestHostileServersDoNotHurtOthers(t *testing.T) {
+	healthy := mcptest.NewServer(mcptest.Config{Name: "ok", Tools: []*mcp.Tool{{Name: "t", InputSchema: &jsonschema.Schema{Type: "object"}}}})
+	url := healthy.ServeStreamable(t, mcptest.HTTPOptions{})
+	tools := `{"tools":[{"name":"a","inputSchema":{"type":"object"}}]}`
+	raw := func(b mcptest.Behavior) mcptest.Raw {
+		return mcptest.Raw{Behavior: b, Delay: 5 * time.Second, Pages: map[string][]json.RawMessage{"tools/list": {json.RawMessage(tools), json.RawMessage(tools)}}}
+	}
+	hostile := []struct {
+		name  string
+		b     mcptest.Behavior
+		wants string
+	}{
+		{"hang", mcptest.Hang, "timeout"},
+		{"garbage", mcptest.Garbage, "not JSON"},
+		{"huge", mcptest.Huge, "max_response_bytes"},
+		{"endless", mcptest.EndlessCursor, "max_pages"},
+		{"repeat", mcptest.RepeatCursor, "cursor"},
+		{"crash", mcptest.CrashMidList, "exit"},
+		{"slow", mcptest.Slow, "timeout"},
+	}
+	y := "servers:\n  - {name: healthy, url: " + url + "}\n"
+	children := map[string]*mcptest.Child{}
+	for _, h := range hostile {
+		c := mcptest.StdioRaw(t, raw(h.b), mcptest.ChildOptions{Grandchild: true})
+		children[h.name] = c
+		y += stdioYAML(h.name, c, "3s")
+	}
+	// Small limits keep the endless-cursor case short.
+	y = strings.Replace(y, "servers:", "defaults: {limits: {max_pages: 20, max_response_bytes: 4MiB}}\nservers:", 1)
+	srvs := parse(t, y)
+	eng := engine.New(openDB(t), slog.New(slog.DiscardHandler))
+
+	start := time.Now()
+	rep := eng.Check(context.Background(), srvs, len(srvs))
+	elapsed := time.Since(start)
+	if elapsed > 8*time.Second {
+		t.Errorf("check took %v: a hostile server held up the run beyond its 3s deadline", elapsed)
+	}
+	if rep.Servers[0].Status != report.StatusBaselined {
+		t.Fatalf("healthy server: %+v", rep.Servers[0])
+	}
+	for i, h := range hostile {
+		rs := rep.Servers[i+1]
+		if rs.Status != report.StatusError || !strings.Contains(rs.Error, h.name) && !strings.Contains(rs.Error, fmt.Sprintf("%q", h.name)) {
+			t.Errorf("%s: status %s error %q", h.name, rs.Status, rs.Error)
+			continue
+		}
+		if !strings.Contains(strings.ToLower(rs.Error), strings.ToLower(h.wants)) {
+			t.Errorf("%s: error %q does not say %q", h.name, rs.Error, h.wants)
+		}
+		t.Logf("%s: %s", h.name, rs.Error)
+		c := children[h.name]
+		if left := mcptest.WaitGone(c.PIDs(t), 3*time.Second); len(left) > 0 {
+			t.Errorf("%s: processes left behind: %v", h.name, left)
+		}
+		if n := c.Calls(t).Forbidden(); n != 0 {
+			t.Errorf("%s: %d forbidden calls", h.name, n)
+		}
+	}
+	if n := healthy.Calls().Forbidden(); n != 0 {
+		t.Errorf("healthy server got %d forbidden calls", n)
+	}
+}
+
+func TestNoTrustOnFirstUse(t *testing.T) {
+	healthy := mcptest.NewServer(mcptest.Config{Name: "ok"})
+	url := healthy.ServeStreamable(t, mcptest.HTTPOptions{})
+	srvs := parse(t, "servers:\n  - {name: s, url: "+url+", trust_on_first_use: false}\n")
+	db := openDB(t)
+	eng := engine.New(db, slog.New(slog.DiscardHandler))
+	for range 2 {
+		rs := eng.Check(context.Background(), srvs, 1).Servers[0]
+		if rs.Status != report.StatusUnapproved || rs.Baseline != nil || !strings.Contains(rs.Note, "mcpdrift approve s --snapshot "+rs.Snapshot.ID) {
+			t.Fatalf("want unapproved with the approve command: %+v", rs)
+		}
+	}
+	if _, err := db.Baseline("s"); err == nil {
+		t.Fatal("a baseline was recorded without trust on first use")
+	}
+	if _, err := eng.Approve(engine.ApproveRequest{Server: "s", Approver: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if rs := eng.Check(context.Background(), srvs, 1).Servers[0]; rs.Status != report.StatusOK || rs.Baseline.ApprovedBy != "alice" {
+		t.Fatalf("after approval: %+v", rs)
+	}
+}
+
+func TestProbePanicIsAnError(t *testing.T) {
+	srvs := parse(t, "servers:\n  - {name: p, url: http://127.0.0.1:1/mcp}\n  - {name: q, url: http://127.0.0.1:1/mcp}\n")
+	eng := engine.New(openDB(t), slog.New(slog.DiscardHandler))
+	eng.Probe = func(_ context.Context, tg probe.Target) (*probe.Result, error) {
+		if tg.Name == "p" {
+			panic("boom")
+		}
+		return nil, errors.New("refused")
+	}
+	rep := eng.Check(context.Background(), srvs, 2)
+	if rep.Servers[0].Status != report.StatusError || !strings.Contains(rep.Servers[0].Error, "boom") {
+		t.Errorf("panic: %+v", rep.Servers[0])
+	}
+	if rep.Servers[1].Status != report.StatusError || !strings.Contains(rep.Servers[1].Error, "refused") {
+		t.Errorf("other server: %+v", rep.Servers[1])
+	}
+}
