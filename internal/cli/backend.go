@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"log/slog"
 	"os/user"
 	"strconv"
 
@@ -18,7 +19,11 @@ func (a *app) backend(cfg *config.Config, readOnly bool) (service.Service, func(
 		return nil, nil, err
 	}
 	svc := &service.Local{Config: cfg, Store: db, Engine: engine.New(db, a.logger)}
-	return svc, func() { db.Close() }, nil
+	return svc, func() {
+		if err := db.Close(); err != nil {
+			a.logger.Warn("close database", slog.String("error", err.Error()))
+		}
+	}, nil
 }
 
 // localUser is the approver recorded when the CLI opens the database itself:
