@@ -1,19 +1,34 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"os/user"
 	"strconv"
 
+	"github.com/mcpdrift/mcpdrift/internal/admin"
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/service"
 )
 
 // backend returns the service a command works through, and a function to
-// release it. Without a running daemon it opens the database itself.
-func (a *app) backend(cfg *config.Config, readOnly bool) (service.Service, func(), error) {
+// release it: the daemon's admin socket when a daemon is running (it holds
+// the database), else the database opened directly.
+func (a *app) backend(ctx context.Context, cfg *config.Config, readOnly bool) (service.Service, func(), error) {
+	socket := a.opts.socket
+	if socket == "" {
+		socket = cfg.Admin.Socket
+	}
+	c, err := admin.Connect(ctx, socket, a.dbPath(cfg))
+	switch {
+	case err == nil:
+		a.logger.Debug("using the daemon's admin socket", slog.String("socket", c.Path()))
+		return c, c.Close, nil
+	case !errors.Is(err, admin.ErrNoDaemon):
+		return nil, nil, &ExitError{Code: ExitFailure, Err: err}
+	}
 	db, err := a.openStore(cfg, readOnly)
 	if err != nil {
 		return nil, nil, err

@@ -35,7 +35,7 @@ comment, and the previous and new baseline ids.`,
 			if err != nil {
 				return err
 			}
-			svc, done, err := a.backend(cfg, false)
+			svc, done, err := a.backend(cmd.Context(), cfg, false)
 			if err != nil {
 				return err
 			}

@@ -65,7 +65,7 @@ elsewhere), 4 mcpdrift itself failed (e.g. the database is unavailable).`,
 			if err != nil {
 				return err
 			}
-			svc, done, err := a.backend(cfg, false)
+			svc, done, err := a.backend(cmd.Context(), cfg, false)
 			if err != nil {
 				return err
 			}

@@ -32,7 +32,7 @@ Exit status as for check: 0 nothing at or above --fail-on, 1 drift.`,
 			if err != nil {
 				return err
 			}
-			svc, done, err := a.backend(cfg, true)
+			svc, done, err := a.backend(cmd.Context(), cfg, true)
 			if err != nil {
 				return err
 			}

@@ -33,7 +33,7 @@ time, comment, previous and new baseline.`,
 			if err != nil {
 				return err
 			}
-			svc, done, err := a.backend(cfg, true)
+			svc, done, err := a.backend(cmd.Context(), cfg, true)
 			if err != nil {
 				return err
 			}

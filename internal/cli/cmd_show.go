@@ -31,7 +31,7 @@ reaches your terminal.`,
 			if err != nil {
 				return err
 			}
-			svc, done, err := a.backend(cfg, true)
+			svc, done, err := a.backend(cmd.Context(), cfg, true)
 			if err != nil {
 				return err
 			}

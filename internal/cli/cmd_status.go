@@ -23,7 +23,7 @@ probe error. Run 'mcpdrift check' to probe now.`,
 			if err != nil {
 				return err
 			}
-			svc, done, err := a.backend(cfg, true)
+			svc, done, err := a.backend(cmd.Context(), cfg, true)
 			if err != nil {
 				return err
 			}

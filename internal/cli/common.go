@@ -32,13 +32,17 @@ func (a *app) configPath() string {
 	return config.ConfigPath("")
 }
 
+// dbPath is --db, else the config's storage.path.
+func (a *app) dbPath(cfg *config.Config) string {
+	if a.opts.dbPath != "" {
+		return a.opts.dbPath
+	}
+	return cfg.Storage.Path
+}
+
 // openStore opens the database named by --db or the config.
 func (a *app) openStore(cfg *config.Config, readOnly bool) (*store.DB, error) {
-	path := cfg.Storage.Path
-	if a.opts.dbPath != "" {
-		path = a.opts.dbPath
-	}
-	db, err := store.Open(path, store.Options{LockTimeout: cfg.Storage.LockTimeout, ReadOnly: readOnly})
+	db, err := store.Open(a.dbPath(cfg), store.Options{LockTimeout: cfg.Storage.LockTimeout, ReadOnly: readOnly})
 	if err != nil {
 		return nil, &ExitError{Code: ExitFailure, Err: err}
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
@@ -36,12 +37,16 @@ type Store interface {
 // ProbeFunc captures one server; probe.Probe in production.
 type ProbeFunc func(ctx context.Context, t probe.Target) (*probe.Result, error)
 
-// Engine checks servers against their baselines.
+// Engine checks servers against their baselines. Its methods are safe for
+// concurrent use on different servers.
 type Engine struct {
 	Store  Store
 	Probe  ProbeFunc
 	Now    func() time.Time
 	Logger *slog.Logger
+
+	mu     sync.Mutex
+	caches map[string]*manifest.Cache // per server: canonical entities of the last build
 }
 
 // New returns an engine over st with the real prober and clock.
@@ -119,11 +124,28 @@ func (e *Engine) capture(ctx context.Context, s *config.Server) (*probe.Result, 
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := manifest.Build(res.Capture)
+	m, err := manifest.BuildCached(res.Capture, e.cache(s.Name))
 	if err != nil {
 		return nil, nil, fmt.Errorf("server %q sent an unusable manifest: %w", s.Name, err)
 	}
 	return res, m, nil
+}
+
+// cache returns the server's canonicalization cache. A server is checked by
+// one goroutine at a time (the daemon's scheduler skips overlapping runs), so
+// the cache itself needs no lock.
+func (e *Engine) cache(server string) *manifest.Cache {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.caches == nil {
+		e.caches = map[string]*manifest.Cache{}
+	}
+	c, ok := e.caches[server]
+	if !ok {
+		c = &manifest.Cache{}
+		e.caches[server] = c
+	}
+	return c
 }
 
 // evaluate compares a stored snapshot with the server's baseline, trusting

@@ -97,7 +97,43 @@ var keyField = map[Kind]string{
 }
 
 // Build canonicalizes a capture.
-func Build(c Capture) (*Manifest, error) {
+func Build(c Capture) (*Manifest, error) { return build(c, nil) }
+
+// Cache remembers the canonical form of the raw entities of one server's
+// last build, so that a poll of an unchanged server re-canonicalizes
+// nothing: the raw bytes of each entity are hashed and looked up. It holds
+// only the entities of the latest build, so its size is bounded by one
+// manifest. A Cache is safe for one build at a time.
+type Cache struct {
+	last map[[32]byte]Entity
+}
+
+// BuildCached is Build with a per-server cache. The result is identical to
+// Build's.
+func BuildCached(c Capture, cache *Cache) (*Manifest, error) {
+	next := map[[32]byte]Entity{}
+	m, err := build(c, func(k Kind, raw json.RawMessage) (Entity, error) {
+		h := sha256.Sum256(append([]byte(k), raw...))
+		if e, ok := cache.last[h]; ok {
+			next[h] = e
+			return e, nil
+		}
+		e, err := newEntity(k, raw)
+		if err == nil {
+			next[h] = e
+		}
+		return e, err
+	})
+	if err == nil {
+		cache.last = next
+	}
+	return m, err
+}
+
+func build(c Capture, entity func(Kind, json.RawMessage) (Entity, error)) (*Manifest, error) {
+	if entity == nil {
+		entity = newEntity
+	}
 	m := &Manifest{Entities: map[Kind][]Entity{}}
 	server, err := canonicalServer(c.Init, c.Protocol)
 	if err != nil {
@@ -111,7 +147,7 @@ func Build(c Capture) (*Manifest, error) {
 				return nil, fmt.Errorf("%s page %d: %w", listField[k], i+1, err)
 			}
 			for _, raw := range items {
-				e, err := newEntity(k, raw)
+				e, err := entity(k, raw)
 				if err != nil {
 					return nil, fmt.Errorf("%s page %d: %w", listField[k], i+1, err)
 				}
@@ -152,21 +188,31 @@ func canonicalServer(init json.RawMessage, protocol string) (json.RawMessage, er
 }
 
 func pageItems(k Kind, page json.RawMessage) ([]json.RawMessage, error) {
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(page, &obj); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
 	// Only the entity array is kept: every other list-level field
-	// (nextCursor, ttlMs, cacheScope, _meta) is volatile by rule.
-	raw, ok := obj[listField[k]]
-	if !ok || string(raw) == "null" {
-		return nil, nil
+	// (nextCursor, ttlMs, cacheScope, _meta) is volatile by rule. One struct
+	// for every kind decodes the page in a single pass.
+	var obj *struct {
+		Tools             []json.RawMessage `json:"tools"`
+		Prompts           []json.RawMessage `json:"prompts"`
+		Resources         []json.RawMessage `json:"resources"`
+		ResourceTemplates []json.RawMessage `json:"resourceTemplates"`
 	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil {
-		return nil, fmt.Errorf("%w: %q is not an array: %w", ErrMalformed, listField[k], err)
+	if err := json.Unmarshal(page, &obj); err != nil {
+		return nil, fmt.Errorf("%w: %q is not an array of objects: %w", ErrMalformed, listField[k], err)
 	}
-	return items, nil
+	if obj == nil {
+		return nil, fmt.Errorf("%w: list result is not a JSON object", ErrMalformed)
+	}
+	switch k {
+	case KindTool:
+		return obj.Tools, nil
+	case KindPrompt:
+		return obj.Prompts, nil
+	case KindResource:
+		return obj.Resources, nil
+	default:
+		return obj.ResourceTemplates, nil
+	}
 }
 
 func newEntity(k Kind, raw json.RawMessage) (Entity, error) {

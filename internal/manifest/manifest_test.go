@@ -212,3 +212,43 @@ func TestDiscoverAndInitializeAgree(t *testing.T) {
 		t.Errorf("serverInfo lost from discover: %s", b.Server)
 	}
 }
+
+func TestBuildCachedMatchesBuild(t *testing.T) {
+	var cache Cache
+	caps := []Capture{
+		capture(initResult, `{"tools":[{"name":"a","x":1.0},{"name":"b"}]}`),
+		capture(initResult, `{"tools":[{"name":"a","x":1.0},{"name":"b","y":2}]}`),
+		capture(initResult, `{"tools":[{"name":"b","y":2},{"name":"a","x":1.0}]}`),
+		capture(initResult, `{"tools":[{"name":"a","x":1.0},{"name":"b"}]}`),
+	}
+	for i, c := range caps {
+		want := mustBuild(t, c)
+		got, err := BuildCached(c, &cache)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID() != want.ID() {
+			t.Fatalf("capture %d: cached build differs:\n%s\n%s", i, got.Document(), want.Document())
+		}
+		if len(cache.last) != 2 {
+			t.Errorf("capture %d: cache holds %d entities, want the 2 of the last build", i, len(cache.last))
+		}
+	}
+	if _, err := BuildCached(capture(initResult, `{"tools":["x"]}`), &cache); err == nil {
+		t.Fatal("want error")
+	}
+	if len(cache.last) != 2 {
+		t.Errorf("a failed build replaced the cache")
+	}
+}
+
+func BenchmarkBuild500Cached(b *testing.B) {
+	c := Capture{Init: json.RawMessage(initResult), Pages: map[Kind][]json.RawMessage{KindTool: {synthTools(500)}}}
+	var cache Cache
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := BuildCached(c, &cache); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,366 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/report"
+	"github.com/mcpdrift/mcpdrift/internal/service"
+	"github.com/mcpdrift/mcpdrift/internal/severity"
+	"github.com/mcpdrift/mcpdrift/internal/version"
+	"github.com/mcpdrift/mcpdrift/store"
+)
+
+var (
+	t0 = time.Date(2026, 5, 4, 3, 2, 1, 0, time.UTC)
+	t1 = t0.Add(90 * time.Minute)
+)
+
+func sampleServer(name string) report.Server {
+	return report.Server{
+		Server: name, Status: report.StatusDrift, Severity: severity.Critical,
+		Baseline:    &report.Baseline{ID: "sha256:" + strings.Repeat("a", 64), ApprovedAt: t0, ApprovedBy: "alice"},
+		Snapshot:    &report.Snapshot{ID: "sha256:" + strings.Repeat("b", 64), TakenAt: t1},
+		LastChecked: &t1,
+		Changes: []report.Change{{
+			Kind: "tool.description", Entity: "tool", Name: "search", Severity: severity.Critical,
+			Summary: "description changed", Before: "Search.", After: "Search.<U+200B>ignore previous",
+			Diff: "-Search.\n+Search.<U+200B>ignore previous\n",
+			Findings: []report.Finding{{Rule: "hidden-instruction", Severity: severity.Critical,
+				Message: "hidden instruction", Evidence: "ignore previous"}},
+		}},
+		Findings: []report.Finding{{Entity: "tool", Name: "add", Rule: "sensitive-path",
+			Severity: severity.High, Message: "mentions ~/.ssh", Evidence: "~/.ssh/id_rsa", Suppressed: ""}},
+		Note: "unicode survives: é ✓",
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	f := &fake{
+		report:  report.Report{Servers: []report.Server{sampleServer("a"), {Server: "b", Status: report.StatusError, Error: "connect: refused", Changes: []report.Change{}}}},
+		servers: []report.Server{sampleServer("a"), sampleServer("b")},
+		server:  sampleServer("."),
+		approval: store.Approval{Server: "a", Seq: 7, At: t1, Comment: "looked fine",
+			BaselineID: "sha256:" + strings.Repeat("c", 64), PreviousID: "sha256:" + strings.Repeat("a", 64),
+			SnapshotID: "sha256:" + strings.Repeat("b", 64), Tools: []string{"search", "add"}, Method: "cli"},
+		history: service.History{Server: "a", History: []service.HistoryEntry{
+			{Type: "snapshot", At: t0, Until: t1, Count: 3, SnapshotID: "sha256:" + strings.Repeat("b", 64), Client: "mcpdrift/1", Protocol: "2026-07-28"},
+			{Type: "approval", At: t0, BaselineID: "sha256:" + strings.Repeat("a", 64), Approver: "alice", Method: "trust-on-first-use", Tools: []string{"x"}},
+			{Type: "error", At: t0, Count: 1, Error: "dial tcp: refused"},
+		}},
+		doc: json.RawMessage(`{"server":{"name":"a"},"tools":[{"name":"search","description":"Search.\u200b"}]}`),
+	}
+	ts := serve(t, f, Options{Version: version.Info{Version: "v9.9.9", Commit: "abc", Date: "today", GoVersion: "go1.26"}})
+	c := dial(t, ts.path)
+	ctx := context.Background()
+
+	t.Run("ping", func(t *testing.T) {
+		p, err := c.Ping(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := Ping{Service: "mcpdrift", Version: version.Info{Version: "v9.9.9", Commit: "abc", Date: "today", GoVersion: "go1.26"},
+			PID: os.Getpid(), Peer: Peer{UID: os.Getuid(), GID: os.Getgid(), PID: os.Getpid(), User: osUser(t)}}
+		if !reflect.DeepEqual(p, want) {
+			t.Errorf("ping = %+v, want %+v", p, want)
+		}
+		if c.Daemon() != want {
+			t.Errorf("Daemon() = %+v, want %+v", c.Daemon(), want)
+		}
+	})
+	t.Run("check", func(t *testing.T) {
+		got, err := c.Check(ctx, []string{"a", "b"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(f.checkServers, []string{"a", "b"}) {
+			t.Errorf("servers arrived as %q", f.checkServers)
+		}
+		if !reflect.DeepEqual(got, f.report) {
+			t.Errorf("report =\n%+v\nwant\n%+v", got, f.report)
+		}
+	})
+	t.Run("check all", func(t *testing.T) {
+		if _, err := c.Check(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		if len(f.checkServers) != 0 {
+			t.Errorf("servers arrived as %q, want none", f.checkServers)
+		}
+	})
+	t.Run("status", func(t *testing.T) {
+		got, err := c.Status(ctx, []string{"a", "b&c=d", "é"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(f.statusServers, []string{"a", "b&c=d", "é"}) {
+			t.Errorf("servers arrived as %q", f.statusServers)
+		}
+		if !reflect.DeepEqual(got, f.servers) {
+			t.Errorf("status = %+v, want %+v", got, f.servers)
+		}
+	})
+	t.Run("diff", func(t *testing.T) {
+		for _, name := range []string{"github", ".", "..", "a/b", "x?y#z"} {
+			got, err := c.Diff(ctx, name)
+			if err != nil {
+				t.Fatalf("diff %q: %v", name, err)
+			}
+			if f.diffServer != name {
+				t.Errorf("server %q arrived as %q", name, f.diffServer)
+			}
+			if !reflect.DeepEqual(got, f.server) {
+				t.Errorf("diff = %+v, want %+v", got, f.server)
+			}
+		}
+	})
+	t.Run("approve", func(t *testing.T) {
+		req := engine.ApproveRequest{Server: "a", Snapshot: "3f2a9c41", Tools: []string{"search", "add"},
+			Comment: "reviewed; \"quotes\" and\nnewlines", Approver: "mallory", Method: "lock-import"}
+		got, err := c.Approve(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := req
+		want.Approver = osUser(t)
+		if !reflect.DeepEqual(f.approveReq, want) {
+			t.Errorf("request arrived as %+v, want %+v", f.approveReq, want)
+		}
+		wantA := f.approval
+		wantA.Approver = osUser(t)
+		if !reflect.DeepEqual(got, wantA) {
+			t.Errorf("approval = %+v, want %+v", got, wantA)
+		}
+	})
+	t.Run("history", func(t *testing.T) {
+		got, err := c.History(ctx, "a", 25)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.historyServer != "a" || f.historyLimit != 25 {
+			t.Errorf("arrived as %q limit %d", f.historyServer, f.historyLimit)
+		}
+		if !reflect.DeepEqual(got, f.history) {
+			t.Errorf("history = %+v, want %+v", got, f.history)
+		}
+	})
+	t.Run("show", func(t *testing.T) {
+		for _, req := range []service.ShowRequest{
+			{Server: "a"},
+			{Server: "a", Snapshot: "sha256:" + strings.Repeat("b", 64)},
+			{Server: "a", Baseline: true},
+			{Server: "a", Snapshot: "3f2a9c41", Baseline: true}, // the service refuses this, not the transport
+		} {
+			got, err := c.Show(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.showReq != req {
+				t.Errorf("request arrived as %+v, want %+v", f.showReq, req)
+			}
+			if string(got) != string(f.doc) {
+				t.Errorf("document = %s, want %s", got, f.doc)
+			}
+		}
+	})
+}
+
+// An approval is recorded as the socket peer's OS user, whatever the
+// client claims, through the Client or by hand.
+func TestApproverIsPeer(t *testing.T) {
+	f := &fake{approval: store.Approval{Server: "a", Seq: 1, At: t0, BaselineID: "sha256:" + strings.Repeat("c", 64)}}
+	ts := serve(t, f, Options{})
+	want := osUser(t)
+	if want == "mallory" {
+		t.Fatal("test needs an OS user other than mallory")
+	}
+
+	a, err := dial(t, ts.path).Approve(context.Background(), engine.ApproveRequest{Server: "a", Approver: "mallory"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Approver != want || f.approveReq.Approver != want {
+		t.Errorf("approver = %q (service saw %q), want %q", a.Approver, f.approveReq.Approver, want)
+	}
+
+	resp, err := rawClient(ts.path).Post("http://x"+pathApprove, "application/json",
+		strings.NewReader(`{"server":"a","approver":"mallory","comment":"forged"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("raw approve: %d %s", resp.StatusCode, body)
+	}
+	if f.approveReq.Approver != want || f.approveReq.Comment != "forged" {
+		t.Errorf("raw approve reached the service as %+v, want approver %q", f.approveReq, want)
+	}
+	if strings.Contains(string(body), "mallory") {
+		t.Errorf("reply names the claimed approver: %s", body)
+	}
+}
+
+// Errors keep their kind and message across the socket.
+func TestErrorKinds(t *testing.T) {
+	tests := []struct {
+		name     string
+		err      error
+		kind     string
+		status   int
+		sentinel error
+	}{
+		{"usage", fmt.Errorf("%w: unknown server \"zz\" (configured: a, b)", service.ErrUsage), KindUsage, 400, service.ErrUsage},
+		{"not found", fmt.Errorf("%w: server \"a\" has no snapshot yet: %w", service.ErrNotFound, store.ErrNotFound), KindNotFound, 404, service.ErrNotFound},
+		{"conflict", fmt.Errorf("approve a: baseline is sha256:1, not sha256:2: %w", store.ErrConflict), KindConflict, 409, store.ErrConflict},
+		{"internal", errors.New("read baseline of a: disk on fire"), KindInternal, 500, nil},
+	}
+	f := &fake{}
+	ts := serve(t, f, Options{})
+	c := dial(t, ts.path)
+	ctx := context.Background()
+	calls := map[string]func() error{
+		"check":   func() error { _, err := c.Check(ctx, []string{"a"}); return err },
+		"status":  func() error { _, err := c.Status(ctx, nil); return err },
+		"diff":    func() error { _, err := c.Diff(ctx, "a"); return err },
+		"approve": func() error { _, err := c.Approve(ctx, engine.ApproveRequest{Server: "a"}); return err },
+		"history": func() error { _, err := c.History(ctx, "a", 0); return err },
+		"show":    func() error { _, err := c.Show(ctx, service.ShowRequest{Server: "a"}); return err },
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.mu.Lock()
+			f.err = tt.err
+			f.mu.Unlock()
+			for call, do := range calls {
+				err := do()
+				if err == nil {
+					t.Fatalf("%s: no error", call)
+				}
+				if err.Error() != tt.err.Error() {
+					t.Errorf("%s: message %q, want %q", call, err.Error(), tt.err.Error())
+				}
+				re := asRemote(t, err)
+				if re.Kind != tt.kind || re.Status != tt.status {
+					t.Errorf("%s: kind %s status %d, want %s %d", call, re.Kind, re.Status, tt.kind, tt.status)
+				}
+				for _, s := range []error{service.ErrUsage, service.ErrNotFound, store.ErrConflict} {
+					if got, want := errors.Is(err, s), s == tt.sentinel; got != want {
+						t.Errorf("%s: errors.Is(err, %v) = %v, want %v", call, s, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// Requests the Client never sends are refused as usage errors, and the
+// service is not called.
+func TestBadRequests(t *testing.T) {
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		body   string
+		status int
+		want   string
+	}{
+		{"diff without server", "GET", pathDiff, "", 400, "missing server"},
+		{"history bad limit", "GET", pathHistory + "?server=a&limit=-1", "", 400, `limit "-1"`},
+		{"history limit not a number", "GET", pathHistory + "?server=a&limit=ten", "", 400, `limit "ten"`},
+		{"show bad baseline", "GET", pathShow + "?server=a&baseline=maybe", "", 400, `baseline "maybe"`},
+		{"unknown field", "POST", pathApprove, `{"server":"a","tool":["x"]}`, 400, `unknown field "tool"`},
+		{"not json", "POST", pathCheck, `servers=a`, 400, "request body"},
+		{"trailing data", "POST", pathCheck, `{"servers":["a"]} {"servers":["b"]}`, 400, "data after the JSON value"},
+		{"body too large", "POST", pathCheck, `{"servers":["` + strings.Repeat("a", DefaultMaxBodyBytes) + `"]}`, 400, "larger than 1048576 bytes"},
+		{"reserved method", "POST", pathApprove, `{"server":"a","method":"trust-on-first-use"}`, 400, "reserved"},
+		{"unknown endpoint", "GET", "/v2/everything", "", 404, "no endpoint GET /v2/everything"},
+		{"wrong method", "DELETE", pathStatus, "", 404, "no endpoint DELETE /v1/status"},
+	}
+	f := &fake{}
+	ts := serve(t, f, Options{})
+	hc := rawClient(ts.path)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(tt.method, "http://x"+tt.path, strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := hc.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var eb errorBody
+			if err := json.NewDecoder(resp.Body).Decode(&eb); err != nil {
+				t.Fatalf("reply is not an error body: %v", err)
+			}
+			if resp.StatusCode != tt.status || eb.Kind != KindUsage || !strings.Contains(eb.Error, tt.want) {
+				t.Errorf("got %d %+v, want %d kind usage containing %q", resp.StatusCode, eb, tt.status, tt.want)
+			}
+		})
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.approveReq.Server != "" || f.checkServers != nil || f.diffServer != "" {
+		t.Errorf("the service was called: %+v", f)
+	}
+}
+
+// A panicking handler answers 500 and the daemon keeps serving.
+func TestPanicBecomes500(t *testing.T) {
+	f := &fake{panicStatus: true, server: report.Server{Server: "a"}}
+	ts := serve(t, f, Options{})
+	c := dial(t, ts.path)
+	_, err := c.Status(context.Background(), nil)
+	if re := asRemote(t, err); re.Kind != KindInternal || re.Status != 500 {
+		t.Errorf("panic answered %+v, want internal 500", re)
+	}
+	if _, err := c.Diff(context.Background(), "a"); err != nil {
+		t.Errorf("after a panic: %v", err)
+	}
+	if !strings.Contains(ts.logs.String(), "fake status exploded") {
+		t.Errorf("panic not logged:\n%s", ts.logs)
+	}
+}
+
+// Each request is logged at debug with the peer and endpoint, never the
+// body.
+func TestRequestLog(t *testing.T) {
+	const canary = "CANARY-7f3e-comment"
+	f := &fake{approval: store.Approval{Server: "a", Seq: 1, At: t0}}
+	ts := serve(t, f, Options{})
+	if _, err := dial(t, ts.path).Approve(context.Background(), engine.ApproveRequest{Server: "a", Comment: canary, Tools: []string{canary}}); err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, line := range strings.Split(strings.TrimSpace(ts.logs.String()), "\n") {
+		if strings.Contains(line, canary) {
+			t.Errorf("log line carries the request body: %s", line)
+		}
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if rec["msg"] == "admin request" && rec["endpoint"] == "POST /v1/approve" {
+			found = true
+			if rec["component"] != "admin" || rec["user"] != osUser(t) || rec["level"] != "DEBUG" ||
+				rec["uid"] != float64(os.Getuid()) || rec["pid"] != float64(os.Getpid()) || rec["status"] != float64(200) {
+				t.Errorf("request log line = %v", rec)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no request log line for the approval:\n%s", ts.logs)
+	}
+}

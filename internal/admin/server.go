@@ -1,0 +1,403 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/service"
+	"github.com/mcpdrift/mcpdrift/internal/version"
+)
+
+// Defaults of Options.
+const (
+	DefaultRequestTimeout  = time.Minute
+	DefaultCheckTimeout    = 15 * time.Minute
+	DefaultShutdownTimeout = 5 * time.Second
+	DefaultMaxBodyBytes    = 1 << 20
+
+	readHeaderTimeout = 5 * time.Second
+	bodyReadTimeout   = 10 * time.Second
+	idleTimeout       = time.Minute
+	maxHeaderBytes    = 64 << 10
+	// writeSlack lets a handler that ran into its deadline still write its
+	// error reply.
+	writeSlack = 5 * time.Second
+)
+
+// Options tune Serve. The zero value is usable.
+type Options struct {
+	// Logger gets one debug line per request (component=admin, peer,
+	// endpoint, status, duration; never bodies) and handler panics at
+	// error. Nil discards.
+	Logger *slog.Logger
+	// Version is what /v1/ping reports; zero means version.Get().
+	Version version.Info
+	// RequestTimeout bounds every request but check (default 1m).
+	RequestTimeout time.Duration
+	// CheckTimeout bounds POST /v1/check, which probes servers (default 15m).
+	CheckTimeout time.Duration
+	// ShutdownTimeout is how long Serve waits for in-flight replies after
+	// ctx is cancelled before closing connections (default 5s).
+	ShutdownTimeout time.Duration
+	// MaxBodyBytes bounds request bodies (default 1 MiB).
+	MaxBodyBytes int64
+}
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Version == (version.Info{}) {
+		o.Version = version.Get()
+	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = DefaultRequestTimeout
+	}
+	if o.CheckTimeout <= 0 {
+		o.CheckTimeout = DefaultCheckTimeout
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	return o
+}
+
+// Serve answers admin requests on ln with svc until ctx is cancelled, then
+// shuts down: in-flight requests see their context cancelled and get up to
+// Options.ShutdownTimeout to reply before connections are closed. It
+// closes ln. It returns nil after a shutdown caused by ctx, and refuses a
+// listener that is not a unix socket. Each connection is served on its own
+// goroutine, so a slow client holds up nobody else.
+func Serve(ctx context.Context, ln net.Listener, svc service.Service, opts Options) error {
+	if ln.Addr().Network() != "unix" {
+		_ = ln.Close()
+		return fmt.Errorf("admin: refusing to serve on a %s listener (%s): the admin API is unix-socket only", ln.Addr().Network(), ln.Addr())
+	}
+	opts = opts.withDefaults()
+	log := opts.Logger.With("component", "admin")
+	srv := &http.Server{
+		Handler:           newHandler(svc, opts, log),
+		ReadHeaderTimeout: readHeaderTimeout,
+		// No ReadTimeout or WriteTimeout: both would count a long check
+		// against the connection, and an expired read deadline cancels the
+		// request's context. Handlers set their own deadlines instead.
+		IdleTimeout:    idleTimeout,
+		MaxHeaderBytes: maxHeaderBytes,
+		BaseContext:    func(net.Listener) context.Context { return ctx },
+		ConnContext:    withPeer,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	log.Info("admin socket listening", "socket", ln.Addr().String())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve admin socket %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("admin socket: in-flight requests cut off at shutdown", "err", err)
+		_ = srv.Close()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve admin socket %s: %w", ln.Addr(), err)
+	}
+	log.Info("admin socket closed", "socket", ln.Addr().String())
+	return nil
+}
+
+type handler struct {
+	svc  service.Service
+	opts Options
+	log  *slog.Logger
+}
+
+func newHandler(svc service.Service, opts Options, log *slog.Logger) http.Handler {
+	h := &handler{svc: svc, opts: opts, log: log}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+pathPing, h.ping)
+	mux.HandleFunc("GET "+pathStatus, h.status)
+	mux.HandleFunc("POST "+pathCheck, h.check)
+	mux.HandleFunc("GET "+pathDiff, h.diff)
+	mux.HandleFunc("POST "+pathApprove, h.approve)
+	mux.HandleFunc("GET "+pathHistory, h.history)
+	mux.HandleFunc("GET "+pathShow, h.show)
+	mux.HandleFunc("/", h.unknown)
+	return h.middleware(mux)
+}
+
+// recorder remembers the status for the request log and whether a panic
+// can still be answered.
+type recorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's deadlines.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// middleware bounds each request in time, turns panics into 500 replies
+// and logs the request.
+func (h *handler) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		timeout := h.opts.RequestTimeout
+		if r.URL.Path == pathCheck {
+			timeout = h.opts.CheckTimeout
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		rec := &recorder{ResponseWriter: w}
+		// Deadlines are per connection: set them for every request, as a
+		// keep-alive connection carries the previous one's.
+		_ = http.NewResponseController(rec).SetWriteDeadline(start.Add(timeout + writeSlack))
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				h.log.Error("admin handler panicked", "endpoint", r.Method+" "+r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				if rec.status == 0 {
+					writeError(rec, KindInternal, http.StatusInternalServerError, "internal error in the daemon's admin handler (see the daemon log)")
+				}
+			}
+			h.logRequest(r, rec.status, time.Since(start))
+		}()
+		next.ServeHTTP(rec, r.WithContext(ctx))
+	})
+}
+
+func (h *handler) logRequest(r *http.Request, status int, took time.Duration) {
+	ctx := r.Context()
+	if !h.log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []any{"endpoint", r.Method + " " + r.URL.Path, "status", status, "duration", took}
+	if p, err := peerOf(ctx); err == nil {
+		attrs = append(attrs, "user", p.User, "uid", p.UID, "gid", p.GID, "pid", p.PID)
+	} else {
+		attrs = append(attrs, "peer_err", err.Error())
+	}
+	h.log.DebugContext(ctx, "admin request", attrs...)
+}
+
+func (h *handler) ping(w http.ResponseWriter, r *http.Request) {
+	// A health check works even where the kernel names no peer.
+	p, _ := peerOf(r.Context())
+	writeJSON(w, Ping{Service: "mcpdrift", Version: h.opts.Version, PID: os.Getpid(), Peer: p})
+}
+
+func (h *handler) status(w http.ResponseWriter, r *http.Request) {
+	servers, err := h.svc.Status(r.Context(), r.URL.Query()["server"])
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, statusResponse{Servers: servers})
+}
+
+func (h *handler) check(w http.ResponseWriter, r *http.Request) {
+	var req checkRequest
+	if err := h.decode(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rep, err := h.svc.Check(r.Context(), req.Servers)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, rep)
+}
+
+func (h *handler) diff(w http.ResponseWriter, r *http.Request) {
+	name, err := serverParam(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	s, err := h.svc.Diff(r.Context(), name)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, s)
+}
+
+// approve records the socket peer as the approver, whatever the body says.
+func (h *handler) approve(w http.ResponseWriter, r *http.Request) {
+	var req approveRequest
+	if err := h.decode(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p, err := peerOf(r.Context())
+	if err != nil {
+		h.fail(w, r, fmt.Errorf("refusing to approve: cannot tell who is asking: %w", err))
+		return
+	}
+	if req.Method == methodTOFU {
+		h.fail(w, r, fmt.Errorf("%w: method %q is reserved for the daemon's own first-sight approvals", service.ErrUsage, methodTOFU))
+		return
+	}
+	if req.Approver != "" && req.Approver != p.User {
+		h.log.Debug("approve: ignoring the approver the client sent", "sent", req.Approver, "user", p.User, "uid", p.UID)
+	}
+	a, err := h.svc.Approve(r.Context(), engine.ApproveRequest{
+		Server: req.Server, Snapshot: req.Snapshot, Tools: req.Tools, Comment: req.Comment,
+		Method: req.Method, Approver: p.User,
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, toWire(a))
+}
+
+// methodTOFU is the method the engine records for trust-on-first-use.
+const methodTOFU = "trust-on-first-use"
+
+func (h *handler) history(w http.ResponseWriter, r *http.Request) {
+	name, err := serverParam(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	limit := 0
+	if v := r.URL.Query().Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 0 {
+			h.fail(w, r, fmt.Errorf("%w: limit %q is not a non-negative integer", service.ErrUsage, v))
+			return
+		}
+	}
+	hist, err := h.svc.History(r.Context(), name, limit)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, hist)
+}
+
+func (h *handler) show(w http.ResponseWriter, r *http.Request) {
+	name, err := serverParam(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	req := service.ShowRequest{Server: name, Snapshot: q.Get("snapshot")}
+	if v := q.Get("baseline"); v != "" {
+		if req.Baseline, err = strconv.ParseBool(v); err != nil {
+			h.fail(w, r, fmt.Errorf("%w: baseline %q is not true or false", service.ErrUsage, v))
+			return
+		}
+	}
+	doc, err := h.svc.Show(r.Context(), req)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(doc)
+}
+
+func (h *handler) unknown(w http.ResponseWriter, r *http.Request) {
+	writeError(w, KindUsage, http.StatusNotFound, fmt.Sprintf(
+		"the daemon (mcpdrift %s) has no endpoint %s %s: is the CLI newer than the daemon?",
+		h.opts.Version.Version, r.Method, r.URL.Path))
+}
+
+func serverParam(r *http.Request) (string, error) {
+	name := r.URL.Query().Get("server")
+	if name == "" {
+		return "", fmt.Errorf("%w: missing server", service.ErrUsage)
+	}
+	return name, nil
+}
+
+// decode reads a bounded JSON body within bodyReadTimeout. Unknown fields
+// are refused: a daemon that ignored an option from a newer CLI (say, one
+// narrowing an approval) would do more than asked.
+func (h *handler) decode(w http.ResponseWriter, r *http.Request, v any) error {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(bodyReadTimeout))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
+	// Clear the deadline before the service runs: once the body is read,
+	// net/http watches the connection, and an expired deadline there would
+	// cancel the request's context.
+	_ = rc.SetReadDeadline(time.Time{})
+	if err != nil {
+		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+			return fmt.Errorf("%w: request body larger than %d bytes", service.ErrUsage, mbe.Limit)
+		}
+		return fmt.Errorf("read request body: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: request body: %w", service.ErrUsage, err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: request body: data after the JSON value", service.ErrUsage)
+	}
+	return nil
+}
+
+// fail writes err with its kind. The message is the service's own: the
+// CLI prints it as a local run would.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	kind, status := kindOf(err)
+	if kind == KindInternal {
+		h.log.Warn("admin request failed", "endpoint", r.Method+" "+r.URL.Path, "err", err)
+	}
+	writeError(w, kind, status, err.Error())
+}
+
+func writeError(w http.ResponseWriter, kind string, status int, msg string) {
+	b, _ := json.Marshal(errorBody{Error: msg, Kind: kind})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, KindInternal, http.StatusInternalServerError, fmt.Sprintf("encode reply: %v", err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(append(b, '\n'))
+}

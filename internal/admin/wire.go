@@ -1,0 +1,84 @@
+package admin
+
+import (
+	"time"
+
+	"github.com/mcpdrift/mcpdrift/internal/report"
+	"github.com/mcpdrift/mcpdrift/internal/version"
+	"github.com/mcpdrift/mcpdrift/store"
+)
+
+// Endpoints. Server names travel in the query string, not the path: "."
+// and ".." are valid server names and a path would be cleaned away.
+const (
+	pathPing    = "/v1/ping"
+	pathStatus  = "/v1/status"  // GET ?server=a&server=b
+	pathCheck   = "/v1/check"   // POST checkRequest
+	pathDiff    = "/v1/diff"    // GET ?server=a
+	pathApprove = "/v1/approve" // POST approveRequest
+	pathHistory = "/v1/history" // GET ?server=a&limit=N
+	pathShow    = "/v1/show"    // GET ?server=a&snapshot=ID | &baseline=true
+)
+
+// errorBody is every non-2xx reply.
+type errorBody struct {
+	Error string `json:"error"`
+	Kind  string `json:"kind"`
+}
+
+// Ping is the daemon's answer to a health check: who it is, and who it
+// thinks is asking.
+type Ping struct {
+	Service string       `json:"service"` // always "mcpdrift"
+	Version version.Info `json:"version"`
+	PID     int          `json:"pid"`
+	// Peer is the caller as the daemon identified it from the socket; it
+	// is whom an approval from this connection would be recorded as.
+	Peer Peer `json:"peer"`
+}
+
+type checkRequest struct {
+	Servers []string `json:"servers"`
+}
+
+type statusResponse struct {
+	Servers []report.Server `json:"servers"`
+}
+
+// approveRequest is the body of POST /v1/approve. Approver is accepted so
+// that a client which sends it is not refused, and is always overwritten
+// with the socket peer's OS user.
+type approveRequest struct {
+	Server   string   `json:"server"`
+	Snapshot string   `json:"snapshot,omitempty"`
+	Tools    []string `json:"tools,omitempty"`
+	Comment  string   `json:"comment,omitempty"`
+	Method   string   `json:"method,omitempty"`
+	Approver string   `json:"approver,omitempty"`
+}
+
+// approval is store.Approval on the wire.
+type approval struct {
+	Server     string    `json:"server"`
+	Seq        uint64    `json:"seq"`
+	At         time.Time `json:"at"`
+	Approver   string    `json:"approver"`
+	Comment    string    `json:"comment,omitempty"`
+	BaselineID string    `json:"baseline"`
+	PreviousID string    `json:"previous,omitempty"`
+	SnapshotID string    `json:"snapshot,omitempty"`
+	Tools      []string  `json:"tools,omitempty"`
+	Method     string    `json:"method,omitempty"`
+}
+
+func toWire(a store.Approval) approval {
+	return approval{Server: a.Server, Seq: a.Seq, At: a.At, Approver: a.Approver, Comment: a.Comment,
+		BaselineID: a.BaselineID, PreviousID: a.PreviousID, SnapshotID: a.SnapshotID,
+		Tools: a.Tools, Method: a.Method}
+}
+
+func (a approval) store() store.Approval {
+	return store.Approval{Server: a.Server, Seq: a.Seq, At: a.At, Approver: a.Approver, Comment: a.Comment,
+		BaselineID: a.BaselineID, PreviousID: a.PreviousID, SnapshotID: a.SnapshotID,
+		Tools: a.Tools, Method: a.Method}
+}
