@@ -148,6 +148,8 @@ snapshots (trusted on first use unless configured otherwise).`,
 		newDiffCommand(a),
 		newApproveCommand(a),
 		newDemoServerCommand(a),
+		newBackupCommand(a),
+		newHealthcheckCommand(a),
 	)
 	return root
 }

@@ -1,0 +1,216 @@
+package cli
+
+import (
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mcpdrift/mcpdrift/store"
+)
+
+// backedUpDB returns a config whose database holds one baselined server,
+// and that database's path.
+func backedUpDB(t *testing.T, extra string) (cfg, dbPath string) {
+	t.Helper()
+	cfg, _ = setup(t, extra)
+	if r := run(t, map[string]string{"MCPDRIFT_CONFIG": cfg}, "check"); r.code != 0 {
+		t.Fatalf("first check: %+v", r)
+	}
+	return cfg, filepath.Join(filepath.Dir(cfg), "db")
+}
+
+// statusJSON returns the baseline id of each server in the database at db.
+func baselines(t *testing.T, cfg, db string) map[string]string {
+	t.Helper()
+	r := run(t, map[string]string{"MCPDRIFT_CONFIG": cfg}, "--db", db, "status", "--format", "json")
+	if r.code != 0 {
+		t.Fatalf("status on %s: %+v", db, r)
+	}
+	var rep struct {
+		Servers []struct {
+			Server   string
+			Baseline struct{ ID string }
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("status json: %v\n%s", err, r.stdout)
+	}
+	out := map[string]string{}
+	for _, s := range rep.Servers {
+		out[s.Server] = s.Baseline.ID
+	}
+	return out
+}
+
+// assertNoTemp fails if a backup left a temporary file in dir.
+func assertNoTemp(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".tmp-") {
+			t.Errorf("temporary file %s left behind", e.Name())
+		}
+	}
+}
+
+func TestBackupRestores(t *testing.T) {
+	cfg, db := backedUpDB(t, "")
+	env := map[string]string{"MCPDRIFT_CONFIG": cfg}
+	out := filepath.Join(t.TempDir(), "mcpdrift.bak")
+
+	r := run(t, env, "backup", out)
+	if r.code != 0 || !strings.Contains(r.stdout, "backed up "+db) || !strings.Contains(r.stdout, out) {
+		t.Fatalf("backup: %+v", r)
+	}
+	fi, err := os.Stat(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode := fi.Mode().Perm(); mode != backupMode {
+		t.Errorf("backup mode %v, want %v", mode, backupMode)
+	}
+	// The copy is a complete database: it opens, checks clean and holds the
+	// same baselines, so pointing --db at it is a restore.
+	copyDB, err := store.Open(out, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("open backup: %v", err)
+	}
+	if err := copyDB.Check(); err != nil {
+		t.Errorf("check backup: %v", err)
+	}
+	copyDB.Close()
+	want, got := baselines(t, cfg, db), baselines(t, cfg, out)
+	if want["live"] == "" || got["live"] != want["live"] {
+		t.Errorf("backup baselines %v, want %v", got, want)
+	}
+	assertNoTemp(t, filepath.Dir(out))
+}
+
+func TestBackupWithoutConfig(t *testing.T) {
+	_, db := backedUpDB(t, "")
+	// A config in the working directory that only the service could load:
+	// with --db, backup does not read it.
+	t.Chdir(t.TempDir())
+	writeFile(t, "mcpdrift.yaml", "notifiers:\n  - {name: x, type: slack, webhook_url_file: \"${CREDENTIALS_DIRECTORY}/hook\"}\n")
+	out := filepath.Join(t.TempDir(), "copy.db")
+	r := run(t, nil, "--db", db, "backup", out)
+	if r.code != 0 {
+		t.Fatalf("backup --db without a loadable config: %+v", r)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Errorf("no backup written: %v", err)
+	}
+	// Named explicitly, a config is read, and a broken one is an error.
+	r = run(t, nil, "--db", db, "--config", "mcpdrift.yaml", "backup", filepath.Join(t.TempDir(), "x.db"))
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "CREDENTIALS_DIRECTORY") {
+		t.Errorf("backup with a broken --config: %+v", r)
+	}
+}
+
+func TestBackupRefuses(t *testing.T) {
+	cfg, db := backedUpDB(t, "")
+	env := map[string]string{"MCPDRIFT_CONFIG": cfg}
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "existing.db")
+	writeFile(t, existing, "keep me")
+
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"existing file without --force", []string{"backup", existing}, ExitUsage, "pass --force"},
+		{"a directory", []string{"backup", dir}, ExitUsage, "is a directory"},
+		{"the database itself", []string{"backup", "--force", db}, ExitUsage, "is the database itself"},
+		{"missing database", []string{"--db", filepath.Join(dir, "none.db"), "backup", filepath.Join(dir, "x.db")}, ExitFailure, "none.db"},
+		{"target directory missing", []string{"backup", filepath.Join(dir, "no", "x.db")}, ExitFailure, "create backup file"},
+		{"no file named", []string{"backup"}, ExitUsage, "accepts 1 arg"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, env, tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.stderr) {
+				t.Fatalf("exit %d, stderr %q; want %d and %q", r.code, r.stderr, tt.code, tt.stderr)
+			}
+		})
+	}
+	if got := readFile(t, existing); got != "keep me" {
+		t.Errorf("existing file overwritten without --force: %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x.db")); err == nil {
+		t.Error("a failed backup left its target behind")
+	}
+	assertNoTemp(t, dir)
+
+	// --force replaces it with a real database.
+	if r := run(t, env, "backup", "--force", existing); r.code != 0 {
+		t.Fatalf("backup --force: %+v", r)
+	}
+	if got := readFile(t, existing); got == "keep me" {
+		t.Error("--force did not replace the file")
+	}
+}
+
+func TestBackupWhileDaemonHoldsDatabase(t *testing.T) {
+	sockDir, err := os.MkdirTemp("", "bk") // short: sun_path is 108 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	configured := filepath.Join(sockDir, "configured.sock")
+	cfg, db := backedUpDB(t, "admin: {socket: "+configured+"}\n")
+
+	// The daemon holds the database read-write.
+	held, err := store.Open(db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { held.Close() })
+
+	// A daemon under systemd listens in $RUNTIME_DIRECTORY.
+	runtimeSock := filepath.Join(sockDir, "admin.sock")
+	ln, err := net.Listen("unix", runtimeSock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+
+	out := filepath.Join(t.TempDir(), "b.db")
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"socket from the config", map[string]string{"MCPDRIFT_CONFIG": cfg}, []string{"backup", out}, configured},
+		{"socket from the flag", map[string]string{"MCPDRIFT_CONFIG": cfg}, []string{"--socket", "/x/y.sock", "backup", out}, "/x/y.sock"},
+		{"socket found where the daemon listens", map[string]string{"RUNTIME_DIRECTORY": sockDir}, []string{"--db", db, "backup", out}, runtimeSock},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, tt.env, tt.args...)
+			if r.code != ExitFailure {
+				t.Fatalf("exit %d, want %d: %+v", r.code, ExitFailure, r)
+			}
+			for _, want := range []string{"running daemon", "admin socket " + tt.want, "systemctl stop mcpdrift", "locked"} {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr %q lacks %q", r.stderr, want)
+				}
+			}
+			if strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+				t.Errorf("error is not one line: %q", r.stderr)
+			}
+		})
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a refused backup left its target behind")
+	}
+	assertNoTemp(t, filepath.Dir(out))
+}
