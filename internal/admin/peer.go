@@ -67,15 +67,6 @@ func peerOf(ctx context.Context) (Peer, error) {
 	return pc.peer, nil
 }
 
-// peerUID is the peer's uid without resolving its name, for logging.
-func peerUID(ctx context.Context) (int, bool) {
-	pc, _ := ctx.Value(peerKey{}).(*peerConn)
-	if pc == nil || pc.err != nil {
-		return 0, false
-	}
-	return pc.peer.UID, true
-}
-
 // lookupUser names uid, falling back to "uid:N" when the lookup fails,
 // finds no name or takes longer than timeout.
 func lookupUser(uid int, lookup func(string) (*user.User, error), timeout time.Duration) string {

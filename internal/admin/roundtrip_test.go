@@ -255,7 +255,7 @@ func TestErrorKinds(t *testing.T) {
 					t.Errorf("%s: kind %s status %d, want %s %d", call, re.Kind, re.Status, tt.kind, tt.status)
 				}
 				for _, s := range []error{service.ErrUsage, service.ErrNotFound, store.ErrConflict} {
-					if got, want := errors.Is(err, s), s == tt.sentinel; got != want {
+					if got, want := errors.Is(err, s), s == tt.sentinel; got != want { //nolint:errorlint // comparing two sentinels, not an error chain
 						t.Errorf("%s: errors.Is(err, %v) = %v, want %v", call, s, got, want)
 					}
 				}

@@ -184,7 +184,7 @@ func (h *handler) middleware(next http.Handler) http.Handler {
 		_ = http.NewResponseController(rec).SetWriteDeadline(start.Add(timeout + writeSlack))
 		defer func() {
 			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
+				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 					panic(v)
 				}
 				h.log.Error("admin handler panicked", "endpoint", r.Method+" "+r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
