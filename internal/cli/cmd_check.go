@@ -1,18 +1,34 @@
 package cli
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
 	"github.com/spf13/cobra"
 
+	"github.com/mcpdrift/mcpdrift/internal/config"
+	"github.com/mcpdrift/mcpdrift/internal/lockfile"
+	"github.com/mcpdrift/mcpdrift/internal/lockfile/divergence"
+	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/probe"
 	"github.com/mcpdrift/mcpdrift/internal/report"
+	"github.com/mcpdrift/mcpdrift/internal/service"
+	"github.com/mcpdrift/mcpdrift/internal/version"
 )
 
 type reportOptions struct {
 	format *formatFlag
 	failOn string
+	// sarif anchors SARIF results to a file (the lockfile or the config);
+	// commands that know none leave it zero.
+	sarif report.SARIFOptions
 }
 
 func (o *reportOptions) addFlags(cmd *cobra.Command) {
-	o.format = addFormatFlag(cmd, "text", "json", "markdown")
+	o.format = addFormatFlag(cmd, "text", "json", "markdown", "sarif", "junit")
 	cmd.Flags().StringVar(&o.failOn, "fail-on", "low", "lowest severity that makes the exit status 1: info, low, medium, high, critical")
 }
 
@@ -22,7 +38,18 @@ func (o *reportOptions) print(cmd *cobra.Command, rep *report.Report) error {
 	if err != nil {
 		return err
 	}
-	if err := report.Render(cmd.OutOrStdout(), rep, o.format.value, report.Options{Color: isTerminal(cmd.OutOrStdout())}); err != nil {
+	w := cmd.OutOrStdout()
+	switch o.format.value {
+	case "sarif":
+		so := o.sarif
+		so.ToolVersion = version.Get().Version
+		err = report.WriteSARIF(w, rep, so)
+	case "junit":
+		err = report.WriteJUnit(w, rep, report.JUnitOptions{FailOn: failOn})
+	default:
+		err = report.Render(w, rep, o.format.value, report.Options{Color: isTerminal(w)})
+	}
+	if err != nil {
 		return &ExitError{Code: ExitFailure, Err: err}
 	}
 	if code := rep.ExitCode(failOn); code != ExitOK {
@@ -39,8 +66,15 @@ func (o *reportOptions) validate() error {
 	return err
 }
 
+// checkOptions are check's own flags.
+type checkOptions struct {
+	reportOptions
+	lock string
+	as   []string
+}
+
 func newCheckCommand(a *app) *cobra.Command {
-	o := &reportOptions{}
+	o := &checkOptions{}
 	cmd := &cobra.Command{
 		Use:   "check [SERVER...]",
 		Short: "Snapshot servers now and compare them with their baselines",
@@ -51,20 +85,47 @@ A server seen for the first time is trusted on first use (baselined) unless
 trust_on_first_use is false or its first snapshot carries a high or critical
 lint finding; it then stays unapproved until 'mcpdrift approve'.
 
+With --lock FILE the baselines are the lockfile's manifests instead (see
+'mcpdrift lock'): the database is never opened, nothing is stored or
+approved, and a server missing from the lockfile is unapproved. A manifest
+edited by hand in the lockfile is compared as written, and the edit is noted.
+
+--as CLIENT (repeatable) probes each server again as another client and
+reports every difference from what the configured client saw as a
+client.divergence change (high): a server showing different faces to
+different clients. CLIENT is NAME/VERSION, optionally followed by
+capabilities (claude-code/1.0+roots+sampling), or a named identity: bare
+(the configured client advertising no capabilities) or full (advertising
+roots, sampling and elicitation).
+
+--format sarif writes SARIF 2.1.0 for GitHub code scanning, anchored to the
+lockfile (or the config file); --format junit writes one test suite per
+server, failing at --fail-on.
+
 Exit status: 0 no change at or above --fail-on, 1 drift or an unapproved
 server, 2 usage or config error, 3 a server could not be probed (and no drift
 elsewhere), 4 mcpdrift itself failed (e.g. the database is unavailable).`,
 		Example: `  mcpdrift check
   mcpdrift check github files --format json
-  mcpdrift check --fail-on high`,
+  mcpdrift check --fail-on high
+  mcpdrift check --lock mcp.lock.json --format sarif > mcpdrift.sarif
+  mcpdrift check github --as claude-code/1.0+roots --as bare`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.validate(); err != nil {
+				return err
+			}
+			ids, err := parseIdentities(o.as)
+			if err != nil {
 				return err
 			}
 			cfg, err := a.loadConfig()
 			if err != nil {
 				return err
 			}
+			if o.lock != "" {
+				return a.checkLock(cmd, cfg, o, args, ids)
+			}
+			o.sarif = report.SARIFOptions{Artifact: artifactPath(a.configPath())}
 			svc, done, err := a.backend(cmd.Context(), cfg, false)
 			if err != nil {
 				return err
@@ -74,9 +135,116 @@ elsewhere), 4 mcpdrift itself failed (e.g. the database is unavailable).`,
 			if err != nil {
 				return serviceError(err)
 			}
+			if len(ids) > 0 {
+				a.divergeStored(cmd.Context(), cfg, svc, &rep, ids)
+			}
 			return o.print(cmd, &rep)
 		},
 	}
 	o.addFlags(cmd)
+	cmd.Flags().StringVar(&o.lock, "lock", "", "compare with this lockfile's manifests instead of the database (which is not opened)")
+	cmd.Flags().StringArrayVar(&o.as, "as", nil, "also probe as this client (NAME/VERSION[+CAPABILITY...], bare or full) and report divergences; repeatable")
 	return cmd
+}
+
+func parseIdentities(specs []string) ([]divergence.Identity, error) {
+	ids := make([]divergence.Identity, 0, len(specs))
+	for _, s := range specs {
+		id, err := divergence.Parse(s)
+		if err != nil {
+			return nil, usageError("--as: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// checkLock compares live servers with a lockfile, without the database.
+func (a *app) checkLock(cmd *cobra.Command, cfg *config.Config, o *checkOptions, names []string, ids []divergence.Identity) error {
+	f, err := readLockfile(o.lock)
+	if err != nil {
+		return err
+	}
+	servers, err := service.Select(cfg, names)
+	if err != nil {
+		return serviceError(err)
+	}
+	a.warnUnconfigured(cfg, f)
+	results := lockfile.NewChecker(a.logger, cfg.Concurrency).Check(cmd.Context(), f, servers)
+	rep := report.Report{Servers: make([]report.Server, len(results))}
+	targets := make([]divergence.Target, len(results))
+	for i, r := range results {
+		rep.Servers[i] = r.Report
+		targets[i] = divergence.Target{Server: servers[i], Seen: r.Snapshot, Report: &rep.Servers[i]}
+	}
+	if len(ids) > 0 {
+		a.prober().Check(cmd.Context(), targets, ids, cfg.Concurrency)
+	}
+	o.sarif = report.SARIFOptions{Artifact: artifactPath(o.lock), Line: f.Line}
+	return o.print(cmd, &rep)
+}
+
+func (a *app) prober() *divergence.Prober {
+	return &divergence.Prober{Probe: probe.Probe, Logger: a.logger}
+}
+
+// divergeStored runs the client identity check after a database check: the
+// configured identity's manifest is the snapshot just stored.
+func (a *app) divergeStored(ctx context.Context, cfg *config.Config, svc service.Service, rep *report.Report, ids []divergence.Identity) {
+	var targets []divergence.Target
+	for i := range rep.Servers {
+		rs := &rep.Servers[i]
+		s, ok := cfg.Server(rs.Server)
+		if !ok || rs.Snapshot == nil || rs.Status == report.StatusError {
+			continue
+		}
+		doc, err := svc.Show(ctx, service.ShowRequest{Server: rs.Server, Snapshot: rs.Snapshot.ID})
+		if err == nil {
+			var m *manifest.Manifest
+			if m, err = manifest.Parse(doc); err == nil {
+				targets = append(targets, divergence.Target{Server: s, Seen: m, Report: rs})
+				continue
+			}
+		}
+		divergence.Apply(rs, nil, fmt.Errorf("read snapshot %s: %w", rs.Snapshot.ID, err))
+	}
+	a.prober().Check(ctx, targets, ids, cfg.Concurrency)
+}
+
+// readLockfile reads and decodes a lockfile; any problem is a usage error.
+func readLockfile(path string) (*lockfile.File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usageError("lockfile: %w", err)
+	}
+	f, err := lockfile.Decode(data)
+	if err != nil {
+		return nil, usageError("lockfile %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// warnUnconfigured logs lockfile servers the config does not know: stale
+// pins, or a config for another host.
+func (a *app) warnUnconfigured(cfg *config.Config, f *lockfile.File) {
+	for _, s := range f.Servers {
+		if _, ok := cfg.Server(s.Name); !ok {
+			a.logger.Warn("lockfile server is not in the config", slog.String("server", report.ShowName(s.Name)))
+		}
+	}
+}
+
+// artifactPath is path as SARIF wants it: relative to the working
+// directory (the repository root in CI) when inside it, slash separated.
+func artifactPath(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return filepath.ToSlash(path)
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, abs); err == nil && filepath.IsLocal(rel) {
+			return filepath.ToSlash(rel)
+		}
+	}
+	return filepath.ToSlash(abs)
 }

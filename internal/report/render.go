@@ -19,13 +19,19 @@ type Options struct {
 	Now time.Time
 }
 
-// Render writes the report in format: text, json or markdown.
+// Render writes the report in format: text, json, markdown, sarif or junit.
+// sarif and junit take their defaults here (no artifact location, failures
+// at low); call WriteSARIF or WriteJUnit to set them.
 func Render(w io.Writer, r *Report, format string, o Options) error {
 	switch format {
 	case "json":
 		return WriteJSON(w, r)
 	case "markdown":
 		return renderMarkdown(w, r)
+	case "sarif":
+		return WriteSARIF(w, r, SARIFOptions{})
+	case "junit":
+		return WriteJUnit(w, r, JUnitOptions{FailOn: severity.Low})
 	case "text":
 		return renderText(w, r, o)
 	default:
