@@ -9,7 +9,6 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/admin"
 	"github.com/mcpdrift/mcpdrift/internal/config"
-	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/service"
 )
 
@@ -33,7 +32,7 @@ func (a *app) backend(ctx context.Context, cfg *config.Config, readOnly bool) (s
 	if err != nil {
 		return nil, nil, err
 	}
-	svc := &service.Local{Config: cfg, Store: db, Engine: engine.New(db, a.logger)}
+	svc := service.NewLocal(cfg, db, a.logger)
 	return svc, func() {
 		if err := db.Close(); err != nil {
 			a.logger.Warn("close database", slog.String("error", err.Error()))

@@ -5,6 +5,7 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/drift"
+	"github.com/mcpdrift/mcpdrift/internal/lint"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 )
@@ -28,9 +29,20 @@ func Policy(s *config.Server) drift.Policy {
 	return p
 }
 
-// Compare diffs a baseline and a snapshot under the server's policy.
+// Compare diffs a baseline and a snapshot under the server's policy, with
+// lint findings on every changed text (cross-server context not included).
 func Compare(base, snap *manifest.Manifest, s *config.Server) []report.Change {
-	cs := drift.Diff(base, snap, Policy(s))
+	lctx := lint.Context{Server: s.Name}
+	for _, t := range base.Entities[manifest.KindTool] {
+		lctx.BaselineNames = append(lctx.BaselineNames, t.Key)
+	}
+	return compare(base, snap, s, lintHook(s, lctx))
+}
+
+func compare(base, snap *manifest.Manifest, s *config.Server, hook func(entity, name, text string) []drift.Finding) []report.Change {
+	p := Policy(s)
+	p.Lint = hook
+	cs := drift.Diff(base, snap, p)
 	out := make([]report.Change, 0, len(cs))
 	for _, c := range cs {
 		rc := report.Change{

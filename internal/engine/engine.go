@@ -44,6 +44,9 @@ type Engine struct {
 	Probe  ProbeFunc
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Peers, when set, lists the tools of all configured servers for the
+	// cross-server lint rules.
+	Peers PeersFunc
 
 	mu     sync.Mutex
 	caches map[string]*manifest.Cache // per server: canonical entities of the last build
@@ -160,38 +163,41 @@ func (e *Engine) evaluate(s *config.Server, snap *manifest.Manifest, snapID stri
 		return errorStatus(s.Name, fmt.Errorf("read baseline: %w", err))
 	}
 	rs.Baseline = baselineRef(base)
-	if base.BaselineID == snapID {
-		rs.Status = report.StatusOK
-		rs.Changes, rs.Findings = []report.Change{}, []report.Finding{}
-		return rs
+	baseM := snap
+	if base.BaselineID != snapID {
+		baseDoc, err := e.Store.Manifest(base.BaselineID)
+		if err != nil {
+			return errorStatus(s.Name, fmt.Errorf("read baseline manifest: %w", err))
+		}
+		if baseM, err = manifest.Parse(baseDoc); err != nil {
+			return errorStatus(s.Name, fmt.Errorf("parse baseline manifest %s: %w", base.BaselineID, err))
+		}
 	}
-	baseDoc, err := e.Store.Manifest(base.BaselineID)
-	if err != nil {
-		return errorStatus(s.Name, fmt.Errorf("read baseline manifest: %w", err))
+	lctx := e.lintContext(s, baseM)
+	rs.Findings = findings(snap, s, lctx)
+	rs.Changes = []report.Change{}
+	if base.BaselineID != snapID {
+		rs.Changes = compare(baseM, snap, s, lintHook(s, lctx))
 	}
-	baseM, err := manifest.Parse(baseDoc)
-	if err != nil {
-		return errorStatus(s.Name, fmt.Errorf("parse baseline manifest %s: %w", base.BaselineID, err))
-	}
-	rs.Changes = Compare(baseM, snap, s)
-	rs.Findings = []report.Finding{}
 	rs.Severity = rs.MaxSeverity()
 	rs.Status = report.StatusDrift
 	if len(rs.Changes) == 0 {
-		// Everything that differs is ignored by policy.
+		// Identical, or everything that differs is ignored by policy.
 		rs.Status = report.StatusOK
 	}
 	return rs
 }
 
 func (e *Engine) firstSight(s *config.Server, snap *manifest.Manifest, snapID string, rs report.Server, mayTrust bool) report.Server {
-	rs.Changes, rs.Findings = []report.Change{}, []report.Finding{}
+	rs.Changes = []report.Change{}
+	rs.Findings = findings(snap, s, e.lintContext(s, nil))
+	rs.Severity = rs.MaxSeverity()
 	if !s.TrustOnFirstUse || !mayTrust {
 		rs.Status = report.StatusUnapproved
 		rs.Note = fmt.Sprintf("no baseline: review with 'mcpdrift show %s' and approve with 'mcpdrift approve %s --snapshot %s'", s.Name, s.Name, snapID)
 		return rs
 	}
-	if refusal := RefuseFirstUse(snap, rs.Findings); refusal != "" {
+	if refusal := RefuseFirstUse(rs.Findings); refusal != "" {
 		rs.Status = report.StatusUnapproved
 		rs.Note = "not trusted on first use: " + refusal
 		return rs
@@ -215,7 +221,7 @@ func (e *Engine) firstSight(s *config.Server, snap *manifest.Manifest, snapID st
 
 // RefuseFirstUse says why a first snapshot must not be trusted on first
 // use, or "" when it may be: a poisoned first sight is never trusted.
-func RefuseFirstUse(_ *manifest.Manifest, findings []report.Finding) string {
+func RefuseFirstUse(findings []report.Finding) string {
 	for _, f := range findings {
 		if f.Suppressed == "" && f.Severity >= severity.High {
 			return fmt.Sprintf("%s finding %q on %s %q", f.Severity, f.Rule, f.Entity, f.Name)

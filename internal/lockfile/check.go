@@ -99,6 +99,8 @@ func Compare(f *File, s *config.Server, snap *manifest.Manifest, takenAt time.Ti
 	}
 	pinned, ok := f.Server(s.Name)
 	if !ok {
+		rs.Findings = engine.Lint(snap, nil, s)
+		rs.Severity = rs.MaxSeverity()
 		rs.Status = report.StatusUnapproved
 		rs.Note = fmt.Sprintf("not in the lockfile: review with 'mcpdrift check %s', approve it, then 'mcpdrift lock export'", s.Name)
 		return rs
@@ -108,6 +110,8 @@ func Compare(f *File, s *config.Server, snap *manifest.Manifest, takenAt time.Ti
 		rs.Note = fmt.Sprintf("lockfile manifest edited by hand (recorded %s, content %s): compared against the content as written",
 			pinned.Fingerprint, pinned.ContentID())
 	}
+	rs.Findings = engine.Lint(snap, pinned.Manifest, s)
+	rs.Severity = rs.MaxSeverity()
 	if rs.Baseline.ID == rs.Snapshot.ID {
 		rs.Status = report.StatusOK
 		return rs

@@ -74,6 +74,7 @@ type Change struct {
 type Finding struct {
 	Entity     string         `json:"entity,omitempty"`
 	Name       string         `json:"name,omitempty"`
+	Path       string         `json:"path,omitempty"`
 	Rule       string         `json:"rule"`
 	Severity   severity.Level `json:"severity"`
 	Message    string         `json:"message"`

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -78,6 +79,18 @@ type Local struct {
 	Config *config.Config
 	Store  *store.DB
 	Engine *engine.Engine
+}
+
+// NewLocal returns the service over an open store, with an engine whose
+// lint rules see the tools of every configured server.
+func NewLocal(cfg *config.Config, db *store.DB, logger *slog.Logger) *Local {
+	eng := engine.New(db, logger)
+	names := make([]string, len(cfg.Servers))
+	for i, s := range cfg.Servers {
+		names[i] = s.Name
+	}
+	eng.Peers = engine.StorePeers(db, names)
+	return &Local{Config: cfg, Store: db, Engine: eng}
 }
 
 var _ Service = (*Local)(nil)

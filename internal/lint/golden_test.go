@@ -1,0 +1,54 @@
+package lint
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata")
+
+// The rule table rendered for the docs is a golden file: a change to a
+// rule's id, severity or wording shows up in review.
+func TestRulesGolden(t *testing.T) {
+	got := MarkdownTable(Rules())
+	path := filepath.Join("testdata", "rules.md.golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Fatalf("rule table differs from %s (run go test -update to accept):\n%s", path, got)
+	}
+}
+
+// Rule ids are unique, and every rule a finding can carry is documented.
+func TestRulesTable(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range Rules() {
+		if seen[r.ID] {
+			t.Errorf("duplicate rule id %q", r.ID)
+		}
+		seen[r.ID] = true
+		if r.Summary == "" || r.Why == "" || r.Severity == 0 {
+			t.Errorf("rule %q lacks a summary, a justification or a severity", r.ID)
+		}
+	}
+	for _, p := range phrases {
+		if !seen[p.rule] {
+			t.Errorf("phrase rule %q is not in the rule table", p.rule)
+		}
+	}
+	// Rules returns a copy: callers cannot change the table.
+	rs := Rules()
+	rs[0].ID = "changed"
+	if Rules()[0].ID == "changed" {
+		t.Fatal("Rules exposes the table")
+	}
+}
