@@ -50,6 +50,7 @@ type Engine struct {
 
 	mu     sync.Mutex
 	caches map[string]*manifest.Cache // per server: canonical entities of the last build
+	lints  map[string]lintCache       // per server: findings of the last lint
 }
 
 // New returns an engine over st with the real prober and clock.
@@ -174,7 +175,7 @@ func (e *Engine) evaluate(s *config.Server, snap *manifest.Manifest, snapID stri
 		}
 	}
 	lctx := e.lintContext(s, baseM)
-	rs.Findings = findings(snap, s, lctx)
+	rs.Findings = e.cachedFindings(snap, s, lctx)
 	rs.Changes = []report.Change{}
 	if base.BaselineID != snapID {
 		rs.Changes = compare(baseM, snap, s, lintHook(s, lctx))
@@ -190,7 +191,7 @@ func (e *Engine) evaluate(s *config.Server, snap *manifest.Manifest, snapID stri
 
 func (e *Engine) firstSight(s *config.Server, snap *manifest.Manifest, snapID string, rs report.Server, mayTrust bool) report.Server {
 	rs.Changes = []report.Change{}
-	rs.Findings = findings(snap, s, e.lintContext(s, nil))
+	rs.Findings = e.cachedFindings(snap, s, e.lintContext(s, nil))
 	rs.Severity = rs.MaxSeverity()
 	if !s.TrustOnFirstUse || !mayTrust {
 		rs.Status = report.StatusUnapproved

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"crypto/sha256"
 	"path"
 	"sync"
 
@@ -34,7 +35,58 @@ func (e *Engine) lintContext(s *config.Server, base *manifest.Manifest) lint.Con
 // config suppresses (never dropped: a suppression is reported with its
 // reason).
 func findings(m *manifest.Manifest, s *config.Server, ctx lint.Context) []report.Finding {
+	return suppress(lint.Manifest(m, ctx), s)
+}
+
+// lintCache remembers one server's last lint result: an unchanged snapshot
+// in an unchanged context has the same findings, so the steady state of a
+// daemon lints nothing.
+type lintCache struct {
+	key      [32]byte
+	findings []lint.Finding
+}
+
+func lintKey(m *manifest.Manifest, ctx lint.Context) [32]byte {
+	h := sha256.New()
+	h.Write([]byte(m.ID()))
+	h.Write([]byte{0})
+	h.Write([]byte(ctx.Server))
+	for _, t := range ctx.OtherTools {
+		h.Write([]byte{0})
+		h.Write([]byte(t.Server))
+		h.Write([]byte{1})
+		h.Write([]byte(t.Name))
+	}
+	h.Write([]byte{2})
+	for _, n := range ctx.BaselineNames {
+		h.Write([]byte(n))
+		h.Write([]byte{0})
+	}
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// cachedFindings is findings with the server's lint cache.
+func (e *Engine) cachedFindings(m *manifest.Manifest, s *config.Server, ctx lint.Context) []report.Finding {
+	key := lintKey(m, ctx)
+	e.mu.Lock()
+	c, ok := e.lints[s.Name]
+	e.mu.Unlock()
+	if ok && c.key == key {
+		return suppress(c.findings, s)
+	}
 	fs := lint.Manifest(m, ctx)
+	e.mu.Lock()
+	if e.lints == nil {
+		e.lints = map[string]lintCache{}
+	}
+	e.lints[s.Name] = lintCache{key: key, findings: fs}
+	e.mu.Unlock()
+	return suppress(fs, s)
+}
+
+func suppress(fs []lint.Finding, s *config.Server) []report.Finding {
 	out := make([]report.Finding, 0, len(fs))
 	for _, f := range fs {
 		out = append(out, report.Finding{
