@@ -27,6 +27,7 @@ type migration struct {
 // schema version. Append only: a released step never changes.
 var migrations = []migration{
 	{name: "create meta, manifests and servers buckets", up: createBuckets(bucketMeta, bucketManifests, bucketServers)},
+	{name: "create alerts, outbox and threads buckets", up: createBuckets(bucketAlerts, bucketOutbox, bucketThreads)},
 }
 
 func createBuckets(names ...[]byte) func(tx *bolt.Tx) error {

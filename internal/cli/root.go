@@ -150,6 +150,7 @@ snapshots (trusted on first use unless configured otherwise).`,
 		newLockCommand(a),
 		newLintCommand(a),
 		newDemoServerCommand(a),
+		newRunCommand(a),
 		newBackupCommand(a),
 		newHealthcheckCommand(a),
 	)

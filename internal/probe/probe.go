@@ -222,6 +222,9 @@ type prober struct {
 	proc    *process
 	httpc   *httpCapture
 	session *mcp.ClientSession
+
+	// watch makes this a long-lived watch session (see Watch).
+	watch bool
 }
 
 func newProber(t Target) *prober {
@@ -365,10 +368,11 @@ func (p *prober) transport() (mcp.Transport, error) {
 			}}, nil
 		}
 		// No standalone GET stream: a probe wants no server-initiated
-		// messages, and responses come on the POSTs.
+		// messages, and responses come on the POSTs. A watch session wants
+		// exactly those (list_changed on protocols before 2026-07-28).
 		return &mcp.StreamableClientTransport{
 			Endpoint: ep.public, HTTPClient: p.httpc.client(),
-			DisableStandaloneSSE: true, MaxEventSize: maxEvent,
+			DisableStandaloneSSE: !p.watch, MaxEventSize: maxEvent,
 		}, nil
 	case "":
 		return nil, newKindError(ErrInvalidTarget, "target has no command and no url")

@@ -62,6 +62,13 @@ func captured(method string) bool {
 // SDK's often generic "connection closed".
 type recorder struct {
 	limits Limits
+	// watch allows what a watch session needs besides a probe: the
+	// subscriptions/listen request of the 2026-07-28 protocol.
+	watch bool
+	// onNotify, when set, is called with the method of every notification
+	// the server sends, before it is dropped. It is called with mu held and
+	// must not block.
+	onNotify func(method string)
 
 	mu      sync.Mutex
 	pending map[jsonrpc.ID]string      // outgoing call id -> method
@@ -107,7 +114,7 @@ func (r *recorder) send(msg jsonrpc.Message) error {
 	if !ok {
 		return nil // a response to a server request (ping, roots, refusals)
 	}
-	if !allowedToSend(req.Method, req.IsCall()) {
+	if !allowedToSend(req.Method, req.IsCall()) && (!r.watch || !allowedToWatch(req.Method, req.IsCall())) {
 		err := newKindError(ErrForbiddenMethod, "refused to send %q: not on the probe's allow-list", req.Method)
 		return r.fail(err)
 	}
@@ -136,6 +143,9 @@ func (r *recorder) receive(msg jsonrpc.Message) (bool, error) {
 	case *jsonrpc.Request:
 		if !m.IsCall() {
 			r.dropped++
+			if r.onNotify != nil {
+				r.onNotify(m.Method)
+			}
 			return false, nil
 		}
 		return true, nil

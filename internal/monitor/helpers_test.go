@@ -1,0 +1,336 @@
+package monitor
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/mcpdrift/mcpdrift/internal/config"
+	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/probe"
+	"github.com/mcpdrift/mcpdrift/notifiers"
+	"github.com/mcpdrift/mcpdrift/store"
+)
+
+// t0 is the fake clock's start; tests with a fake clock never read the
+// wall clock for alert times.
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+const waitTimeout = 10 * time.Second
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", waitTimeout, what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// within polls cond for at most d and reports whether it came to hold.
+func within(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
+}
+
+func parseConfig(t testing.TB, y string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse("test.yaml", []byte(y), nil)
+	if err != nil {
+		t.Fatalf("config:\n%s\n%v", y, err)
+	}
+	return cfg
+}
+
+func openDB(t testing.TB, path string) *store.DB {
+	t.Helper()
+	db, err := store.Open(path, store.Options{LockTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// syncBuffer is a log sink safe for concurrent handlers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// fakeFleet serves manifests from memory in place of probe.Probe: each
+// server has a set of tools (name -> description) or is down.
+type fakeFleet struct {
+	clock Clock
+
+	mu     sync.Mutex
+	tools  map[string]map[string]string
+	down   map[string]bool
+	probes map[string]int
+}
+
+func newFakeFleet(clock Clock) *fakeFleet {
+	return &fakeFleet{clock: clock, tools: map[string]map[string]string{}, down: map[string]bool{}, probes: map[string]int{}}
+}
+
+func (f *fakeFleet) set(server string, tools map[string]string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tools[server] = tools
+}
+
+func (f *fakeFleet) setDown(server string, down bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.down[server] = down
+}
+
+func (f *fakeFleet) Probe(ctx context.Context, t probe.Target) (*probe.Result, error) {
+	f.mu.Lock()
+	f.probes[t.Name]++
+	tools, down := f.tools[t.Name], f.down[t.Name]
+	f.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return nil, &probe.Error{Server: t.Name, Phase: "connect", Err: err}
+	}
+	if down {
+		return nil, &probe.Error{Server: t.Name, Phase: "connect", Err: errors.New("connection refused")}
+	}
+	names := make([]string, 0, len(tools))
+	for n := range tools {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var list []map[string]any
+	for _, n := range names {
+		list = append(list, map[string]any{"name": n, "description": tools[n], "inputSchema": map[string]any{"type": "object"}})
+	}
+	page, err := json.Marshal(map[string]any{"tools": list})
+	if err != nil {
+		return nil, err
+	}
+	return &probe.Result{
+		Capture: manifest.Capture{
+			Init:     json.RawMessage(`{"protocolVersion":"2025-06-18","capabilities":{"tools":{}},"serverInfo":{"name":"fake","version":"1"}}`),
+			Protocol: "2025-06-18",
+			Pages:    map[manifest.Kind][]json.RawMessage{manifest.KindTool: {page}},
+		},
+		StartedAt: f.clock.Now(),
+		Duration:  time.Millisecond,
+		Protocol:  "2025-06-18",
+		Client:    t.Client,
+		Transport: probe.TransportStreamable,
+	}, nil
+}
+
+// recNotifier records what it is given. script, if set, decides the
+// outcome of the n-th call (1-based); block, if set, holds every call
+// until it is closed or the call's context ends.
+type recNotifier struct {
+	name   string
+	script func(n int, a *notifiers.Alert) (bool, error)
+	block  chan struct{}
+
+	mu    sync.Mutex
+	calls int
+	got   []notifiers.Alert
+}
+
+var _ notifiers.Notifier = (*recNotifier)(nil)
+
+func (r *recNotifier) Name() string { return r.name }
+
+func (r *recNotifier) Notify(ctx context.Context, a *notifiers.Alert) (bool, error) {
+	if r.block != nil {
+		select {
+		case <-r.block:
+		case <-ctx.Done():
+			return true, ctx.Err()
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls++
+	if r.script != nil {
+		if retry, err := r.script(r.calls, a); err != nil {
+			return retry, err
+		}
+	}
+	r.got = append(r.got, *a)
+	return false, nil
+}
+
+func (r *recNotifier) alerts() []notifiers.Alert {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]notifiers.Alert(nil), r.got...)
+}
+
+func (r *recNotifier) callCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.calls
+}
+
+// waitAlerts waits until r has received at least n alerts and returns them.
+func (r *recNotifier) waitAlerts(t *testing.T, n int) []notifiers.Alert {
+	t.Helper()
+	eventually(t, fmt.Sprintf("%d alerts at %s", n, r.name), func() bool { return len(r.alerts()) >= n })
+	return r.alerts()
+}
+
+// describe summarizes alerts for failure messages and comparisons.
+func describe(as []notifiers.Alert) string {
+	var parts []string
+	for _, a := range as {
+		s := a.Kind
+		if a.Resolves != "" {
+			s += "(" + a.Resolves + ")"
+		}
+		if a.Reminder > 0 {
+			s += fmt.Sprintf("#%d", a.Reminder)
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, ",")
+}
+
+// harness runs an App in-process.
+type harness struct {
+	t      *testing.T
+	app    *App
+	db     *store.DB
+	clock  *fakeClock
+	fleet  *fakeFleet
+	logs   *syncBuffer
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// start runs an App over db with opts (Config required). Unset tuning is
+// made test-friendly: no stagger or jitter, no pruning.
+func start(t *testing.T, db *store.DB, opts Options) *harness {
+	t.Helper()
+	h := &harness{t: t, db: db, logs: &syncBuffer{}}
+	if fc, ok := opts.Clock.(*fakeClock); ok {
+		h.clock = fc
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	opts.Store = db
+	if opts.Stagger == 0 {
+		opts.Stagger = -1
+	}
+	if opts.MaxJitter == 0 {
+		opts.MaxJitter = -1
+	}
+	if opts.PruneInterval == 0 {
+		opts.PruneInterval = -1
+	}
+	app, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.app = app
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	h.done = make(chan error, 1)
+	go func() { h.done <- app.Run(ctx) }()
+	eventually(t, "the app to run", app.running.Load)
+	t.Cleanup(func() {
+		h.stop()
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", h.logs.String())
+		}
+	})
+	return h
+}
+
+// stop stops the App (idempotent) and fails if it does not stop in time.
+func (h *harness) stop() {
+	h.t.Helper()
+	if h.cancel == nil {
+		return
+	}
+	h.cancel()
+	h.cancel = nil
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Errorf("Run: %v", err)
+		}
+	case <-time.After(waitTimeout):
+		h.t.Fatal("App did not stop")
+	}
+}
+
+// waitRuns waits until n checks of server have completed.
+func (h *harness) waitRuns(server string, n int) {
+	h.t.Helper()
+	eventually(h.t, fmt.Sprintf("%d completed checks of %s", n, server), func() bool {
+		return h.app.sched.completedRuns(server) >= n
+	})
+}
+
+// outboxEmpty waits until no delivery is queued.
+func (h *harness) outboxEmpty() {
+	h.t.Helper()
+	eventually(h.t, "an empty outbox", func() bool {
+		c, err := h.db.OutboxCounts()
+		return err == nil && len(c) == 0
+	})
+}
+
+func dbPath(t *testing.T) string { return filepath.Join(t.TempDir(), "mcpdrift.db") }
+
+func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// metricValue reads a counter or gauge.
+func metricValue(t testing.TB, m prometheus.Metric) float64 {
+	t.Helper()
+	var out dto.Metric
+	if err := m.Write(&out); err != nil {
+		t.Fatal(err)
+	}
+	switch {
+	case out.Counter != nil:
+		return out.Counter.GetValue()
+	case out.Gauge != nil:
+		return out.Gauge.GetValue()
+	}
+	t.Fatalf("metric %v is neither a counter nor a gauge", m.Desc())
+	return 0
+}

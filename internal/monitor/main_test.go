@@ -1,0 +1,31 @@
+package monitor_test
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+	"testing"
+
+	"github.com/mcpdrift/mcpdrift/internal/cli"
+	"github.com/mcpdrift/mcpdrift/internal/mcptest"
+)
+
+// envDaemon makes the test binary, re-executed, run the mcpdrift CLI with
+// its arguments, the way cmd/mcpdrift does: the daemon as a subprocess
+// without building a separate binary.
+const envDaemon = "MCPDRIFT_TEST_DAEMON"
+
+func TestMain(m *testing.M) {
+	mcptest.MaybeRunChild()
+	if n := os.Getenv(envFleet); n != "" {
+		os.Exit(serveFleet(n))
+	}
+	if os.Getenv(envDaemon) == "1" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := cli.Run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
+		stop()
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
