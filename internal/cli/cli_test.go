@@ -279,3 +279,14 @@ func writeFile(t *testing.T, p, s string) {
 		t.Fatal(err)
 	}
 }
+
+func TestRunRefusesRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("not running as root")
+	}
+	cfg, _ := setup(t, "")
+	r := run(t, map[string]string{"MCPDRIFT_CONFIG": cfg}, "run")
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "refusing to run as root") || !strings.Contains(r.stderr, "--allow-root") {
+		t.Fatalf("run as root: %+v", r)
+	}
+}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,13 +18,15 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/httpd"
 	"github.com/mcpdrift/mcpdrift/internal/monitor"
+	"github.com/mcpdrift/mcpdrift/internal/systemd"
 	"github.com/mcpdrift/mcpdrift/notifiers"
 	"github.com/mcpdrift/mcpdrift/notifiers/build"
 	"github.com/mcpdrift/mcpdrift/store"
 )
 
 func newRunCommand(a *app) *cobra.Command {
-	return &cobra.Command{
+	var allowRoot bool
+	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run the daemon: scheduled and list_changed snapshots, alerts, health and metrics",
 		Long: `Run mcpdrift as a daemon. Every enabled server is snapshotted at start-up
@@ -39,9 +43,20 @@ configuration (a configuration that fails to load leaves the running one
 in place, logs the error and sets mcpdrift_config_last_reload_successful
 to 0).
 
-The log level defaults to info for this command.`,
+The log level defaults to info for this command.
+
+mcpdrift refuses to run as root: it starts the stdio MCP servers you
+configure, and they would run as root too. Use a dedicated user (see
+deploy/systemd), or pass --allow-root (or set MCPDRIFT_ALLOW_ROOT=1) in a
+container that is itself unprivileged.
+
+Under systemd (Type=notify) it reports READY=1 once its listeners are up,
+pings the watchdog, and reports reloads and shutdown.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if v, _ := a.env("MCPDRIFT_ALLOW_ROOT"); os.Geteuid() == 0 && !allowRoot && v != "1" {
+				return usageError("refusing to run as root: the stdio MCP servers it starts would run as root too; run it as a dedicated user (deploy/systemd), or pass --allow-root")
+			}
 			if !cmd.Flags().Changed("log-level") {
 				logger, err := newLogger(cmd.ErrOrStderr(), "info", a.opts.logFormat)
 				if err != nil {
@@ -52,6 +67,8 @@ The log level defaults to info for this command.`,
 			return a.runDaemon(cmd.Context())
 		},
 	}
+	cmd.Flags().BoolVar(&allowRoot, "allow-root", false, "run even as root (containers whose root is unprivileged)")
+	return cmd
 }
 
 // runDaemon wires the daemon: store, notifiers, monitor, health and
@@ -66,12 +83,27 @@ func (a *app) runDaemon(ctx context.Context) error {
 	log := a.logger
 	warnReadableSecrets(log, path, cfg)
 
-	db, err := a.openStore(cfg, false)
+	sd := systemd.FromEnv()
+	// The stdio servers the daemon starts must not talk to systemd as us.
+	for _, k := range []string{"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"} {
+		_ = os.Unsetenv(k)
+	}
+
+	db, err := store.Open(a.dbPath(cfg), store.Options{
+		LockTimeout: cfg.Storage.LockTimeout,
+		// Upgrades migrate the schema forward; keep a copy of the old file.
+		BeforeMigrate: func(path string, from, to int) error {
+			_ = sd.ExtendTimeout(5 * time.Minute)
+			dst := fmt.Sprintf("%s.schema-v%d.bak", path, from)
+			log.Info("backing up the database before migrating it", "from", from, "to", to, "backup", dst)
+			return copyFile(path, dst)
+		},
+	})
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
-			return &ExitError{Code: ExitFailure, Err: fmt.Errorf("cannot start the daemon, another process (most likely another `mcpdrift run`) holds the database: %w", err)}
+			err = fmt.Errorf("cannot start the daemon, another process (most likely another `mcpdrift run`) holds the database: %w", err)
 		}
-		return err
+		return &ExitError{Code: ExitFailure, Err: err}
 	}
 	defer func() {
 		if err := db.Close(); err != nil {
@@ -132,15 +164,51 @@ func (a *app) runDaemon(ctx context.Context) error {
 				return
 			case <-hup:
 				log.Info("SIGHUP: reloading configuration", "config", path)
+				_ = sd.Reloading()
 				_ = app.Reload() // logged and exported by the monitor
+				_ = sd.Ready()
 			}
 		}
 	})
 
+	if err := sd.Ready(); err != nil {
+		log.Warn("sd_notify READY failed", "error", err.Error())
+	}
+	if sd.Enabled() {
+		wg.Go(func() {
+			_ = sd.RunWatchdog(ctx, func() bool { return ctx.Err() == nil }, func(err error) {
+				log.Warn("sd_notify WATCHDOG failed", "error", err.Error())
+			})
+		})
+	}
+	defer func() { _ = sd.Stopping() }()
 	if err := app.Run(ctx); err != nil {
 		return &ExitError{Code: ExitFailure, Err: err}
 	}
 	return nil
+}
+
+// copyFile copies src to dst (0600), syncing it, for the pre-migration
+// backup.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("backup before migration: %w", err)
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("backup before migration: %w", err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		_ = out.Close()
+		return fmt.Errorf("backup before migration: %w", err)
+	}
+	if err := out.Sync(); err != nil {
+		_ = out.Close()
+		return fmt.Errorf("backup before migration: %w", err)
+	}
+	return out.Close()
 }
 
 // daemonSocketPath is --socket, else admin.socket, else the default location.

@@ -64,7 +64,7 @@ type daemon struct {
 
 func startDaemon(t *testing.T, cfgPath string) *daemon {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "run", "--config", cfgPath, "--log-level", "debug")
+	cmd := exec.Command(os.Args[0], "run", "--allow-root", "--config", cfgPath, "--log-level", "debug")
 	cmd.Env = append(os.Environ(), envDaemon+"=1")
 	d := &daemon{t: t, cmd: cmd, log: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = d.log, d.log
@@ -208,7 +208,7 @@ func TestDaemonSubprocess(t *testing.T) {
 	d := startDaemon(t, cfgPath)
 	// A second daemon on the same database refuses to start, saying why.
 	var out, errb lockedBuffer
-	if code := cli.Run(context.Background(), []string{"run", "--config", cfgPath}, &out, &errb, os.LookupEnv); code != cli.ExitFailure ||
+	if code := cli.Run(context.Background(), []string{"run", "--allow-root", "--config", cfgPath}, &out, &errb, os.LookupEnv); code != cli.ExitFailure ||
 		!strings.Contains(errb.String(), "another process (most likely another `mcpdrift run`) holds the database") {
 		t.Errorf("second daemon: exit %d, stderr:\n%s", code, errb.String())
 	}
