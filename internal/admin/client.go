@@ -148,6 +148,31 @@ func (c *Client) Daemon() Ping { return c.daemon }
 // Close releases idle connections.
 func (c *Client) Close() { c.hc.CloseIdleConnections() }
 
+// Backup streams a consistent copy of the daemon's database into w and
+// returns the bytes written. The caller must verify the copy.
+func (c *Client) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
+	defer cancel()
+	u := url.URL{Scheme: "http", Host: "mcpdrift", Path: pathBackup}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return 0, fmt.Errorf("build backup request: %w", err)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("admin GET %s: %w", pathBackup, unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return 0, remoteError(resp)
+	}
+	n, err := io.Copy(w, resp.Body)
+	if err != nil {
+		return n, fmt.Errorf("receive backup: %w", err)
+	}
+	return n, nil
+}
+
 // Ping asks the daemon who it is and who it takes the caller for.
 func (c *Client) Ping(ctx context.Context) (Ping, error) {
 	var p Ping

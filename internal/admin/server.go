@@ -53,11 +53,19 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// MaxBodyBytes bounds request bodies (default 1 MiB).
 	MaxBodyBytes int64
+	// Backup, when set, writes a consistent copy of the database (the
+	// daemon passes its store's WriteTo); GET /v1/backup streams it.
+	Backup func(w io.Writer) (int64, error)
+	// BackupTimeout bounds a backup (default 30m).
+	BackupTimeout time.Duration
 }
 
 func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.BackupTimeout <= 0 {
+		o.BackupTimeout = 30 * time.Minute
 	}
 	if o.Version == (version.Info{}) {
 		o.Version = version.Get()
@@ -139,6 +147,7 @@ func newHandler(svc service.Service, opts Options, log *slog.Logger) http.Handle
 	mux.HandleFunc("POST "+pathApprove, h.approve)
 	mux.HandleFunc("GET "+pathHistory, h.history)
 	mux.HandleFunc("GET "+pathShow, h.show)
+	mux.HandleFunc("GET "+pathBackup, h.backup)
 	mux.HandleFunc("/", h.unknown)
 	return h.middleware(mux)
 }
@@ -330,6 +339,21 @@ func (h *handler) show(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(doc)
+}
+
+// backup streams the database from one read transaction. Once bytes have
+// been sent a failure can only cut the stream short; the client detects the
+// short copy (length and consistency check) and discards it.
+func (h *handler) backup(w http.ResponseWriter, r *http.Request) {
+	if h.opts.Backup == nil {
+		h.fail(w, r, fmt.Errorf("%w: this daemon cannot stream backups", service.ErrUsage))
+		return
+	}
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(h.opts.BackupTimeout))
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if _, err := h.opts.Backup(w); err != nil {
+		h.log.Error("admin backup failed", "error", err.Error())
+	}
 }
 
 func (h *handler) unknown(w http.ResponseWriter, r *http.Request) {

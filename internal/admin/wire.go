@@ -18,6 +18,7 @@ const (
 	pathApprove = "/v1/approve" // POST approveRequest
 	pathHistory = "/v1/history" // GET ?server=a&limit=N
 	pathShow    = "/v1/show"    // GET ?server=a&snapshot=ID | &baseline=true
+	pathBackup  = "/v1/backup"  // GET: the whole database, streamed
 )
 
 // errorBody is every non-2xx reply.

@@ -1,13 +1,18 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/mcpdrift/mcpdrift/internal/admin"
 	"github.com/mcpdrift/mcpdrift/store"
 )
 
@@ -213,4 +218,79 @@ func TestBackupWhileDaemonHoldsDatabase(t *testing.T) {
 		t.Error("a refused backup left its target behind")
 	}
 	assertNoTemp(t, filepath.Dir(out))
+}
+
+// TestBackupFromRunningDaemon takes hot backups through the admin socket
+// while the daemon runs, checks and approves: each copy opens, passes the
+// consistency check and holds every approval made before it.
+func TestBackupFromRunningDaemon(t *testing.T) {
+	sockDir, err := os.MkdirTemp("", "bk") // short: sun_path is 108 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	sock := filepath.Join(sockDir, "admin.sock")
+	cfg, srv := setup(t, "    schedule: \"@every 1s\"\nadmin: {socket: "+sock+"}\nhttp: {listen: \"\"}\n")
+	env := map[string]string{"MCPDRIFT_CONFIG": cfg}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		var out, errb bytes.Buffer
+		done <- Run(ctx, []string{"run", "--allow-root", "--log-level", "error"}, &out, &errb, func(k string) (string, bool) {
+			v, ok := env[k]
+			return v, ok
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := admin.Dial(context.Background(), sock)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("daemon did not open its socket: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the socket with a deadline
+	}
+
+	dir := t.TempDir()
+	approvals := 0
+	for i := range 4 {
+		srv.SetTools(tool("search", fmt.Sprintf("Search issues, revision %d.", i)))
+		if r := run(t, env, "check"); r.code != 1 && r.code != 0 {
+			t.Fatalf("check through the daemon: %+v", r)
+		}
+		if r := run(t, env, "approve", "live", "--comment", fmt.Sprint("rev ", i)); r.code == 0 {
+			approvals++
+		}
+		out := filepath.Join(dir, fmt.Sprintf("b%d.db", i))
+		if r := run(t, env, "backup", out); r.code != 0 || !strings.Contains(r.stdout, "backed up") {
+			t.Fatalf("backup %d through the daemon: %+v", i, r)
+		}
+		copyDB, err := store.Open(out, store.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatalf("backup %d does not open: %v", i, err)
+		}
+		if err := copyDB.Check(); err != nil {
+			t.Fatalf("backup %d: %v", i, err)
+		}
+		aps, err := copyDB.Approvals("live")
+		copyDB.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// +1: the trust-on-first-use approval.
+		if len(aps) != approvals+1 {
+			t.Fatalf("backup %d holds %d approvals, want %d", i, len(aps), approvals+1)
+		}
+	}
+	if approvals < 3 {
+		t.Fatalf("only %d approvals went through", approvals)
+	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -35,10 +36,10 @@ read transaction, then open the copy and run a full consistency check on it
 before it takes FILE's name. A failed or interrupted backup leaves no FILE
 behind, and never a partial one.
 
-The database is opened read-only: other read-only users may continue, but
-while 'mcpdrift run' holds it this command reports the daemon's admin socket
-and stops. Restore by stopping the daemon and copying FILE back (see
-docs/operations.md).`,
+While 'mcpdrift run' holds the database, the copy is streamed by the daemon
+through its admin socket (hot: the daemon keeps working). Otherwise the
+database is opened read-only. Restore by stopping the daemon and copying
+FILE back (see docs/operations.md).`,
 		Example: `  mcpdrift backup /var/backups/mcpdrift-$(date +%F).db
   mcpdrift backup --db ./state/mcpdrift.db --force ./mcpdrift.bak`,
 		Args: cobra.ExactArgs(1),
@@ -51,7 +52,10 @@ docs/operations.md).`,
 			if a.opts.dbPath != "" {
 				src = a.opts.dbPath
 			}
-			res, err := a.backupDirect(cfg, src, args[0], o)
+			res, err := a.backupViaDaemon(cmd, cfg, src, args[0], o)
+			if errors.Is(err, admin.ErrNoDaemon) {
+				res, err = a.backupDirect(cfg, src, args[0], o)
+			}
 			if err != nil {
 				return err
 			}
@@ -84,19 +88,26 @@ type backupResult struct {
 	took   time.Duration
 }
 
-// backupDirect copies the database at src to dst by opening it itself. It
-// cannot work while the daemon holds the file; the daemon's route goes
-// through the admin socket.
-func (a *app) backupDirect(cfg *config.Config, src, dst string, o backupOptions) (backupResult, error) {
-	start := time.Now()
-	dst, err := filepath.Abs(dst)
+// backupViaDaemon streams the copy from a running daemon's admin socket;
+// admin.ErrNoDaemon when none runs.
+func (a *app) backupViaDaemon(cmd *cobra.Command, cfg *config.Config, src, dst string, o backupOptions) (backupResult, error) {
+	socket := a.opts.socket
+	if socket == "" {
+		socket = cfg.Admin.Socket
+	}
+	c, err := admin.Connect(cmd.Context(), socket, src)
 	if err != nil {
-		return backupResult{}, usageError("backup file %s: %w", dst, err)
+		if errors.Is(err, admin.ErrNoDaemon) {
+			return backupResult{}, err
+		}
+		return backupResult{}, &ExitError{Code: ExitFailure, Err: err}
 	}
-	if err := checkBackupTarget(src, dst, o.force); err != nil {
-		return backupResult{}, err
-	}
+	defer c.Close()
+	return writeBackup(src, dst, o, 0, func(w io.Writer) (int64, error) { return c.Backup(cmd.Context(), w) })
+}
 
+// backupDirect copies the database at src to dst by opening it itself.
+func (a *app) backupDirect(cfg *config.Config, src, dst string, o backupOptions) (backupResult, error) {
 	db, err := store.Open(src, store.Options{LockTimeout: cfg.Storage.LockTimeout, ReadOnly: true})
 	if err != nil {
 		return backupResult{}, a.backupOpenError(cfg, src, err)
@@ -106,6 +117,21 @@ func (a *app) backupDirect(cfg *config.Config, src, dst string, o backupOptions)
 			a.logger.Warn("close database", slog.String("path", src), slog.String("error", err.Error()))
 		}
 	}()
+	return writeBackup(src, dst, o, db.SchemaVersion(), db.WriteTo)
+}
+
+// writeBackup writes a copy through write into a temporary file next to
+// dst, verifies it opens and passes a consistency check (and has schema
+// wantSchema unless 0), then renames it to dst.
+func writeBackup(src, dst string, o backupOptions, wantSchema int, write func(io.Writer) (int64, error)) (backupResult, error) {
+	start := time.Now()
+	dst, err := filepath.Abs(dst)
+	if err != nil {
+		return backupResult{}, usageError("backup file %s: %w", dst, err)
+	}
+	if err := checkBackupTarget(src, dst, o.force); err != nil {
+		return backupResult{}, err
+	}
 
 	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp-*")
 	if err != nil {
@@ -127,7 +153,7 @@ func (a *app) backupDirect(cfg *config.Config, src, dst string, o backupOptions)
 	if err := tmp.Chmod(backupMode); err != nil {
 		return fail("set mode of backup file %s: %w", tmpPath, err)
 	}
-	n, err := db.WriteTo(tmp)
+	n, err := write(tmp)
 	if err != nil {
 		return fail("write backup file %s: %w", tmpPath, err)
 	}
@@ -137,7 +163,8 @@ func (a *app) backupDirect(cfg *config.Config, src, dst string, o backupOptions)
 	if err := tmp.Close(); err != nil {
 		return fail("close backup file %s: %w", tmpPath, err)
 	}
-	if err := verifyBackup(tmpPath, db.SchemaVersion()); err != nil {
+	schema, err := verifyBackup(tmpPath, wantSchema)
+	if err != nil {
 		return fail("verify backup of %s: %w", src, err)
 	}
 	// A target created while we copied is not ours to replace.
@@ -149,7 +176,7 @@ func (a *app) backupDirect(cfg *config.Config, src, dst string, o backupOptions)
 	}
 	keep = true
 	syncDir(filepath.Dir(dst))
-	return backupResult{path: dst, bytes: n, schema: db.SchemaVersion(), took: time.Since(start)}, nil
+	return backupResult{path: dst, bytes: n, schema: schema, took: time.Since(start)}, nil
 }
 
 // checkBackupTarget refuses a target that is the database itself, a
@@ -175,19 +202,19 @@ func checkBackupTarget(src, dst string, force bool) error {
 
 // verifyBackup opens the copy on its own and checks every page, so a
 // backup that is written is one that restores.
-func verifyBackup(path string, wantSchema int) error {
+func verifyBackup(path string, wantSchema int) (int, error) {
 	db, err := store.Open(path, store.Options{ReadOnly: true})
 	if err != nil {
-		return fmt.Errorf("open copy: %w", err)
+		return 0, fmt.Errorf("open copy: %w", err)
 	}
 	defer db.Close()
-	if got := db.SchemaVersion(); got != wantSchema {
-		return fmt.Errorf("copy has schema %d, the database %d", got, wantSchema)
+	if got := db.SchemaVersion(); wantSchema != 0 && got != wantSchema {
+		return 0, fmt.Errorf("copy has schema %d, the database %d", got, wantSchema)
 	}
 	if err := db.Check(); err != nil {
-		return fmt.Errorf("check copy: %w", err)
+		return 0, fmt.Errorf("check copy: %w", err)
 	}
-	return nil
+	return db.SchemaVersion(), nil
 }
 
 // backupOpenError explains why the database could not be opened for a
@@ -196,7 +223,7 @@ func (a *app) backupOpenError(cfg *config.Config, src string, err error) error {
 	switch {
 	case errors.Is(err, store.ErrLocked):
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf(
-			"back up %s: the database is held by a running daemon (admin socket %s), and backups through the daemon are not available yet: stop it (systemctl stop mcpdrift) and run the backup again, then start it: %w",
+			"back up %s: the database is held by a running daemon that did not answer on its admin socket %s (a daemon that answers streams the backup itself): check --socket, or stop it (systemctl stop mcpdrift), run the backup again, then start it: %w",
 			src, a.daemonSocketHint(cfg, src), err)}
 	case errors.Is(err, store.ErrSchemaTooOld):
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf(

@@ -149,7 +149,7 @@ func (a *app) runDaemon(ctx context.Context) error {
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("cannot start the daemon: %w", err)}
 	}
 	wg.Go(func() {
-		if err := admin.Serve(ctx, ln, app.Service(), admin.Options{Logger: log}); err != nil {
+		if err := admin.Serve(ctx, ln, app.Service(), admin.Options{Logger: log, Backup: db.WriteTo}); err != nil {
 			log.Error("admin socket stopped", "error", err.Error())
 		}
 	})
