@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -232,32 +233,7 @@ func TestBackupFromRunningDaemon(t *testing.T) {
 	sock := filepath.Join(sockDir, "admin.sock")
 	cfg, srv := setup(t, "    schedule: \"@every 1s\"\nadmin: {socket: "+sock+"}\nhttp: {listen: \"\"}\n")
 	env := map[string]string{"MCPDRIFT_CONFIG": cfg}
-
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() {
-		var out, errb bytes.Buffer
-		done <- Run(ctx, []string{"run", "--allow-root", "--log-level", "error"}, &out, &errb, func(k string) (string, bool) {
-			v, ok := env[k]
-			return v, ok
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := admin.Dial(context.Background(), sock)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("daemon did not open its socket: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond) // polling the socket with a deadline
-	}
+	startDaemon(t, env, sock)
 
 	dir := t.TempDir()
 	approvals := 0
@@ -292,5 +268,67 @@ func TestBackupFromRunningDaemon(t *testing.T) {
 	}
 	if approvals < 3 {
 		t.Fatalf("only %d approvals went through", approvals)
+	}
+}
+
+// startDaemon runs `mcpdrift run` in-process until the test ends (or stop
+// is called) and waits for its admin socket.
+func startDaemon(t *testing.T, env map[string]string, sock string) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		var out, errb bytes.Buffer
+		done <- Run(ctx, []string{"run", "--allow-root", "--log-level", "error"}, &out, &errb, func(k string) (string, bool) {
+			v, ok := env[k]
+			return v, ok
+		})
+	}()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			<-done
+		})
+	}
+	t.Cleanup(stop)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := admin.Dial(context.Background(), sock)
+		if err == nil {
+			c.Close()
+			return stop
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("daemon did not open its socket: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the socket with a deadline
+	}
+}
+
+// TestHealthcheckAgainstDaemon: 0 while the real daemon serves /healthz,
+// 1 once it has stopped.
+func TestHealthcheckAgainstDaemon(t *testing.T) {
+	sockDir, err := os.MkdirTemp("", "hc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	sock := filepath.Join(sockDir, "admin.sock")
+	cfg, _ := setup(t, "admin: {socket: "+sock+"}\nhttp: {listen: \""+addr+"\"}\n")
+	env := map[string]string{"MCPDRIFT_CONFIG": cfg}
+	stop := startDaemon(t, env, sock)
+	if r := run(t, env, "healthcheck"); r.code != 0 {
+		t.Fatalf("healthcheck against a live daemon: %+v", r)
+	}
+	stop()
+	if r := run(t, env, "healthcheck"); r.code != 1 {
+		t.Fatalf("healthcheck against a stopped daemon: %+v", r)
 	}
 }
