@@ -120,7 +120,9 @@ type Server struct {
 	Severity map[string]severity.Level `yaml:"severity,omitempty"`
 	Ignore   []Ignore                  `yaml:"ignore,omitempty"`
 	Suppress []Suppress                `yaml:"suppress,omitempty"`
-	Disabled bool                      `yaml:"disabled,omitempty"`
+	// Trust is the server's trust policy; nil checks nothing.
+	Trust    *Trust `yaml:"trust,omitempty"`
+	Disabled bool   `yaml:"disabled,omitempty"`
 }
 
 // IsHTTP reports whether the server is reached over HTTP (streamable or SSE).
@@ -134,6 +136,32 @@ type TLS struct {
 	ServerName         string `yaml:"server_name,omitempty"`
 	InsecureSkipVerify bool   `yaml:"insecure_skip_verify,omitempty"`
 }
+
+// Trust is what a server's observed identity and tools must be. Every
+// breach is a critical policy.violation, reported on every check until the
+// server or the policy changes. Every field is optional.
+type Trust struct {
+	// Hosts the final URL (after redirects) may be on: "example.com",
+	// "example.com:8443" or "*.example.com". HTTP servers only.
+	Hosts []string `yaml:"hosts,omitempty"`
+	// TLSIssuer is the required issuer of the leaf certificate, as
+	// recorded in the identity (e.g. "CN=R11,O=Let's Encrypt,C=US").
+	TLSIssuer string `yaml:"tls_issuer,omitempty"`
+	// TLSSPKI pins the leaf key: "sha256:<64 hex digits>", one must match.
+	TLSSPKI []string `yaml:"tls_spki,omitempty"`
+	// AuthorizationServers the server's OAuth metadata may name.
+	AuthorizationServers []string `yaml:"authorization_servers,omitempty"`
+	// Scopes the server's OAuth metadata may support.
+	Scopes []string `yaml:"scopes,omitempty"`
+	// MaxRisk is the riskiest tool group allowed: read-only, writes,
+	// destructive or open-world (unannotated tools always exceed it).
+	MaxRisk string `yaml:"max_risk,omitempty"`
+}
+
+// RiskGroups are the values trust.max_risk accepts, least risky first
+// (drift.RiskNames without "unannotated", which is no limit a policy can
+// set).
+var RiskGroups = []string{"read-only", "writes", "destructive", "open-world"}
 
 // Ignore excludes a volatile part of a manifest from drift: the text at Path
 // matching Pattern, or all of Path when Pattern is empty.

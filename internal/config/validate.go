@@ -289,6 +289,9 @@ func (d *decoder) checkServer(s *Server, path string, names map[string]string) {
 			}
 		}
 	}
+	if s.Trust != nil {
+		d.checkTrust(at("trust"), s.Trust, stdioOnly)
+	}
 	for i, su := range s.Suppress {
 		p := fmt.Sprintf("%s.suppress[%d]", path, i)
 		if su.Rule == "" {
@@ -304,6 +307,74 @@ func (d *decoder) checkServer(s *Server, path string, names map[string]string) {
 			d.report(p+".name", "needs entity as well")
 		}
 	}
+}
+
+var (
+	spkiRE  = regexp.MustCompile(`^sha256:[0-9a-fA-F]{64}$`)
+	hostRE  = regexp.MustCompile(`^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$`)
+	scopeRE = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]+$`)
+)
+
+// checkTrust checks a server's trust policy. Identity rules need an HTTP
+// server; max_risk applies to any.
+func (d *decoder) checkTrust(path string, t *Trust, stdio bool) {
+	at := func(key string) string { return path + "." + key }
+	if stdio {
+		for _, key := range []string{"hosts", "tls_issuer", "tls_spki", "authorization_servers", "scopes"} {
+			if d.present(at(key)) {
+				d.report(at(key), "only valid for HTTP servers")
+			}
+		}
+	}
+	for i, h := range t.Hosts {
+		p := fmt.Sprintf("%s[%d]", at("hosts"), i)
+		if !validTrustHost(h) {
+			d.reportf(p, "%s is not a host (use example.com, example.com:8443 or *.example.com)", d.quoteAt(p, h))
+		}
+	}
+	if d.present(at("tls_issuer")) && strings.TrimSpace(t.TLSIssuer) == "" {
+		d.report(at("tls_issuer"), "must not be empty (use the issuer as 'mcpdrift show' records it, e.g. \"CN=R11,O=Let's Encrypt,C=US\")")
+	}
+	for i, pin := range t.TLSSPKI {
+		p := fmt.Sprintf("%s[%d]", at("tls_spki"), i)
+		if !spkiRE.MatchString(pin) {
+			d.reportf(p, "%s is not a key pin (use sha256: and 64 hex digits, as identity.tls.spki records it)", d.quoteAt(p, pin))
+		}
+	}
+	for i, as := range t.AuthorizationServers {
+		p := fmt.Sprintf("%s[%d]", at("authorization_servers"), i)
+		u, err := url.Parse(as)
+		switch {
+		case err == nil && (u.User != nil || u.RawQuery != ""):
+			// Not quoted: whatever sits there may be a secret.
+			d.report(p, "an issuer URL must not hold credentials or a query")
+		case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "":
+			d.reportf(p, "%s is not an issuer URL (use https://host[/path])", d.quoteAt(p, as))
+		}
+	}
+	for i, sc := range t.Scopes {
+		p := fmt.Sprintf("%s[%d]", at("scopes"), i)
+		if !scopeRE.MatchString(sc) {
+			d.reportf(p, "%s is not an OAuth scope (printable ASCII without spaces, quotes or backslashes)", d.quoteAt(p, sc))
+		}
+	}
+	if d.present(at("max_risk")) && !slices.Contains(RiskGroups, t.MaxRisk) {
+		d.reportf(at("max_risk"), "unknown risk %s (use %s)", d.quoteAt(at("max_risk"), t.MaxRisk), strings.Join(RiskGroups, ", "))
+	}
+}
+
+func validTrustHost(h string) bool {
+	host := h
+	if hh, port, err := net.SplitHostPort(h); err == nil {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return false
+		}
+		host = hh
+	}
+	if ip := net.ParseIP(strings.Trim(host, "[]")); ip != nil {
+		return true
+	}
+	return len(host) <= 253 && hostRE.MatchString(host)
 }
 
 // envPath is the key path of an env entry, from env or env_files.

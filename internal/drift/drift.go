@@ -34,6 +34,26 @@
 //     nothing an MCP server sent reaches a person raw. Path components are
 //     percent-encoded (see Ignore) and so are safe too.
 //
+// Identity and permission drift compares the manifests' observed
+// identities (manifest.Identity), all as entity "server", ignorable under
+// "server/identity...". Defaults, then the rules that adjust them:
+//
+//	kind                          default   rules
+//	identity.url                  high      another host or port, or https -> http: high; another path: medium; http -> https: low
+//	identity.tls                  high      new issuer (name or key id), or TLS gone: high; new subject, SANs or key type: medium;
+//	                                        TLS appears: low; renewal by the same issuer with a new key: info
+//	identity.executable           high      another path or new content: high; a launcher updated in place: low; unresolvable: low
+//	identity.package              high      another version, package or content: high; spec changed: medium; version unknown: low
+//	oauth.metadata                medium    protected resource metadata appears or goes: medium; fetch failed: low
+//	oauth.authorization_servers   critical  new server: critical; server removed: low; endpoint changed: high
+//	oauth.scopes                  high      scopes added: high; only removed: low
+//	tool.risk                     high      (entity tool) riskier group (RiskOf): high; less risky: info
+//	policy.violation              critical  a trust policy breach (Violations), evaluated on every snapshot
+//
+// Against a baseline without any identity (stored before identity was
+// recorded), each part of the snapshot's identity is one info change
+// ("first recorded"), so upgrading mcpdrift alerts on nothing.
+//
 // Ignore rules and pattern masking are applied to both sides before
 // comparing, so ignored parts vanish from the verdict and from every excerpt
 // and diff. See Ignore for the path syntax.
@@ -128,6 +148,22 @@ const (
 	KindServerInstructions = "server.instructions"
 	KindServerInfo         = "server.info"
 	KindServerCapabilities = "server.capabilities"
+
+	// KindToolRisk is a tool moving to another risk group (see RiskOf),
+	// reported next to its tool.annotations change.
+	KindToolRisk = "tool.risk"
+
+	// Identity and permission kinds, all of entity server (see Identity).
+	KindIdentityURL               = "identity.url"
+	KindIdentityTLS               = "identity.tls"
+	KindIdentityExecutable        = "identity.executable"
+	KindIdentityPackage           = "identity.package"
+	KindOAuthMetadata             = "oauth.metadata"
+	KindOAuthAuthorizationServers = "oauth.authorization_servers"
+	KindOAuthScopes               = "oauth.scopes"
+	// KindPolicyViolation is a breach of the server's trust policy
+	// (Violations), reported on every snapshot until it is resolved.
+	KindPolicyViolation = "policy.violation"
 )
 
 // EntityServer is Change.Entity for server-level fields; the other entities
@@ -161,6 +197,16 @@ func defaults() map[string]severity.Level {
 		KindServerInstructions:      severity.High,
 		KindServerInfo:              severity.Low,
 		KindServerCapabilities:      severity.Low,
+
+		KindToolRisk:                  severity.High,
+		KindIdentityURL:               severity.High,
+		KindIdentityTLS:               severity.High,
+		KindIdentityExecutable:        severity.High,
+		KindIdentityPackage:           severity.High,
+		KindOAuthMetadata:             severity.Medium,
+		KindOAuthAuthorizationServers: severity.Critical,
+		KindOAuthScopes:               severity.High,
+		KindPolicyViolation:           severity.Critical,
 	}
 }
 
@@ -195,6 +241,7 @@ func Diff(base, snap *manifest.Manifest, p Policy) []Change {
 	}
 	d := newDiffer(p)
 	d.server(base.Server, snap.Server)
+	d.identity(base.Identity, snap.Identity)
 	for _, k := range manifest.Kinds {
 		d.entities(k, base.Entities[k], snap.Entities[k])
 	}

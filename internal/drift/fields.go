@@ -97,6 +97,9 @@ func (d *differ) fields(entity, key string, a, b map[string]any, skipName bool) 
 			ps.add([]string{f}, d.levels[kind], "changes %s", f)
 		}
 		d.emit(entity, key, kind, a, b, ps)
+		if kind == KindToolAnnotations {
+			d.riskChange(key, a, b)
+		}
 	}
 }
 

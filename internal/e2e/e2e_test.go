@@ -18,6 +18,7 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/store"
 )
@@ -163,8 +164,25 @@ servers:
 			}
 		})
 	}
-	// Both transports capture the same raw JSON, so the same manifest.
-	if first.Servers[0].Snapshot.ID != first.Servers[1].Snapshot.ID {
-		t.Errorf("stdio and HTTP manifests differ: %s vs %s", first.Servers[0].Snapshot.ID, first.Servers[1].Snapshot.ID)
+	// Both transports capture the same raw JSON, so the same manifest
+	// once the identity (executable vs URL) is set aside.
+	var ids [2]string
+	for i := range ids {
+		doc, err := db.Manifest(first.Servers[i].Snapshot.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := manifest.Parse(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Identity) == 0 {
+			t.Errorf("%s: no identity recorded", first.Servers[i].Server)
+		}
+		m.Identity = nil
+		ids[i] = m.ID()
+	}
+	if ids[0] != ids[1] {
+		t.Errorf("stdio and HTTP manifests differ beyond identity: %s vs %s", ids[0], ids[1])
 	}
 }

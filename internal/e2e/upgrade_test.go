@@ -50,7 +50,9 @@ func TestRealUpgradeAnnotationsAndSchemas(t *testing.T) {
 	if rs.Status != report.StatusDrift {
 		t.Fatalf("status %q, want drift", rs.Status)
 	}
-	allowed := map[string]bool{"tool.annotations": true, "tool.input_schema": true}
+	// Every tool gaining annotations also moves out of the unannotated
+	// risk group (tool.risk, info: less risky).
+	allowed := map[string]bool{"tool.annotations": true, "tool.input_schema": true, "tool.risk": true}
 	// Two real wire changes besides annotations and input schemas: the
 	// 2026.7.4 bundle's schema library drops the descriptions of optional
 	// fields, so the model no longer sees them. The source is unchanged; the

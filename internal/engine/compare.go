@@ -42,7 +42,35 @@ func Compare(base, snap *manifest.Manifest, s *config.Server) []report.Change {
 func compare(base, snap *manifest.Manifest, s *config.Server, hook func(entity, name, text string) []drift.Finding) []report.Change {
 	p := Policy(s)
 	p.Lint = hook
-	cs := drift.Diff(base, snap, p)
+	return reportChanges(drift.Diff(base, snap, p))
+}
+
+// TrustPolicy maps a server's configured trust policy. Values were
+// validated when the config was loaded; an unknown max_risk sets no limit.
+func TrustPolicy(s *config.Server) drift.Trust {
+	t := s.Trust
+	if t == nil {
+		return drift.Trust{}
+	}
+	out := drift.Trust{
+		Hosts: t.Hosts, TLSIssuer: t.TLSIssuer, TLSSPKI: t.TLSSPKI,
+		AuthorizationServers: t.AuthorizationServers, Scopes: t.Scopes,
+	}
+	if r, ok := drift.ParseRisk(t.MaxRisk); ok {
+		out.MaxRisk = &r
+	}
+	return out
+}
+
+// Violations checks one snapshot against the server's trust policy: one
+// critical policy.violation change per breach. It depends on the snapshot
+// alone, so every evaluation reports it, whether or not the snapshot
+// differs from the baseline.
+func Violations(snap *manifest.Manifest, s *config.Server) []report.Change {
+	return reportChanges(drift.Violations(snap, TrustPolicy(s), Policy(s)))
+}
+
+func reportChanges(cs []drift.Change) []report.Change {
 	out := make([]report.Change, 0, len(cs))
 	for _, c := range cs {
 		rc := report.Change{

@@ -180,6 +180,9 @@ func (e *Engine) evaluate(s *config.Server, snap *manifest.Manifest, snapID stri
 	if base.BaselineID != snapID {
 		rs.Changes = compare(baseM, snap, s, lintHook(s, lctx))
 	}
+	// Trust is checked on every evaluation, not only on a new snapshot: a
+	// violation stays until the server or the policy changes.
+	rs.Changes = append(rs.Changes, Violations(snap, s)...)
 	rs.Severity = rs.MaxSeverity()
 	rs.Status = report.StatusDrift
 	if len(rs.Changes) == 0 {
@@ -190,9 +193,16 @@ func (e *Engine) evaluate(s *config.Server, snap *manifest.Manifest, snapID stri
 }
 
 func (e *Engine) firstSight(s *config.Server, snap *manifest.Manifest, snapID string, rs report.Server, mayTrust bool) report.Server {
-	rs.Changes = []report.Change{}
+	rs.Changes = Violations(snap, s)
 	rs.Findings = e.cachedFindings(snap, s, e.lintContext(s, nil))
 	rs.Severity = rs.MaxSeverity()
+	if len(rs.Changes) > 0 {
+		// A first sight that breaks the configured trust policy is never
+		// trusted, whatever trust_on_first_use says.
+		rs.Status = report.StatusUnapproved
+		rs.Note = fmt.Sprintf("not trusted on first use: %s; review with 'mcpdrift show %s'", rs.Changes[0].Summary, s.Name)
+		return rs
+	}
 	if !s.TrustOnFirstUse || !mayTrust {
 		rs.Status = report.StatusUnapproved
 		rs.Note = fmt.Sprintf("no baseline: review with 'mcpdrift show %s' and approve with 'mcpdrift approve %s --snapshot %s'", s.Name, s.Name, snapID)

@@ -184,7 +184,7 @@ type rawServer struct {
 
 // manifestKeys are the keys a canonical document has; anything else in a
 // pinned manifest is refused rather than silently ignored.
-var manifestKeys = []string{"format", "prompts", "resource_templates", "resources", "server", "tools", "volatile_rules"}
+var manifestKeys = []string{"format", "identity", "prompts", "resource_templates", "resources", "server", "tools", "volatile_rules"}
 
 var fingerprintRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 

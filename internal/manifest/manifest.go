@@ -24,7 +24,16 @@ import (
 
 // FormatVersion is the version of the canonical document layout. It changes
 // only when the canonical bytes of an unchanged server would change.
-const FormatVersion = 1
+//
+// Format 2 adds the top-level "identity" object (see Identity). A manifest
+// without an identity is still written as format 1, byte for byte as
+// before, so documents stored before identity existed, and manifests
+// captured without one (custom transports, lock files), keep their ids.
+// Parse reads both.
+const FormatVersion = 2
+
+// formatNoIdentity is the layout of a document without identity.
+const formatNoIdentity = 1
 
 // Kind names an entity type in a manifest.
 type Kind string
@@ -52,6 +61,9 @@ type Capture struct {
 	// Pages holds the raw list results per kind (tools/list, prompts/list,
 	// resources/list, resources/templates/list), one per page.
 	Pages map[Kind][]json.RawMessage
+	// Identity is what the probe observed of the server's identity; nil
+	// when nothing was (an in-memory transport).
+	Identity *Identity
 }
 
 // Entity is one tool, prompt, resource or resource template in canonical form.
@@ -64,6 +76,8 @@ type Entity struct {
 	JSON json.RawMessage
 	// Fingerprint is "sha256:" and the hex digest of JSON.
 	Fingerprint string
+
+	raw json.RawMessage // the server's bytes, kept only by BuildCached
 }
 
 // Manifest is the canonical view of one server's manifest.
@@ -74,6 +88,9 @@ type Manifest struct {
 	Server json.RawMessage
 	// Entities per kind, sorted by Key, then by JSON for duplicate keys.
 	Entities map[Kind][]Entity
+	// Identity is the canonical JSON of the observed Identity, or empty
+	// when none was recorded.
+	Identity json.RawMessage
 }
 
 // ErrMalformed reports a capture or document that is not what the protocol
@@ -105,34 +122,70 @@ func Build(c Capture) (*Manifest, error) { return build(c, nil) }
 // only the entities of the latest build, so its size is bounded by one
 // manifest. A Cache is safe for one build at a time.
 type Cache struct {
-	last map[[32]byte]Entity
+	last  map[[32]byte]Entity   // raw entity hash -> entity
+	pages map[[32]byte][]Entity // raw page hash -> its entities
 }
 
 // BuildCached is Build with a per-server cache. The result is identical to
 // Build's.
 func BuildCached(c Capture, cache *Cache) (*Manifest, error) {
-	next := map[[32]byte]Entity{}
-	m, err := build(c, func(k Kind, raw json.RawMessage) (Entity, error) {
-		h := sha256.Sum256(append([]byte(k), raw...))
-		if e, ok := cache.last[h]; ok {
-			next[h] = e
-			return e, nil
+	nextEntities := map[[32]byte]Entity{}
+	nextPages := map[[32]byte][]Entity{}
+	m, err := build(c, func(k Kind, page json.RawMessage) ([]Entity, error) {
+		ph := sha256.Sum256(append([]byte(k+"\x00"), page...))
+		if es, ok := cache.pages[ph]; ok {
+			nextPages[ph] = es
+			for _, e := range es {
+				nextEntities[sha256.Sum256(append([]byte(k+"\x00"), e.raw...))] = e
+			}
+			return es, nil
 		}
-		e, err := newEntity(k, raw)
-		if err == nil {
-			next[h] = e
+		items, err := pageItems(k, page)
+		if err != nil {
+			return nil, err
 		}
-		return e, err
+		es := make([]Entity, 0, len(items))
+		for _, raw := range items {
+			h := sha256.Sum256(append([]byte(k+"\x00"), raw...))
+			e, ok := cache.last[h]
+			if !ok {
+				if e, err = newEntity(k, raw); err != nil {
+					return nil, err
+				}
+				e.raw = raw
+			}
+			nextEntities[h] = e
+			es = append(es, e)
+		}
+		nextPages[ph] = es
+		return es, nil
 	})
 	if err == nil {
-		cache.last = next
+		cache.last, cache.pages = nextEntities, nextPages
 	}
 	return m, err
 }
 
-func build(c Capture, entity func(Kind, json.RawMessage) (Entity, error)) (*Manifest, error) {
-	if entity == nil {
-		entity = newEntity
+// pageEntities canonicalizes every entity of one page.
+func pageEntities(k Kind, page json.RawMessage) ([]Entity, error) {
+	items, err := pageItems(k, page)
+	if err != nil {
+		return nil, err
+	}
+	es := make([]Entity, 0, len(items))
+	for _, raw := range items {
+		e, err := newEntity(k, raw)
+		if err != nil {
+			return nil, err
+		}
+		es = append(es, e)
+	}
+	return es, nil
+}
+
+func build(c Capture, entities func(Kind, json.RawMessage) ([]Entity, error)) (*Manifest, error) {
+	if entities == nil {
+		entities = pageEntities
 	}
 	m := &Manifest{Entities: map[Kind][]Entity{}}
 	server, err := canonicalServer(c.Init, c.Protocol)
@@ -140,19 +193,16 @@ func build(c Capture, entity func(Kind, json.RawMessage) (Entity, error)) (*Mani
 		return nil, err
 	}
 	m.Server = server
+	if m.Identity, err = canonicalIdentity(c.Identity); err != nil {
+		return nil, err
+	}
 	for _, k := range Kinds {
 		for i, page := range c.Pages[k] {
-			items, err := pageItems(k, page)
+			es, err := entities(k, page)
 			if err != nil {
 				return nil, fmt.Errorf("%s page %d: %w", listField[k], i+1, err)
 			}
-			for _, raw := range items {
-				e, err := entity(k, raw)
-				if err != nil {
-					return nil, fmt.Errorf("%s page %d: %w", listField[k], i+1, err)
-				}
-				m.Entities[k] = append(m.Entities[k], e)
-			}
+			m.Entities[k] = append(m.Entities[k], es...)
 		}
 		sortEntities(m.Entities[k])
 	}
@@ -188,30 +238,39 @@ func canonicalServer(init json.RawMessage, protocol string) (json.RawMessage, er
 }
 
 func pageItems(k Kind, page json.RawMessage) ([]json.RawMessage, error) {
-	// Only the entity array is kept: every other list-level field
-	// (nextCursor, ttlMs, cacheScope, _meta) is volatile by rule. One struct
-	// for every kind decodes the page in a single pass.
+	items, _, err := Page(k, page)
+	return items, err
+}
+
+// Page splits one raw list result into its raw entities and its
+// nextCursor, in a single decoding pass. Every other list-level field
+// (ttlMs, cacheScope, _meta) is volatile by rule and ignored.
+func Page(k Kind, page json.RawMessage) (items []json.RawMessage, nextCursor string, err error) {
 	var obj *struct {
 		Tools             []json.RawMessage `json:"tools"`
 		Prompts           []json.RawMessage `json:"prompts"`
 		Resources         []json.RawMessage `json:"resources"`
 		ResourceTemplates []json.RawMessage `json:"resourceTemplates"`
+		NextCursor        *string           `json:"nextCursor"`
 	}
 	if err := json.Unmarshal(page, &obj); err != nil {
-		return nil, fmt.Errorf("%w: %q is not an array of objects: %w", ErrMalformed, listField[k], err)
+		return nil, "", fmt.Errorf("%w: list result: %q must be an array of objects and nextCursor a string: %w", ErrMalformed, listField[k], err)
 	}
 	if obj == nil {
-		return nil, fmt.Errorf("%w: list result is not a JSON object", ErrMalformed)
+		return nil, "", fmt.Errorf("%w: list result is not a JSON object", ErrMalformed)
+	}
+	if obj.NextCursor != nil {
+		nextCursor = *obj.NextCursor
 	}
 	switch k {
 	case KindTool:
-		return obj.Tools, nil
+		return obj.Tools, nextCursor, nil
 	case KindPrompt:
-		return obj.Prompts, nil
+		return obj.Prompts, nextCursor, nil
 	case KindResource:
-		return obj.Resources, nil
+		return obj.Resources, nextCursor, nil
 	default:
-		return obj.ResourceTemplates, nil
+		return obj.ResourceTemplates, nextCursor, nil
 	}
 }
 
@@ -296,7 +355,13 @@ func (m *Manifest) Document() []byte {
 	var buf bytes.Buffer
 	// Keys are written in RFC 8785 order (sorted by UTF-16 code units, which
 	// for these ASCII names is byte order) so the document is itself JCS.
-	fmt.Fprintf(&buf, `{"format":%d,"prompts":`, FormatVersion)
+	if len(m.Identity) == 0 {
+		fmt.Fprintf(&buf, `{"format":%d,"prompts":`, formatNoIdentity)
+	} else {
+		fmt.Fprintf(&buf, `{"format":%d,"identity":`, FormatVersion)
+		buf.Write(m.Identity)
+		buf.WriteString(`,"prompts":`)
+	}
 	writeEntities(&buf, m.Entities[KindPrompt])
 	buf.WriteString(`,"resource_templates":`)
 	writeEntities(&buf, m.Entities[KindResourceTemplate])
@@ -347,6 +412,7 @@ type document struct {
 	Format            int               `json:"format"`
 	VolatileRules     int               `json:"volatile_rules"`
 	Server            json.RawMessage   `json:"server"`
+	Identity          json.RawMessage   `json:"identity"`
 	Tools             []json.RawMessage `json:"tools"`
 	Prompts           []json.RawMessage `json:"prompts"`
 	Resources         []json.RawMessage `json:"resources"`
@@ -361,8 +427,8 @@ func Parse(doc []byte) (*Manifest, error) {
 	if err := json.Unmarshal(doc, &d); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	if d.Format != FormatVersion {
-		return nil, fmt.Errorf("%w: format %d, this build reads format %d", ErrMalformed, d.Format, FormatVersion)
+	if d.Format != FormatVersion && d.Format != formatNoIdentity {
+		return nil, fmt.Errorf("%w: format %d, this build reads formats %d and %d", ErrMalformed, d.Format, formatNoIdentity, FormatVersion)
 	}
 	m := &Manifest{Entities: map[Kind][]Entity{}}
 	server, err := Canonicalize(orEmpty(d.Server))
@@ -370,6 +436,18 @@ func Parse(doc []byte) (*Manifest, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	m.Server = server
+	if raw := d.Identity; len(bytes.TrimSpace(raw)) > 0 && string(raw) != "null" {
+		// The identity is re-canonicalized through its type, so a
+		// hand-edited document cannot smuggle in fields the comparison
+		// would never see.
+		id, err := DecodeIdentity(raw)
+		if err != nil {
+			return nil, err
+		}
+		if m.Identity, err = canonicalIdentity(id); err != nil {
+			return nil, err
+		}
+	}
 	lists := map[Kind][]json.RawMessage{
 		KindTool: d.Tools, KindPrompt: d.Prompts,
 		KindResource: d.Resources, KindResourceTemplate: d.ResourceTemplates,
@@ -396,7 +474,7 @@ func orEmpty(b json.RawMessage) json.RawMessage {
 
 // Clone returns a copy of m that shares no slices with it.
 func (m *Manifest) Clone() *Manifest {
-	c := &Manifest{Server: m.Server, Entities: make(map[Kind][]Entity, len(m.Entities))}
+	c := &Manifest{Server: m.Server, Identity: m.Identity, Entities: make(map[Kind][]Entity, len(m.Entities))}
 	for k, es := range m.Entities {
 		c.Entities[k] = append([]Entity(nil), es...)
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -76,6 +78,15 @@ type httpCapture struct {
 	limit   int64
 	life    context.Context
 	log     *slog.Logger
+
+	// What the identity is made of, from the first successful response
+	// (after redirects): its URL and TLS state; and the first
+	// resource_metadata hint of a WWW-Authenticate header.
+	mu       sync.Mutex
+	seen     bool
+	finalURL *url.URL
+	tls      *tls.ConnectionState
+	hint     string
 }
 
 func newHTTPCapture(life context.Context, t Target, ep *endpoint, rec *recorder, log *slog.Logger) *httpCapture {
@@ -149,6 +160,7 @@ func (c *httpCapture) RoundTrip(req *http.Request) (*http.Response, error) {
 		done()
 		return nil, err
 	}
+	c.observe(out, resp)
 	media, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	switch {
 	case resp.StatusCode/100 == 2 && media == "text/event-stream":
@@ -159,6 +171,35 @@ func (c *httpCapture) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body = &limitedBody{c: c, rc: resp.Body, left: c.limit, done: done}
 	}
 	return resp, nil
+}
+
+// observe records the identity of the server behind a response. A
+// redirect is answered by the client with a new request through
+// RoundTrip, so the first 2xx response is the final URL of the session.
+func (c *httpCapture) observe(req *http.Request, resp *http.Response) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.hint == "" {
+		for _, v := range resp.Header.Values("WWW-Authenticate") {
+			if h := resourceMetadataHint(v); h != "" {
+				c.hint = h
+				break
+			}
+		}
+	}
+	if c.seen || resp.StatusCode/100 != 2 {
+		return
+	}
+	c.seen = true
+	c.finalURL = &url.URL{Scheme: req.URL.Scheme, Host: req.URL.Host, Path: req.URL.Path, RawPath: req.URL.RawPath}
+	c.tls = resp.TLS
+}
+
+// observed returns what observe recorded.
+func (c *httpCapture) observed() (final *url.URL, cs *tls.ConnectionState, hint string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.finalURL, c.tls, c.hint
 }
 
 func (c *httpCapture) addCredentials(req *http.Request) {

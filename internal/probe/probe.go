@@ -10,6 +10,12 @@
 // while it is read, pagination is bounded, the whole probe has a deadline,
 // and a stdio server's whole process group is killed when the probe ends.
 //
+// The capture also records the server's observed identity
+// (manifest.Identity, see identity.go): final URL and TLS leaf, public
+// OAuth metadata fetched with credential-less GETs only (oauth.go), the
+// resolved executable and its hash, and the launcher package version read
+// from the running process group or the npx cache (launcher.go).
+//
 // probe does not know the config file (the caller maps it to a Target),
 // stores nothing and keeps no state between probes.
 package probe
@@ -327,6 +333,8 @@ func (p *prober) run(ctx context.Context) (*Result, error) {
 			res.Pages += len(pages)
 		}
 	}
+	// While the session (and a stdio server's processes) still live.
+	res.Capture.Identity = p.identity(ctx)
 	p.phase = "close"
 	p.closeSession(ctx)
 	res.Bytes = p.rec.bytesCaptured()
@@ -488,19 +496,6 @@ func listMethod(k manifest.Kind) string {
 	}
 }
 
-func listField(k manifest.Kind) string {
-	switch k {
-	case manifest.KindTool:
-		return "tools"
-	case manifest.KindPrompt:
-		return "prompts"
-	case manifest.KindResource:
-		return "resources"
-	default:
-		return "resourceTemplates"
-	}
-}
-
 // callList sends one list request through the SDK. Its typed result is
 // discarded: the SDK drops unknown fields and filters tools.
 func callList(ctx context.Context, cs *mcp.ClientSession, k manifest.Kind, cursor string) error {
@@ -521,26 +516,11 @@ func callList(ctx context.Context, cs *mcp.ClientSession, k manifest.Kind, curso
 // inspectPage returns the number of entries in a raw list result and its
 // next cursor.
 func inspectPage(k manifest.Kind, raw json.RawMessage) (int, string, error) {
-	method := listMethod(k)
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
-		return 0, "", newKindError(ErrProtocol, "%s result is not a JSON object", method)
+	items, next, err := manifest.Page(k, raw)
+	if err != nil {
+		return 0, "", newKindError(ErrProtocol, "%s result: %v", listMethod(k), err)
 	}
-	n := 0
-	if arr, ok := obj[listField(k)]; ok && string(arr) != "null" {
-		var items []json.RawMessage
-		if err := json.Unmarshal(arr, &items); err != nil {
-			return 0, "", newKindError(ErrProtocol, "%s result: %q is not an array", method, listField(k))
-		}
-		n = len(items)
-	}
-	next := ""
-	if c, ok := obj["nextCursor"]; ok && string(c) != "null" {
-		if err := json.Unmarshal(c, &next); err != nil {
-			return 0, "", newKindError(ErrProtocol, "%s result: nextCursor is not a string", method)
-		}
-	}
-	return n, next, nil
+	return len(items), next, nil
 }
 
 func isMethodNotFound(err error) bool {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -56,6 +57,11 @@ type process struct {
 
 func startProcess(t Target, log *slog.Logger) (*process, error) {
 	cmd := exec.Command(t.Command, t.Args...)
+	if _, ok := t.Env["PATH"]; ok && !strings.Contains(t.Command, "/") {
+		// The target's own PATH decides which executable runs (exec looks
+		// in mcpdrift's), and the identity records that same file.
+		cmd.Path, cmd.Err = resolveCommand(t)
+	}
 	if cmd.Err != nil {
 		return nil, cmd.Err
 	}
