@@ -267,28 +267,12 @@ func Counts(changes []Change) map[severity.Level]int {
 	return out
 }
 
-func entityRank(e string) int {
-	switch e {
-	case EntityServer:
-		return 0
-	case string(manifest.KindTool):
-		return 1
-	case string(manifest.KindPrompt):
-		return 2
-	case string(manifest.KindResource):
-		return 3
-	case string(manifest.KindResourceTemplate):
-		return 4
-	}
-	return 5
-}
-
 // sortChanges orders changes for output. Generation order is deterministic,
 // so a stable sort keeps ties (duplicate keys) deterministic too.
 func sortChanges(cs []Change) {
 	sort.SliceStable(cs, func(i, j int) bool {
 		a, b := &cs[i], &cs[j]
-		if ra, rb := entityRank(a.Entity), entityRank(b.Entity); ra != rb {
+		if ra, rb := manifest.EntityRank(a.Entity), manifest.EntityRank(b.Entity); ra != rb {
 			return ra < rb
 		}
 		if a.Name != b.Name {

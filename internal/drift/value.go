@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/mcpdrift/mcpdrift/internal/escape"
 )
@@ -217,45 +216,7 @@ func encodeName(s string) string { return percentEncode(s, false) }
 // and "." too, the field path separator.
 func encodeField(s string) string { return percentEncode(s, true) }
 
-func percentEncode(s string, dot bool) string {
-	safe := func(r rune, size int) bool {
-		if r == utf8.RuneError && size == 1 {
-			return false
-		}
-		switch {
-		case r == '%', r == '/', r <= ' ', dot && r == '.':
-			return false
-		case r < 0x7f:
-			return true
-		}
-		return !escape.HasInvisible(string(r))
-	}
-	clean := true
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if !safe(r, size) {
-			clean = false
-			break
-		}
-		i += size
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if safe(r, size) {
-			b.WriteString(s[i : i+size])
-		} else {
-			for _, c := range []byte(s[i : i+size]) {
-				fmt.Fprintf(&b, "%%%02X", c)
-			}
-		}
-		i += size
-	}
-	return b.String()
-}
+func percentEncode(s string, dot bool) string { return escape.PathSegment(s, dot) }
 
 // percentDecode undoes %XX escapes; a "%" not followed by two hex digits is
 // kept as it is.

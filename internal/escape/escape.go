@@ -190,3 +190,52 @@ func avoidMarker(s string, cut int) int {
 	}
 	return cut
 }
+
+// PathSegment percent-encodes s for use as one segment of a change or
+// finding path (and of ignore rules, which match on the same form): "%",
+// "/", whitespace, controls, invisible characters and invalid UTF-8 become
+// %XX, and "." too when dot is set (the field separator). Printable names
+// are unchanged.
+func PathSegment(s string, dot bool) string {
+	safe := func(r rune, size int) bool {
+		if r == utf8.RuneError && size == 1 {
+			return false
+		}
+		switch {
+		case r == '%', r == '/', r <= ' ', dot && r == '.':
+			return false
+		case r < 0x7f:
+			return true
+		}
+		return !HasInvisible(string(r))
+	}
+	clean := true
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !safe(r, size) {
+			clean = false
+			break
+		}
+		i += size
+	}
+	if clean {
+		return s
+	}
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if safe(r, size) {
+			b.WriteString(s[i : i+size])
+		} else {
+			for k := 0; k < size; k++ {
+				c := s[i+k]
+				b.WriteByte('%')
+				b.WriteByte(hex[c>>4])
+				b.WriteByte(hex[c&15])
+			}
+		}
+		i += size
+	}
+	return b.String()
+}

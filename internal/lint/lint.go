@@ -138,30 +138,13 @@ func Text(entity, name, path, text string, ctx Context) []Finding {
 	return fs
 }
 
-// entityOrder is the position of an entity kind in reports.
-func entityOrder(e string) int {
-	switch e {
-	case EntityServer:
-		return 0
-	case string(manifest.KindTool):
-		return 1
-	case string(manifest.KindPrompt):
-		return 2
-	case string(manifest.KindResource):
-		return 3
-	case string(manifest.KindResourceTemplate):
-		return 4
-	}
-	return 5
-}
-
 // sortFindings orders findings by entity kind, name, path, offset and rule,
 // most severe first on ties; it also drops exact duplicates.
 func sortFindings(fs []Finding) {
 	sort.SliceStable(fs, func(i, j int) bool {
 		a, b := fs[i], fs[j]
 		if a.Entity != b.Entity {
-			return entityOrder(a.Entity) < entityOrder(b.Entity)
+			return manifest.EntityRank(a.Entity) < manifest.EntityRank(b.Entity)
 		}
 		if a.Name != b.Name {
 			return a.Name < b.Name

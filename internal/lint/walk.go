@@ -3,7 +3,6 @@ package lint
 import (
 	"encoding/json"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/mcpdrift/mcpdrift/internal/escape"
 )
@@ -358,46 +357,4 @@ func fieldPath(p []string) string {
 	return strings.Join(enc, ".")
 }
 
-func encodeField(s string) string {
-	safe := func(r rune, size int) bool {
-		if r == utf8.RuneError && size == 1 {
-			return false
-		}
-		switch {
-		case r == '%', r == '/', r <= ' ', r == '.':
-			return false
-		case r < 0x7f:
-			return true
-		}
-		return !escape.HasInvisible(string(r))
-	}
-	clean := true
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if !safe(r, size) {
-			clean = false
-			break
-		}
-		i += size
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	const hex = "0123456789ABCDEF"
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if safe(r, size) {
-			b.WriteString(s[i : i+size])
-		} else {
-			for k := 0; k < size; k++ {
-				c := s[i+k]
-				b.WriteByte('%')
-				b.WriteByte(hex[c>>4])
-				b.WriteByte(hex[c&15])
-			}
-		}
-		i += size
-	}
-	return b.String()
-}
+func encodeField(s string) string { return escape.PathSegment(s, true) }

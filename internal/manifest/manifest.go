@@ -46,6 +46,24 @@ const (
 	KindResourceTemplate Kind = "resource_template"
 )
 
+// EntityServer names the server itself (its info, capabilities,
+// instructions and identity) as the entity of a change or finding.
+const EntityServer = "server"
+
+// EntityRank orders entities in reports: the server, tools, prompts,
+// resources, resource templates, then anything else.
+func EntityRank(entity string) int {
+	if entity == EntityServer {
+		return 0
+	}
+	for i, k := range Kinds {
+		if string(k) == entity {
+			return i + 1
+		}
+	}
+	return len(Kinds) + 1
+}
+
 // Kinds lists the entity kinds in document order.
 var Kinds = []Kind{KindTool, KindPrompt, KindResource, KindResourceTemplate}
 
