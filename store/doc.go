@@ -1,6 +1,7 @@
 // Package store owns mcpdrift's persistent state in a single bbolt file:
 // manifest documents (content-addressed), the observations a poll leaves
-// behind, and the append-only record of baselines and approvals.
+// behind, the append-only record of baselines and approvals, and the
+// daemon's alert state, outbox and notifier threads.
 //
 // store stores manifest documents as opaque bytes keyed by their id,
 // "sha256:" and the hex digest of the bytes; it never parses, diffs or judges
@@ -12,10 +13,10 @@
 // bounded time for the file lock and then fails with ErrLocked. A database
 // that is not a readable bbolt file fails with ErrCorrupt, never a panic.
 //
-// # Bucket layout (schema version 1)
+// # Bucket layout (schema version 2)
 //
 //	meta/
-//	  schema_version          decimal ASCII, e.g. "1"
+//	  schema_version          decimal ASCII, e.g. "2"
 //	manifests/
 //	  <sha256:hex id>         1 encoding byte (0 raw, 1 DEFLATE) + document
 //	servers/
@@ -26,6 +27,7 @@
 //	      <uint64 BE seq>     JSON approval record
 //	    snap                  uint64 BE seq of the latest successful observation
 //	    err                   uint64 BE seq of the latest failed observation
+//	alerts/, outbox/, threads/   added by schema version 2: see alerts.go
 //
 // Sequence keys come from each bucket's NextSequence, so new records are
 // appended at the right edge of the B+tree and pages fill completely; that is
@@ -34,7 +36,8 @@
 //
 // A missing meta bucket is schema version 0. Open runs the migrations from the
 // stored version to the current one, one transaction per step, so adding a
-// bucket (alert state, an outbox) means appending a migration that creates it.
+// bucket means appending a migration that creates it (as version 2 did for
+// alerts, outbox and threads).
 //
 // # Read-only and read-write methods
 //
