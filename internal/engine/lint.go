@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"path"
 	"sync"
+	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/drift"
@@ -132,15 +133,27 @@ func lintHook(s *config.Server, ctx lint.Context) func(entity, name, text string
 	}
 }
 
+// peersTTL is how long a computed peer list is reused. Every server's check
+// asks for it, so without reuse a cycle over n servers would read the store
+// n*n times; a few seconds of staleness only delays a cross-server finding.
+const peersTTL = 2 * time.Second
+
 // StorePeers returns a PeersFunc listing the tools of the latest snapshot
-// of each named server. Parsed tool names are cached by snapshot id, so an
-// unchanged fleet costs one small read per server.
+// of each named server. Parsed tool names are cached by snapshot id and the
+// whole list is reused for peersTTL, so a cycle costs one small read per
+// server.
 func StorePeers(st Store, servers []string) PeersFunc {
 	var mu sync.Mutex
 	cache := map[string][]string{} // snapshot id -> tool names
+	var last []lint.ToolRef
+	var lastAt time.Time
 	return func() []lint.ToolRef {
 		mu.Lock()
 		defer mu.Unlock()
+		if !lastAt.IsZero() && time.Since(lastAt) < peersTTL {
+			return last
+		}
+		defer func() { lastAt = time.Now() }()
 		var out []lint.ToolRef
 		for _, name := range servers {
 			o, err := st.LatestSnapshot(name)
@@ -166,6 +179,7 @@ func StorePeers(st Store, servers []string) PeersFunc {
 				out = append(out, lint.ToolRef{Server: name, Name: t})
 			}
 		}
+		last = out
 		return out
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/lint"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/store"
 )
 
 func TestLintCacheFollowsSnapshotAndContext(t *testing.T) {
@@ -36,5 +37,27 @@ func TestLintCacheFollowsSnapshotAndContext(t *testing.T) {
 	}
 	if got := e.cachedFindings(m, s, alone); len(got) == len(first) && len(first) > 0 && got[0].Rule == "tool-shadowing" {
 		t.Fatalf("stale findings after the context changed: %+v", got)
+	}
+}
+
+// countingStore counts LatestSnapshot reads.
+type countingStore struct {
+	Store
+	reads int
+}
+
+func (c *countingStore) LatestSnapshot(string) (store.Observation, error) {
+	c.reads++
+	return store.Observation{}, store.ErrNotFound
+}
+
+func TestStorePeersReusesTheListWithinTTL(t *testing.T) {
+	st := &countingStore{}
+	peers := StorePeers(st, []string{"a", "b", "c"})
+	for range 50 {
+		peers()
+	}
+	if st.reads != 3 {
+		t.Fatalf("50 calls read the store %d times, want 3 (one per server, once)", st.reads)
 	}
 }
