@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,10 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpdrift/mcpdrift/internal/golden"
 	"github.com/mcpdrift/mcpdrift/internal/mcptest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
 // inventoryTools covers every annotation combination the risk groups
 // distinguish, and one tool carrying a lint finding. (Annotations that are
@@ -33,23 +31,6 @@ var inventoryTools = []string{
 }
 
 var idRE = regexp.MustCompile(`sha256:[0-9a-f]{12,64}`)
-
-func checkGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (run with -update to accept)\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 func TestInventoryGolden(t *testing.T) {
 	raw := mcptest.ServeRawHTTP(t, mcptest.Raw{Pages: map[string][]json.RawMessage{
@@ -89,7 +70,7 @@ func TestInventoryGolden(t *testing.T) {
 				}
 			}
 			ext := map[string]string{"text": "txt", "json": "json", "markdown": "md"}[format]
-			checkGolden(t, filepath.Join("testdata", "inventory."+ext), idRE.ReplaceAllString(r.stdout, "sha256:ID"))
+			golden.Check(t, filepath.Join("testdata", "inventory."+ext), []byte(idRE.ReplaceAllString(r.stdout, "sha256:ID")))
 		})
 	}
 	if r := run(t, env, "inventory", "nope"); r.code != ExitUsage {

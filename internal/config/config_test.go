@@ -2,7 +2,6 @@ package config
 
 import (
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,10 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpdrift/mcpdrift/internal/golden"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
-
-var update = flag.Bool("update", false, "rewrite the .err and .redacted golden files under testdata")
 
 // canary is a secret value no output may ever contain.
 const canary = "ghp_CANARY_9f3b2c1d7e"
@@ -28,23 +26,6 @@ func fixtureEnv(name string) (string, bool) {
 		"HOME_DIR":     "/home/drift",
 	}[name]
 	return v, ok
-}
-
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs (run with -update to accept)\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
 }
 
 // TestInvalidFixtures parses each testdata/invalid/NAME.yaml and compares the
@@ -78,7 +59,7 @@ func TestInvalidFixtures(t *testing.T) {
 			if strings.Contains(err.Error(), canary) {
 				t.Errorf("error reveals a secret:\n%v", err)
 			}
-			checkGolden(t, strings.TrimSuffix(file, ".yaml")+".err", []byte(err.Error()+"\n"))
+			golden.Check(t, strings.TrimSuffix(file, ".yaml")+".err", []byte(err.Error()+"\n"))
 		})
 	}
 }
@@ -132,7 +113,7 @@ func TestValidFixtures(t *testing.T) {
 			if strings.Contains(string(out), canary) {
 				t.Errorf("redacted config reveals a secret:\n%s", out)
 			}
-			checkGolden(t, strings.TrimSuffix(file, ".yaml")+".redacted", out)
+			golden.Check(t, strings.TrimSuffix(file, ".yaml")+".redacted", out)
 
 			// The printed effective config is itself a config meaning the
 			// same thing, unless inline secrets were replaced.

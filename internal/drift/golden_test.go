@@ -3,36 +3,15 @@ package drift
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/mcpdrift/mcpdrift/internal/golden"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from current output")
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatalf("write golden: %v", err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (run with -update to create it): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from golden:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 // render lays changes out the way a reviewer reads them.
 func render(cs []Change) string {
@@ -82,7 +61,7 @@ func TestGoldenRugPull(t *testing.T) {
 		return nil
 	}
 	p := Policy{Lint: lint, Ignore: []Ignore{{Path: "server/serverInfo/version"}}}
-	golden(t, "rugpull", render(Diff(base.build(t), snap.build(t), p)))
+	checkGolden(t, "rugpull", render(Diff(base.build(t), snap.build(t), p)))
 }
 
 // TestGoldenJSON pins the JSON shape of a change (the report contract).
@@ -97,5 +76,11 @@ func TestGoldenJSON(t *testing.T) {
 	if err := enc.Encode(Diff(base.build(t), snap.build(t), p)); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "change_json", b.String())
+	checkGolden(t, "change_json", b.String())
+}
+
+// checkGolden compares got with testdata/name.golden.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	golden.Check(t, filepath.Join("testdata", name+".golden"), []byte(got))
 }

@@ -1,31 +1,17 @@
 package lint
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata")
+	"github.com/mcpdrift/mcpdrift/internal/golden"
+)
 
 // The rule table rendered for the docs is a golden file: a change to a
 // rule's id, severity or wording shows up in review.
 func TestRulesGolden(t *testing.T) {
 	got := MarkdownTable(Rules())
-	path := filepath.Join("testdata", "rules.md.golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Fatalf("rule table differs from %s (run go test -update to accept):\n%s", path, got)
-	}
+	golden.Check(t, filepath.Join("testdata", "rules.md.golden"), []byte(got))
 }
 
 // Rule ids are unique, and every rule a finding can carry is documented.

@@ -59,7 +59,7 @@ func TestJUnitGolden(t *testing.T) {
 	if err := report.WriteJUnit(&b, richerReport(t), report.JUnitOptions{FailOn: severity.Low}); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "junit/rich.xml", b.Bytes())
+	checkGolden(t, "junit/rich.xml", b.Bytes())
 	if !strings.HasPrefix(b.String(), xml.Header) {
 		t.Error("no XML header")
 	}

@@ -3,8 +3,6 @@ package report_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,29 +10,11 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/golden"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, got, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from golden file:\n%s", name, got)
-	}
-}
 
 func build(t *testing.T, init string, tools ...string) *manifest.Manifest {
 	t.Helper()
@@ -107,7 +87,7 @@ func TestRenderGolden(t *testing.T) {
 					}
 				}
 			}
-			golden(t, tt.file, b.Bytes())
+			checkGolden(t, tt.file, b.Bytes())
 		})
 	}
 	var b bytes.Buffer
@@ -159,7 +139,7 @@ func TestStatusGolden(t *testing.T) {
 			if tt.format == "json" && strings.Contains(b.String(), `"changes"`) {
 				t.Error("status json carries changes")
 			}
-			golden(t, tt.file, b.Bytes())
+			checkGolden(t, tt.file, b.Bytes())
 		})
 	}
 }
@@ -225,4 +205,10 @@ func outsideFences(md string) string {
 		}
 	}
 	return b.String()
+}
+
+// checkGolden compares got with testdata/name.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	golden.Check(t, filepath.Join("testdata", name), got)
 }

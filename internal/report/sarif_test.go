@@ -107,7 +107,7 @@ func TestSARIFGoldenAndSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	validateSARIF(t, sch, b.Bytes())
-	golden(t, "sarif/rich.sarif", b.Bytes())
+	checkGolden(t, "sarif/rich.sarif", b.Bytes())
 	for _, bad := range []string{"\x1b", "\u200b"} {
 		if strings.Contains(b.String(), bad) {
 			t.Errorf("SARIF contains %q", bad)

@@ -1,37 +1,16 @@
 package textdiff
 
 import (
-	"flag"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/mcpdrift/mcpdrift/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from current output")
-
-// golden compares got with testdata/name.golden, or rewrites it with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatalf("write golden: %v", err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (run with -update to create it): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from golden:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 const descBefore = `Search issues in a GitHub repository.
 
@@ -85,7 +64,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal("empty diff for different texts")
 			}
 			checkInert(t, got)
-			golden(t, tt.name, got)
+			checkGolden(t, tt.name, got)
 		})
 	}
 }
@@ -271,4 +250,10 @@ func TestLinesLastLineWithoutNewline(t *testing.T) {
 	if got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
+}
+
+// checkGolden compares got with testdata/name.golden.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	golden.Check(t, filepath.Join("testdata", name+".golden"), []byte(got))
 }

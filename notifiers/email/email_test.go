@@ -10,7 +10,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log"
@@ -29,12 +28,11 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/notifiers"
 	"github.com/mcpdrift/mcpdrift/notifiers/internal/notifytest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 const user = "mcpdrift"
 
@@ -415,8 +413,8 @@ func TestBodiesGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			notifytest.Golden(t, tt.name+".txt.golden", []byte(textBody(v)), *update)
-			notifytest.Golden(t, tt.name+".html.golden", []byte(h), *update)
+			notifytest.Golden(t, tt.name+".txt.golden", []byte(textBody(v)))
+			notifytest.Golden(t, tt.name+".html.golden", []byte(h))
 			if strings.Contains(h, "<style") || strings.Contains(h, "src=") || strings.Contains(h, "href=") || strings.Contains(h, "ZgotmplZ") {
 				t.Error("HTML uses <style>, remote resources, links, or a value html/template rejected")
 			}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,14 +19,13 @@ import (
 	"time"
 	"unicode/utf8"
 
+	slackapi "github.com/slack-go/slack"
+	"github.com/slack-go/slack/slacktest"
+
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/notifiers"
 	"github.com/mcpdrift/mcpdrift/notifiers/internal/notifytest"
-	slackapi "github.com/slack-go/slack"
-	"github.com/slack-go/slack/slacktest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // posted is one request a fake Slack received.
 type posted struct {
@@ -176,7 +174,7 @@ func TestRenderGolden(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := Render(tt.alert, "secops")
 			checkLimits(t, m)
-			notifytest.Golden(t, tt.name+".golden", marshal(t, m), *update)
+			notifytest.Golden(t, tt.name+".golden", marshal(t, m))
 		})
 	}
 }

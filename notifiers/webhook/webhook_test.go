@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,8 +24,6 @@ import (
 	"github.com/mcpdrift/mcpdrift/notifiers"
 	"github.com/mcpdrift/mcpdrift/notifiers/internal/notifytest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 type received struct {
 	method string
@@ -164,7 +161,7 @@ func TestPostsSignedJSON(t *testing.T) {
 	if err := json.Indent(&pretty, r.body, "", "  "); err != nil {
 		t.Fatal(err)
 	}
-	notifytest.Golden(t, "drift.json.golden", pretty.Bytes(), *update)
+	notifytest.Golden(t, "drift.json.golden", pretty.Bytes())
 }
 
 func TestUnsignedWithoutSecret(t *testing.T) {
