@@ -7,10 +7,21 @@ import (
 	"os/user"
 	"strconv"
 
+	"github.com/spf13/cobra"
+
 	"github.com/mcpdrift/mcpdrift/internal/admin"
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/service"
 )
+
+// service loads the config and returns the backend for a command.
+func (a *app) service(cmd *cobra.Command, readOnly bool) (service.Service, func(), error) {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	return a.backend(cmd.Context(), cfg, readOnly)
+}
 
 // backend returns the service a command works through, and a function to
 // release it: the daemon's admin socket when a daemon is running (it holds

@@ -31,11 +31,7 @@ comment, and the previous and new baseline ids.`,
   mcpdrift approve github --tool search_issues --tool list_repos`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := a.loadConfig()
-			if err != nil {
-				return err
-			}
-			svc, done, err := a.backend(cmd.Context(), cfg, false)
+			svc, done, err := a.service(cmd, false)
 			if err != nil {
 				return err
 			}

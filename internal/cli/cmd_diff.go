@@ -28,11 +28,7 @@ Exit status as for check: 0 nothing at or above --fail-on, 1 drift.`,
 			if err := o.validate(); err != nil {
 				return err
 			}
-			cfg, err := a.loadConfig()
-			if err != nil {
-				return err
-			}
-			svc, done, err := a.backend(cmd.Context(), cfg, true)
+			svc, done, err := a.service(cmd, true)
 			if err != nil {
 				return err
 			}

@@ -29,11 +29,7 @@ time, comment, previous and new baseline.`,
 			if err := format.check(); err != nil {
 				return err
 			}
-			cfg, err := a.loadConfig()
-			if err != nil {
-				return err
-			}
-			svc, done, err := a.backend(cmd.Context(), cfg, true)
+			svc, done, err := a.service(cmd, true)
 			if err != nil {
 				return err
 			}

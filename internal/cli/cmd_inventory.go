@@ -36,11 +36,7 @@ moves up. Nothing is probed: run 'mcpdrift check' first.`,
 			if err := format.check(); err != nil {
 				return err
 			}
-			cfg, err := a.loadConfig()
-			if err != nil {
-				return err
-			}
-			svc, done, err := a.backend(cmd.Context(), cfg, true)
+			svc, done, err := a.service(cmd, true)
 			if err != nil {
 				return err
 			}

@@ -91,11 +91,7 @@ func (a *app) lintTarget(cmd *cobra.Command, arg string) (report.Server, error) 
 		rs.Severity = rs.MaxSeverity()
 		return rs, nil
 	}
-	cfg, err := a.loadConfig()
-	if err != nil {
-		return report.Server{}, err
-	}
-	svc, done, err := a.backend(cmd.Context(), cfg, true)
+	svc, done, err := a.service(cmd, true)
 	if err != nil {
 		return report.Server{}, err
 	}

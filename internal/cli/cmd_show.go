@@ -27,11 +27,7 @@ reaches your terminal.`,
   mcpdrift show github --snapshot 3f2a9c41`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := a.loadConfig()
-			if err != nil {
-				return err
-			}
-			svc, done, err := a.backend(cmd.Context(), cfg, true)
+			svc, done, err := a.service(cmd, true)
 			if err != nil {
 				return err
 			}
