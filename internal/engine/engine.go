@@ -175,7 +175,7 @@ func (e *Engine) evaluate(s *config.Server, snap *manifest.Manifest, snapID stri
 		}
 	}
 	lctx := e.lintContext(s, baseM)
-	rs.Findings = e.cachedFindings(snap, s, lctx)
+	rs.Findings = e.cachedFindings(snap, snapID, s, lctx)
 	rs.Changes = []report.Change{}
 	if base.BaselineID != snapID {
 		rs.Changes = compare(baseM, snap, s, lintHook(s, lctx))
@@ -194,7 +194,7 @@ func (e *Engine) evaluate(s *config.Server, snap *manifest.Manifest, snapID stri
 
 func (e *Engine) firstSight(s *config.Server, snap *manifest.Manifest, snapID string, rs report.Server, mayTrust bool) report.Server {
 	rs.Changes = Violations(snap, s)
-	rs.Findings = e.cachedFindings(snap, s, e.lintContext(s, nil))
+	rs.Findings = e.cachedFindings(snap, snapID, s, e.lintContext(s, nil))
 	rs.Severity = rs.MaxSeverity()
 	if len(rs.Changes) > 0 {
 		// A first sight that breaks the configured trust policy is never

@@ -47,9 +47,9 @@ type lintCache struct {
 	findings []lint.Finding
 }
 
-func lintKey(m *manifest.Manifest, ctx lint.Context) [32]byte {
+func lintKey(snapID string, ctx lint.Context) [32]byte {
 	h := sha256.New()
-	h.Write([]byte(m.ID()))
+	h.Write([]byte(snapID))
 	h.Write([]byte{0})
 	h.Write([]byte(ctx.Server))
 	for _, t := range ctx.OtherTools {
@@ -68,9 +68,10 @@ func lintKey(m *manifest.Manifest, ctx lint.Context) [32]byte {
 	return k
 }
 
-// cachedFindings is findings with the server's lint cache.
-func (e *Engine) cachedFindings(m *manifest.Manifest, s *config.Server, ctx lint.Context) []report.Finding {
-	key := lintKey(m, ctx)
+// cachedFindings is findings with the server's lint cache; snapID is m's
+// id, which the caller already has.
+func (e *Engine) cachedFindings(m *manifest.Manifest, snapID string, s *config.Server, ctx lint.Context) []report.Finding {
+	key := lintKey(snapID, ctx)
 	e.mu.Lock()
 	c, ok := e.lints[s.Name]
 	e.mu.Unlock()

@@ -20,22 +20,22 @@ func TestLintCacheFollowsSnapshotAndContext(t *testing.T) {
 	e := &Engine{}
 	alone := lint.Context{Server: "a"}
 	withPeer := lint.Context{Server: "a", OtherTools: []lint.ToolRef{{Server: "mail", Name: "send_email"}}}
-	if lintKey(m, alone) == lintKey(m, withPeer) {
+	if lintKey(m.ID(), alone) == lintKey(m.ID(), withPeer) {
 		t.Fatal("context change does not change the cache key")
 	}
-	first := e.cachedFindings(m, s, withPeer)
+	first := e.cachedFindings(m, m.ID(), s, withPeer)
 	if len(first) == 0 {
 		t.Fatal("expected a shadowing finding with a peer tool")
 	}
-	if got := e.cachedFindings(m, s, withPeer); len(got) != len(first) {
+	if got := e.cachedFindings(m, m.ID(), s, withPeer); len(got) != len(first) {
 		t.Fatalf("cached findings differ: %v vs %v", got, first)
 	}
 	// A suppression added later applies to cached findings too.
 	s.Suppress = []config.Suppress{{Rule: first[0].Rule, Reason: "ok"}}
-	if got := e.cachedFindings(m, s, withPeer); got[0].Suppressed != "ok" {
+	if got := e.cachedFindings(m, m.ID(), s, withPeer); got[0].Suppressed != "ok" {
 		t.Fatalf("suppression not applied to cached findings: %+v", got[0])
 	}
-	if got := e.cachedFindings(m, s, alone); len(got) == len(first) && len(first) > 0 && got[0].Rule == "tool-shadowing" {
+	if got := e.cachedFindings(m, m.ID(), s, alone); len(got) == len(first) && len(first) > 0 && got[0].Rule == "tool-shadowing" {
 		t.Fatalf("stale findings after the context changed: %+v", got)
 	}
 }
