@@ -65,25 +65,31 @@ func (e *Engine) Check(ctx context.Context, servers []*config.Server, concurrenc
 		concurrency = 1
 	}
 	out := make([]report.Server, len(servers))
+	// The limit is on probes (processes, connections, servers' patience),
+	// not on storing and comparing: a server's slot is free for the next
+	// probe while its snapshot waits for the database.
 	sem := make(chan struct{}, concurrency)
-	done := make(chan struct{})
+	slot := func() (release func()) {
+		sem <- struct{}{}
+		return func() { <-sem }
+	}
+	var wg sync.WaitGroup
 	for i, s := range servers {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			out[i] = e.CheckServer(ctx, s)
-		}()
+		wg.Go(func() { out[i] = e.checkServer(ctx, s, slot) })
 	}
-	for range servers {
-		<-done
-	}
+	wg.Wait()
 	return report.Report{Servers: out}
 }
 
 // CheckServer probes one server, stores what it saw and compares it with the
 // baseline. It never panics: a panic in any step becomes an error status.
-func (e *Engine) CheckServer(ctx context.Context, s *config.Server) (rs report.Server) {
+func (e *Engine) CheckServer(ctx context.Context, s *config.Server) report.Server {
+	return e.checkServer(ctx, s, nil)
+}
+
+// checkServer is CheckServer with the probe (only) run inside a slot of
+// the caller's concurrency limit, when slot is set.
+func (e *Engine) checkServer(ctx context.Context, s *config.Server, slot func() (release func())) (rs report.Server) {
 	start := e.Now()
 	defer func() {
 		if p := recover(); p != nil {
@@ -91,7 +97,12 @@ func (e *Engine) CheckServer(ctx context.Context, s *config.Server) (rs report.S
 			e.Logger.Error("check panicked", slog.String("server", s.Name), slog.Any("panic", p))
 		}
 	}()
-	res, m, err := e.capture(ctx, s)
+	res, m, err := func() (*probe.Result, *manifest.Manifest, error) {
+		if slot != nil {
+			defer slot()()
+		}
+		return e.capture(ctx, s)
+	}()
 	if err != nil {
 		obs := store.Observation{Server: s.Name, TakenAt: start, Duration: e.Now().Sub(start), Transport: string(s.Transport), Error: err.Error()}
 		if rerr := e.Store.RecordFailure(s.Name, obs); rerr != nil {

@@ -37,7 +37,7 @@ func (c *captureConn) Read(ctx context.Context) (jsonrpc.Message, error) {
 		if err != nil {
 			return nil, err
 		}
-		forward, err := c.rec.receive(msg)
+		forward, _, err := c.rec.receive(msg)
 		if err != nil {
 			return nil, err
 		}

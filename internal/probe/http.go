@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 )
 
 // HTTP timeouts for one target. The probe's deadline bounds everything
@@ -164,8 +166,11 @@ func (c *httpCapture) RoundTrip(req *http.Request) (*http.Response, error) {
 	media, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	switch {
 	case resp.StatusCode/100 == 2 && media == "text/event-stream":
-		resp.Body = &sseBody{c: c, rc: resp.Body, br: bufio.NewReaderSize(resp.Body, 64<<10), done: done}
+		resp.Body = &sseBody{c: c, rc: resp.Body, br: bufio.NewReader(resp.Body), done: done}
 	case resp.StatusCode/100 == 2 && media == "application/json":
+		// The body the SDK reads may be shorter than the one sent.
+		resp.ContentLength = -1
+		resp.Header.Del("Content-Length")
 		resp.Body = &jsonBody{c: c, rc: resp.Body, done: done}
 	default:
 		resp.Body = &limitedBody{c: c, rc: resp.Body, left: c.limit, done: done}
@@ -245,22 +250,56 @@ func (c *httpCapture) checkOutgoing(body []byte) error {
 	return nil
 }
 
-// receive passes one decoded server message to the recorder.
-func (c *httpCapture) receive(data []byte) (forward bool, err error) {
+// receive passes the server messages in data to the recorder and returns
+// what to pass on to the SDK: data itself, data re-encoded without what the
+// recorder dropped or stripped, or nil when nothing is left.
+func (c *httpCapture) receive(data []byte) ([]byte, error) {
 	msgs, err := decodeMessages(data)
 	if err != nil {
-		return false, c.rec.fail(newKindError(ErrProtocol,
+		return nil, c.rec.fail(newKindError(ErrProtocol,
 			"server sent a message that is not JSON-RPC: %s", excerpt(data, 80)))
 	}
-	forward = false
+	kept := msgs[:0]
+	changed := false
 	for _, m := range msgs {
-		f, err := c.rec.receive(m)
+		forward, stripped, err := c.rec.receive(m)
 		if err != nil {
-			return false, err
+			return nil, err
 		}
-		forward = forward || f
+		changed = changed || stripped || !forward
+		if forward {
+			kept = append(kept, m)
+		}
 	}
-	return forward, nil
+	switch {
+	case len(kept) == 0:
+		return nil, nil
+	case !changed:
+		return data, nil
+	}
+	return encodeMessages(kept, data[0] == '[')
+}
+
+// encodeMessages encodes msgs as one message or, for batch, as an array.
+func encodeMessages(msgs []jsonrpc.Message, batch bool) ([]byte, error) {
+	var out []byte
+	if batch {
+		out = append(out, '[')
+	}
+	for i, m := range msgs {
+		data, err := jsonrpc.EncodeMessage(m)
+		if err != nil {
+			return nil, fmt.Errorf("re-encoding a server message: %w", err)
+		}
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, data...)
+	}
+	if batch {
+		out = append(out, ']')
+	}
+	return out, nil
 }
 
 // jsonBody reads a whole application/json response, at most limit bytes,
@@ -293,9 +332,13 @@ func (b *jsonBody) load() {
 		return
 	}
 	if t := bytes.TrimSpace(data); len(t) > 0 {
-		if _, err := b.c.receive(t); err != nil {
+		out, err := b.c.receive(t)
+		if err != nil {
 			b.err = err
 			return
+		}
+		if out != nil {
+			data = out
 		}
 	}
 	b.data = bytes.NewReader(data)
@@ -451,11 +494,12 @@ func (b *sseBody) nextEvent() error {
 
 func (b *sseBody) emit(name, id, retry string, data []byte, hasData bool) error {
 	if hasData && len(data) > 0 && (name == "" || name == "message") {
-		forward, err := b.c.receive(data)
+		out, err := b.c.receive(data)
 		if err != nil {
 			return err
 		}
-		if !forward {
+		data = out
+		if out == nil {
 			// Keep the event id so that the SDK's resumption state moves on.
 			data, hasData, name = nil, false, ""
 			if id == "" && retry == "" {

@@ -133,11 +133,17 @@ func (r *recorder) send(msg jsonrpc.Message) error {
 // the SDK. Server notifications are dropped: a probe needs none of them
 // (list_changed is ignored by design) and a flood of them must not queue up
 // in the SDK.
-func (r *recorder) receive(msg jsonrpc.Message) (bool, error) {
+//
+// A captured list result is replaced in msg by an empty list (stripped is
+// true): the probe reads pages and cursors from the raw capture and throws
+// the SDK's typed result away, so having the SDK decode every tool and
+// schema a second time would only cost time, and would let a hostile page
+// reach the SDK's decoder at all.
+func (r *recorder) receive(msg jsonrpc.Message) (forward, stripped bool, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.fatal != nil {
-		return false, r.fatal
+		return false, false, r.fatal
 	}
 	switch m := msg.(type) {
 	case *jsonrpc.Request:
@@ -146,37 +152,52 @@ func (r *recorder) receive(msg jsonrpc.Message) (bool, error) {
 			if r.onNotify != nil {
 				r.onNotify(m.Method)
 			}
-			return false, nil
+			return false, false, nil
 		}
-		return true, nil
+		return true, false, nil
 	case *jsonrpc.Response:
 		method, ok := r.pending[m.ID]
 		if !ok {
-			return true, nil // unknown or answered id: the SDK ignores it
+			return true, false, nil // unknown or answered id: the SDK ignores it
 		}
 		delete(r.pending, m.ID)
 		if m.Error != nil || !captured(method) {
-			return true, nil
+			return true, false, nil
 		}
 		size := int64(len(m.Result))
 		if size > r.limits.MaxResponseBytes {
 			r.fatal = errResponseTooLarge(r.limits.MaxResponseBytes)
-			return false, r.fatal
+			return false, false, r.fatal
 		}
 		if r.total+size > r.limits.MaxManifestBytes {
 			r.fatal = errManifestTooLarge(r.limits.MaxManifestBytes)
-			return false, r.fatal
+			return false, false, r.fatal
 		}
 		r.total += size
 		raw := json.RawMessage(bytes.Clone(m.Result))
 		if method == methodInitialize || method == methodDiscover {
 			r.initRaw[method] = raw
-		} else {
-			r.results[method] = raw
+			return true, false, nil
 		}
-		return true, nil
+		r.results[method] = raw
+		m.Result = emptyList(method)
+		return true, true, nil
 	}
-	return true, nil
+	return true, false, nil
+}
+
+// emptyList is the result of list method with no entries and no cursor.
+func emptyList(method string) json.RawMessage {
+	switch method {
+	case methodTools:
+		return json.RawMessage(`{"tools":[]}`)
+	case methodPrompts:
+		return json.RawMessage(`{"prompts":[]}`)
+	case methodResources:
+		return json.RawMessage(`{"resources":[]}`)
+	default:
+		return json.RawMessage(`{"resourceTemplates":[]}`)
+	}
 }
 
 // take returns and forgets the newest raw result of a list method.

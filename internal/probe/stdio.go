@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	segjson "github.com/segmentio/encoding/json"
+
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"golang.org/x/sys/unix"
@@ -276,7 +278,7 @@ func (c *stdioConn) readLoop() {
 			return
 		}
 		for _, m := range msgs {
-			forward, err := c.rec.receive(m)
+			forward, _, err := c.rec.receive(m)
 			if err != nil {
 				c.readErr = err
 				return
@@ -411,7 +413,7 @@ func decodeMessages(data []byte) ([]jsonrpc.Message, error) {
 		}
 		msgs := make([]jsonrpc.Message, 0, len(raws))
 		for _, raw := range raws {
-			m, err := jsonrpc.DecodeMessage(raw)
+			m, err := decodeMessage(raw)
 			if err != nil {
 				return nil, err
 			}
@@ -419,11 +421,92 @@ func decodeMessages(data []byte) ([]jsonrpc.Message, error) {
 		}
 		return msgs, nil
 	}
-	m, err := jsonrpc.DecodeMessage(data)
+	m, err := decodeMessage(data)
 	if err != nil {
 		return nil, err
 	}
 	return []jsonrpc.Message{m}, nil
+}
+
+// wireMessage is a JSON-RPC message as sent. Method stays raw so that a
+// method key with an empty value still makes a request.
+type wireMessage struct {
+	Version string          `json:"jsonrpc"`
+	ID      any             `json:"id"`
+	Method  json.RawMessage `json:"method"`
+	Params  json.RawMessage `json:"params"`
+	Result  json.RawMessage `json:"result"`
+	Error   *jsonrpc.Error  `json:"error"`
+}
+
+// decodeMessage decodes one message as the SDK's jsonrpc.DecodeMessage
+// does, with the same parser and options (segmentio/encoding, keys matched
+// exactly, at most maxNesting levels), but without its decoder, which
+// allocates 64 KiB per message. It is stricter in one way: anything after
+// the message is an error, where the SDK ignores it.
+func decodeMessage(data []byte) (jsonrpc.Message, error) {
+	if nestedDeeperThan(data, maxNesting) {
+		return nil, fmt.Errorf("unmarshaling jsonrpc message: nested deeper than %d levels", maxNesting)
+	}
+	var w wireMessage
+	rest, err := segjson.Parse(data, &w, segjson.DontMatchCaseInsensitiveStructFields)
+	if err == nil && len(bytes.TrimSpace(rest)) > 0 {
+		err = errors.New("data after the message")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("unmarshaling jsonrpc message: %w", err)
+	}
+	if w.Version != "2.0" {
+		return nil, fmt.Errorf("invalid message version tag %q; expected \"2.0\"", w.Version)
+	}
+	id, err := jsonrpc.MakeID(w.ID)
+	if err != nil {
+		return nil, err
+	}
+	if len(w.Method) > 0 {
+		var method string
+		if _, err := segjson.Parse(w.Method, &method, 0); err != nil {
+			return nil, fmt.Errorf("unmarshaling jsonrpc message: %w", err)
+		}
+		return &jsonrpc.Request{ID: id, Method: method, Params: w.Params}, nil
+	}
+	if !id.IsValid() {
+		return nil, errors.New("invalid request: a response without an id")
+	}
+	resp := &jsonrpc.Response{ID: id, Result: w.Result}
+	if w.Error != nil {
+		resp.Error = w.Error
+	}
+	return resp, nil
+}
+
+// maxNesting is the SDK's bound on how deep a message may nest: a
+// hostile depth must not cost the canonicalization that follows.
+const maxNesting = 1000
+
+// nestedDeeperThan reports whether the arrays and objects in data nest
+// deeper than limit, skipping strings.
+func nestedDeeperThan(data []byte, limit int) bool {
+	depth, inString, escaped := 0, false, false
+	for _, b := range data {
+		switch {
+		case inString && escaped:
+			escaped = false
+		case inString:
+			escaped = b == '\\'
+			inString = b != '"'
+		case b == '"':
+			inString = true
+		case b == '{' || b == '[':
+			depth++
+			if depth > limit {
+				return true
+			}
+		case b == '}' || b == ']':
+			depth = max(0, depth-1)
+		}
+	}
+	return false
 }
 
 // ring keeps the last max bytes written to it.
