@@ -242,6 +242,49 @@ func TestBuildCachedMatchesBuild(t *testing.T) {
 	}
 }
 
+// TestBuildCachedWholeCapture: an identical capture gives the previous
+// manifest itself; anything Build reads that differs gives a new build.
+func TestBuildCachedWholeCapture(t *testing.T) {
+	base := capture(initResult, `{"tools":[{"name":"a"}]}`, `{"tools":[{"name":"b"}]}`)
+	withProtocol := base
+	withProtocol.Protocol = "2025-06-18"
+	withIdentity := base
+	withIdentity.Identity = &Identity{URL: "https://example.test/mcp"}
+	moved := capture(initResult, `{"tools":[{"name":"a"}]}`)
+	moved.Pages[KindPrompt] = []json.RawMessage{json.RawMessage(`{"prompts":[{"name":"b"}]}`)}
+	otherInit := capture(`{"protocolVersion":"2025-06-18","serverInfo":{"name":"t","version":"1"},"capabilities":{"tools":{}}}`,
+		`{"tools":[{"name":"a"}]}`, `{"tools":[{"name":"b"}]}`)
+	tests := []struct {
+		name string
+		c    Capture
+		same bool // the previous manifest is returned
+	}{
+		{"first", base, false},
+		{"identical", base, true},
+		{"protocol", withProtocol, false},
+		{"identity", withIdentity, false},
+		{"identity again", withIdentity, true},
+		{"page moved to another list", moved, false},
+		{"init", otherInit, false},
+		{"back to the first", base, false},
+	}
+	var cache Cache
+	var prev *Manifest
+	for _, tt := range tests {
+		got, err := BuildCached(tt.c, &cache)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if (got == prev) != tt.same {
+			t.Errorf("%s: same manifest = %v, want %v", tt.name, got == prev, tt.same)
+		}
+		if want := mustBuild(t, tt.c); got.ID() != want.ID() {
+			t.Errorf("%s: cached build differs:\n%s\n%s", tt.name, got.Document(), want.Document())
+		}
+		prev = got
+	}
+}
+
 func BenchmarkBuild500Cached(b *testing.B) {
 	c := Capture{Init: json.RawMessage(initResult), Pages: map[Kind][]json.RawMessage{KindTool: {synthTools(500)}}}
 	var cache Cache
