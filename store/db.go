@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -40,7 +41,12 @@ type DB struct {
 	path     string
 	readOnly bool
 	version  int
+	broken   atomic.Pointer[error] // see DB.guard
+	group    group                 // see DB.batch
 }
+
+// errPanicked marks an ErrCorrupt that bbolt raised as a panic or fault.
+var errPanicked = errors.New("bbolt")
 
 // Open opens or creates the database at path (mode 0600, parent directory
 // 0700), then migrates it to the current schema unless opts.ReadOnly is set.
@@ -171,21 +177,36 @@ func corruptErr(path string, cause error) error {
 
 // guard runs f, converting a panic or a memory fault (bbolt reads the file
 // through mmap, and a truncated or mangled file can fault or fail its own
-// invariants) into ErrCorrupt. bbolt's View and Update roll back their
-// transaction while the panic unwinds, so the DB stays usable.
+// invariants) into ErrCorrupt.
 func guard(path string, f func() error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			err = corruptErr(path, fmt.Errorf("bbolt: %v", r))
+			err = corruptErr(path, fmt.Errorf("%w: %v", errPanicked, r))
 		}
 	}()
 	return f()
 }
 
+// guard is guard for an open database. A panic or fault can leave bbolt's
+// locks held (one while a transaction begins does), and every later call
+// would then wait forever; so after the first one the database is broken:
+// every call, Close included, returns that error at once.
+func (db *DB) guard(f func() error) error {
+	if err := db.broken.Load(); err != nil {
+		return *err
+	}
+	err := guard(db.path, f)
+	if errors.Is(err, errPanicked) {
+		db.broken.CompareAndSwap(nil, &err)
+		return *db.broken.Load()
+	}
+	return err
+}
+
 // view runs fn in a read transaction.
 func (db *DB) view(fn func(tx *bolt.Tx) error) error {
-	return guard(db.path, func() error { return db.bolt.View(fn) })
+	return db.guard(func() error { return db.bolt.View(fn) })
 }
 
 // update runs fn in a write transaction.
@@ -193,7 +214,7 @@ func (db *DB) update(fn func(tx *bolt.Tx) error) error {
 	if db.readOnly {
 		return fmt.Errorf("write to database %s: %w", db.path, ErrReadOnly)
 	}
-	return guard(db.path, func() error { return db.bolt.Update(fn) })
+	return db.guard(func() error { return db.bolt.Update(fn) })
 }
 
 // Path returns the database file path as given to Open.
@@ -205,6 +226,11 @@ func (db *DB) SchemaVersion() int { return db.version }
 
 // Close releases the file and its lock.
 func (db *DB) Close() error {
+	if err := db.broken.Load(); err != nil {
+		// bbolt's Close would wait for the locks the fault left held; the
+		// file and its lock go with the process.
+		return fmt.Errorf("close database %s: left open after it failed: %w", db.path, *err)
+	}
 	if err := db.bolt.Close(); err != nil {
 		return fmt.Errorf("close database %s: %w", db.path, err)
 	}

@@ -51,7 +51,7 @@ func (db *DB) PutSnapshot(server string, doc []byte, obs Observation) (id string
 		return "", false, fmt.Errorf("put snapshot of %s: observation names snapshot %s but the document is %s", server, obs.SnapshotID, id)
 	}
 	obs.SnapshotID = id
-	err = db.update(func(tx *bolt.Tx) error {
+	err = db.batch(func(tx *bolt.Tx) error {
 		var err error
 		if created, err = putManifest(tx, id, doc); err != nil {
 			return err
@@ -78,7 +78,7 @@ func (db *DB) RecordFailure(server string, obs Observation) error {
 	if obs.SnapshotID != "" {
 		return fmt.Errorf("record failure of %s: a failed observation has no snapshot (got %s)", server, obs.SnapshotID)
 	}
-	err := db.update(func(tx *bolt.Tx) error {
+	err := db.batch(func(tx *bolt.Tx) error {
 		seq, err := appendObservation(tx, server, obs)
 		if err != nil {
 			return err

@@ -3,7 +3,10 @@ package store
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -198,5 +201,52 @@ func TestManifestErrors(t *testing.T) {
 				t.Errorf("Manifest(%q): %v, want %v", tt.id, err, tt.want)
 			}
 		})
+	}
+}
+
+// TestConcurrentRecords: records written at once share commits (bbolt's
+// Batch) and still each land exactly once, and a new document is reported
+// created exactly once even when two servers send it in the same batch.
+func TestConcurrentRecords(t *testing.T) {
+	db := openTest(t)
+	docs := [][]byte{smallDoc(1), smallDoc(2)}
+	const servers, polls = 8, 12
+	var created atomic.Int32
+	var wg sync.WaitGroup
+	errs := make(chan error, servers*polls)
+	for s := range servers {
+		for p := range polls {
+			wg.Go(func() {
+				name := fmt.Sprintf("s%d", s)
+				if p%4 == 3 {
+					errs <- db.RecordFailure(name, Observation{TakenAt: t0, Error: "connection refused"})
+					return
+				}
+				_, c, err := db.PutSnapshot(name, docs[(s+p)%2], obs(t0.Add(time.Duration(p)*time.Second)))
+				if c {
+					created.Add(1)
+				}
+				errs <- err
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := created.Load(); got != 2 {
+		t.Errorf("%d puts reported a new manifest, want 2 (one per document)", got)
+	}
+	if n := manifestCount(t, db); n != 2 {
+		t.Errorf("%d manifests stored, want 2", n)
+	}
+	for s := range servers {
+		got, err := db.Observations(fmt.Sprintf("s%d", s), 0)
+		if err != nil || len(got) != polls {
+			t.Errorf("s%d: %d observations, %v; want %d", s, len(got), err, polls)
+		}
 	}
 }
