@@ -497,7 +497,8 @@ func listMethod(k manifest.Kind) string {
 }
 
 // callList sends one list request through the SDK. Its typed result is
-// discarded: the SDK drops unknown fields and filters tools.
+// empty (the recorder strips it, see recorder.receive) and discarded: the
+// page is taken from the raw capture.
 func callList(ctx context.Context, cs *mcp.ClientSession, k manifest.Kind, cursor string) error {
 	var err error
 	switch k {
