@@ -285,13 +285,35 @@ func TestBuildCachedWholeCapture(t *testing.T) {
 	}
 }
 
+// BenchmarkBuild500Cached is the steady state of a server polled again:
+// unchanged (the whole capture is recognized), and with only its
+// handshake changing (every page is recognized, the rest is rebuilt).
 func BenchmarkBuild500Cached(b *testing.B) {
 	c := Capture{Init: json.RawMessage(initResult), Pages: map[Kind][]json.RawMessage{KindTool: {synthTools(500)}}}
-	var cache Cache
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := BuildCached(c, &cache); err != nil {
-			b.Fatal(err)
+	b.Run("unchanged", func(b *testing.B) {
+		var cache Cache
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := BuildCached(c, &cache); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
+	})
+	b.Run("handshake-changed", func(b *testing.B) {
+		var cache Cache
+		other := c
+		other.Protocol = "2025-06-18"
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			next := c
+			if i%2 == 1 {
+				next = other
+			}
+			i++
+			if _, err := BuildCached(next, &cache); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -28,9 +28,10 @@ const (
 	oauthMinTime        = 500 * time.Millisecond
 	oauthMaxBody        = 256 << 10
 	oauthMaxRedirects   = 3
-	oauthMaxAuthServers = 4   // whose metadata is fetched
-	oauthMaxListed      = 16  // authorization servers recorded
-	oauthMaxScopes      = 256 // per list
+	drainBytes          = 4 << 10 // of an error body, to keep the connection
+	oauthMaxAuthServers = 4       // whose metadata is fetched
+	oauthMaxListed      = 16      // authorization servers recorded
+	oauthMaxScopes      = 256     // per list
 	oauthMaxScopeLen    = 256
 )
 
@@ -203,6 +204,11 @@ func (f *metadataFetcher) get(ctx context.Context, raw string, v any) error {
 		return fmt.Errorf("GET %s: %s", shown, fetchErrorClass(err))
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		// Read the (short) error body, so that the connection goes back to
+		// the pool for the next request instead of being closed.
+		_, _ = io.CopyN(io.Discard, resp.Body, drainBytes)
+	}
 	switch {
 	case resp.StatusCode/100 == 4:
 		return fmt.Errorf("%w: status %d", errNotFound, resp.StatusCode)

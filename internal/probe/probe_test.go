@@ -499,3 +499,39 @@ func TestPrivateCA(t *testing.T) {
 		})
 	}
 }
+
+// TestDiscoveryReusesConnections: metadata discovery against a server
+// without OAuth metadata (4xx) and the closing DELETE open no connection of
+// their own: an error body left unread closes its connection, and every
+// request after it then pays for a new one.
+func TestDiscoveryReusesConnections(t *testing.T) {
+	srv := mcptest.NewServer(fixture())
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv.SDK }, nil)
+	var mu sync.Mutex
+	listed := map[string]bool{} // connections (client addresses) that carried a POST
+	var fresh []string
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if r.Method == http.MethodPost {
+			listed[r.RemoteAddr] = true
+		} else if !listed[r.RemoteAddr] {
+			fresh = append(fresh, r.Method+" "+r.URL.Path)
+		}
+		mu.Unlock()
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+
+	res, err := probe.Probe(context.Background(), probe.Target{Name: "one", URL: ts.URL + "/mcp", Timeout: testTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := res.Capture.Identity.OAuth; o == nil || o.Status != manifest.OAuthAbsent {
+		t.Fatalf("OAuth = %+v, want discovery to have run and found nothing", o)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(fresh) > 0 {
+		t.Errorf("requests on a new connection: %q, want every one on a connection of the session", fresh)
+	}
+}
