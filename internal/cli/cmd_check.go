@@ -98,9 +98,9 @@ capabilities (claude-code/1.0+roots+sampling), or a named identity: bare
 (the configured client advertising no capabilities) or full (advertising
 roots, sampling and elicitation).
 
---format sarif writes SARIF 2.1.0 for GitHub code scanning, anchored to the
-lockfile (or the config file); --format junit writes one test suite per
-server, failing at --fail-on.
+--format sarif writes SARIF 2.1.0 for GitHub code scanning, each result
+anchored to its server's entry in the lockfile (or the config file);
+--format junit writes one test suite per server, failing at --fail-on.
 
 Exit status: 0 no change at or above --fail-on, 1 drift or an unapproved
 server, 2 usage or config error, 3 a server could not be probed (and no drift
@@ -125,7 +125,7 @@ elsewhere), 4 mcpdrift itself failed (e.g. the database is unavailable).`,
 			if o.lock != "" {
 				return a.checkLock(cmd, cfg, o, args, ids)
 			}
-			o.sarif = report.SARIFOptions{Artifact: artifactPath(a.configPath())}
+			o.sarif = a.configSARIF(cfg)
 			svc, done, err := a.backend(cmd.Context(), cfg, false)
 			if err != nil {
 				return err

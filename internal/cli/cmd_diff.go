@@ -19,6 +19,8 @@ them in the config re-evaluates what is pending.
 Every change shows its kind, severity and a diff: a word diff for one-line
 text, a unified line diff otherwise, with invisible characters shown as
 <U+200B>. Approve with 'mcpdrift approve SERVER --snapshot ID'.
+--format sarif anchors each result to the server's entry in the config
+file, as GitHub code scanning requires.
 
 Exit status as for check: 0 nothing at or above --fail-on, 1 drift.`,
 		Example: `  mcpdrift diff github
@@ -28,7 +30,12 @@ Exit status as for check: 0 nothing at or above --fail-on, 1 drift.`,
 			if err := o.validate(); err != nil {
 				return err
 			}
-			svc, done, err := a.service(cmd, true)
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			o.sarif = a.configSARIF(cfg)
+			svc, done, err := a.backend(cmd.Context(), cfg, true)
 			if err != nil {
 				return err
 			}

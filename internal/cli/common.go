@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 	"github.com/mcpdrift/mcpdrift/store"
 )
@@ -30,6 +31,15 @@ func (a *app) configPath() string {
 		return v
 	}
 	return config.ConfigPath("")
+}
+
+// configSARIF anchors SARIF results to the config file, each at the line
+// of its server's entry.
+func (a *app) configSARIF(cfg *config.Config) report.SARIFOptions {
+	return report.SARIFOptions{
+		Artifact: artifactPath(a.configPath()),
+		Line:     func(server, _, _ string) int { return cfg.Line(server) },
+	}
 }
 
 // dbPath is --db, else the config's storage.path.

@@ -393,3 +393,57 @@ func TestLockPathsNeverPrintSecrets(t *testing.T) {
 		t.Fatalf("secret leaked:\n%s", all)
 	}
 }
+
+// TestSARIFAnchoredToConfig: without a lockfile, check and diff anchor each
+// SARIF result to the config file at the line of its server's entry, as
+// GitHub code scanning requires.
+func TestSARIFAnchoredToConfig(t *testing.T) {
+	other := mcptest.NewServer(mcptest.Config{Name: "second", Tools: []*mcp.Tool{tool("read", "Read a file.")}})
+	cfg, srv := setup(t, fmt.Sprintf("  - name: second\n    url: %s\n", other.ServeStreamable(t, mcptest.HTTPOptions{})))
+	env := map[string]string{"MCPDRIFT_CONFIG": cfg}
+	if r := run(t, env, "check"); r.code != 0 {
+		t.Fatalf("first check: %+v", r)
+	}
+	srv.SetTools(tool("search", "Search issues and pull requests."))
+	other.SetTools(tool("read", "Read a file."), tool("write", "Write a file."))
+
+	uri := artifactPath(cfg)
+	lines := map[string]int{"live": 4, "second": 6} // of "  - name: ..." in setup's file
+	for _, args := range [][]string{
+		{"check", "--format", "sarif"},
+		{"diff", "second", "--format", "sarif"},
+	} {
+		r := run(t, env, args...)
+		if r.code != ExitDrift {
+			t.Fatalf("%v: %+v", args, r)
+		}
+		validateSARIFFile(t, []byte(r.stdout))
+		var log struct {
+			Runs []struct {
+				Results []struct {
+					Locations []struct {
+						PhysicalLocation struct {
+							ArtifactLocation struct{ URI string }
+							Region           struct{ StartLine int }
+						}
+						LogicalLocations []struct{ FullyQualifiedName string }
+					}
+				}
+			}
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &log); err != nil {
+			t.Fatal(err)
+		}
+		if len(log.Runs) != 1 || len(log.Runs[0].Results) == 0 {
+			t.Fatalf("%v: no results: %s", args, r.stdout)
+		}
+		for _, res := range log.Runs[0].Results {
+			loc := res.Locations[0]
+			server := strings.SplitN(strings.TrimPrefix(loc.LogicalLocations[0].FullyQualifiedName, "mcp://"), "/", 2)[0]
+			if got, want := fmt.Sprintf("%s:%d", loc.PhysicalLocation.ArtifactLocation.URI, loc.PhysicalLocation.Region.StartLine),
+				fmt.Sprintf("%s:%d", uri, lines[server]); got != want {
+				t.Errorf("%v: result for %s anchored at %s, want %s", args, server, got, want)
+			}
+		}
+	}
+}

@@ -31,7 +31,8 @@ type Config struct {
 	HTTP        HTTP       `yaml:"http"`
 	Admin       Admin      `yaml:"admin"`
 
-	hash string // sha256 of the file bytes; never the bytes, which may hold secrets
+	hash  string         // sha256 of the file bytes; never the bytes, which may hold secrets
+	lines map[string]int // server name -> line of its entry in the file
 }
 
 // Storage configures the bbolt database.
@@ -294,6 +295,10 @@ func hashBytes(data []byte) string {
 	sum := sha256.Sum256(data)
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
+
+// Line returns the line of the file where the named server's entry
+// begins, or 0 when unknown (a config not parsed from a file).
+func (c *Config) Line(server string) int { return c.lines[server] }
 
 // Server returns the server with that name.
 func (c *Config) Server(name string) (*Server, bool) {

@@ -149,6 +149,7 @@ func TestDefaultsApply(t *testing.T) {
 	want := Default()
 	want.Servers = cfg.Servers
 	want.hash = cfg.hash
+	want.lines = map[string]int{"a": 1}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("config of a minimal file is not Default():\n got %+v\nwant %+v", cfg, want)
 	}

@@ -79,6 +79,10 @@ func Parse(name string, data []byte, env func(string) (string, bool)) (*Config, 
 		slices.SortStableFunc(d.problems, func(a, b Problem) int { return cmp.Compare(lineKey(a.Line), lineKey(b.Line)) })
 		return nil, &Error{Problems: d.problems}
 	}
+	cfg.lines = map[string]int{}
+	for i, s := range cfg.Servers {
+		cfg.lines[s.Name] = d.pos[fmt.Sprintf("servers[%d]", i)].line
+	}
 	return cfg, nil
 }
 
