@@ -447,3 +447,30 @@ func TestSARIFAnchoredToConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckLockEnforcesTrust: a trust policy holds in CI as in the daemon:
+// a server that breaks it fails check --lock even when its manifest is
+// exactly the one pinned.
+func TestCheckLockEnforcesTrust(t *testing.T) {
+	cfg, _ := setup(t, "")
+	env := map[string]string{"MCPDRIFT_CONFIG": cfg}
+	lock, _ := exportLock(t, env)
+	if r := run(t, env, "check", "--lock", lock); r.code != 0 {
+		t.Fatalf("check --lock before the policy: %+v", r)
+	}
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, string(data)+"    trust: {hosts: [mcp.example.com]}\n")
+
+	r := run(t, env, "check", "--lock", lock, "--format", "json")
+	if r.code != ExitDrift {
+		t.Fatalf("check --lock with the server off its trusted hosts: %+v", r)
+	}
+	s := reportOf(t, r).Servers[0]
+	if s.Status != report.StatusDrift || s.Baseline == nil || s.Baseline.ID != s.Snapshot.ID ||
+		len(s.Changes) != 1 || s.Changes[0].Kind != "policy.violation" {
+		t.Errorf("want the pinned manifest unchanged and one policy.violation, got %+v", s)
+	}
+}

@@ -90,15 +90,19 @@ func (c *Checker) CheckServer(ctx context.Context, f *File, s *config.Server) (r
 	return Result{Report: Compare(f, s, m, pr.StartedAt), Snapshot: m}
 }
 
-// Compare reports how snap differs from s's entry in f.
+// Compare reports how snap differs from s's entry in f, and how it breaks
+// s's trust policy: a violation is reported on every check, whether or not
+// the manifest matches the lockfile, as the daemon does.
 func Compare(f *File, s *config.Server, snap *manifest.Manifest, takenAt time.Time) report.Server {
 	rs := report.Server{
 		Server:   s.Name,
 		Snapshot: &report.Snapshot{ID: snap.ID(), TakenAt: takenAt.UTC()},
 		Changes:  []report.Change{}, Findings: []report.Finding{},
 	}
+	violations := engine.Violations(snap, s)
 	pinned, ok := f.Server(s.Name)
 	if !ok {
+		rs.Changes = violations
 		rs.Findings = engine.Lint(snap, nil, s)
 		rs.Severity = rs.MaxSeverity()
 		rs.Status = report.StatusUnapproved
@@ -111,16 +115,14 @@ func Compare(f *File, s *config.Server, snap *manifest.Manifest, takenAt time.Ti
 			pinned.Fingerprint, pinned.ContentID())
 	}
 	rs.Findings = engine.Lint(snap, pinned.Manifest, s)
-	rs.Severity = rs.MaxSeverity()
-	if rs.Baseline.ID == rs.Snapshot.ID {
-		rs.Status = report.StatusOK
-		return rs
+	if rs.Baseline.ID != rs.Snapshot.ID {
+		rs.Changes = engine.Compare(pinned.Manifest, snap, s)
 	}
-	rs.Changes = engine.Compare(pinned.Manifest, snap, s)
+	rs.Changes = append(rs.Changes, violations...)
 	rs.Severity = rs.MaxSeverity()
 	rs.Status = report.StatusDrift
 	if len(rs.Changes) == 0 {
-		// Everything that differs is ignored by policy.
+		// Identical, or everything that differs is ignored by policy.
 		rs.Status = report.StatusOK
 	}
 	return rs
