@@ -400,6 +400,7 @@ func TestBodiesGolden(t *testing.T) {
 		alert *notifiers.Alert
 	}{
 		{"drift", notifytest.RichDrift()},
+		{"changed-again", notifytest.ChangedAgain()},
 		{"reminder", notifytest.Reminder(2)},
 		{"resolved", notifytest.Resolved()},
 		{"unreachable", notifytest.Unreachable()},

@@ -119,6 +119,7 @@ type view struct {
 	MoreFind int
 	Note     string
 	Reason   string
+	Why      string // render.DriftReason
 	// LastError is an unreachable server's error, escaped and cut.
 	LastError string
 
@@ -187,6 +188,7 @@ func newView(a *notifiers.Alert, notifier string) *view {
 		NChanges:   len(r.Changes),
 		Note:       r.Note,
 		Reason:     a.Reason,
+		Why:        render.DriftReason(a),
 		DiffCmd:    render.DiffCommand(a.Server),
 		ApproveCmd: render.ApproveCommand(a),
 		Incident:   a.Incident,
@@ -280,6 +282,9 @@ func textBody(v *view) string {
 		w(".\n")
 		if v.Reminder > 0 {
 			w("Reminder %d: still pending since %s.\n", v.Reminder, v.FirstSeen)
+		}
+		if v.Why != "" {
+			w("%s.\n", textLine(v.Why))
 		}
 		if v.Note != "" {
 			w("Note: %s\n", textLine(v.Note))

@@ -31,6 +31,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/mcpdrift/mcpdrift/internal/escape"
@@ -185,6 +186,22 @@ func ApproveCommand(a *notifiers.Alert) string {
 		return ""
 	}
 	return "mcpdrift approve " + ShellWord(a.Server) + " --snapshot " + ShellWord(id)
+}
+
+// DriftReason is why a drift alert was raised, as a sentence, when the
+// message should say it: that the server changed again since the last
+// alert of the same incident ("snapshot X replaces Y"). It is "" when there
+// is none, or when the reason only repeats the report's note (an
+// unapproved server).
+func DriftReason(a *notifiers.Alert) string {
+	if a.Kind != notifiers.KindDrift || a.Reason == "" {
+		return ""
+	}
+	if a.Report.Note != "" && strings.Contains(a.Reason, a.Report.Note) {
+		return ""
+	}
+	r, n := utf8.DecodeRuneInString(a.Reason)
+	return string(unicode.ToUpper(r)) + a.Reason[n:]
 }
 
 // DiffCommand is the command that shows a server's pending changes.

@@ -174,3 +174,25 @@ func TestTruncateRunes(t *testing.T) {
 		t.Errorf("TruncateRunes = %q", got)
 	}
 }
+
+func TestDriftReason(t *testing.T) {
+	again := notifytest.ChangedAgain()
+	unapproved := notifytest.RichDrift()
+	unapproved.Report.Note = "no baseline: review with 'mcpdrift show github'"
+	unapproved.Reason = "no approved baseline: " + unapproved.Report.Note
+	tests := []struct {
+		name  string
+		alert *notifiers.Alert
+		want  string
+	}{
+		{"changed again", again, "The server changed again: snapshot sha256:bb052f1b631f replaces sha256:0123456789ab"},
+		{"first alert", notifytest.RichDrift(), ""},
+		{"repeats the note", unapproved, ""},
+		{"not a drift", notifytest.Resolved(), ""},
+	}
+	for _, tt := range tests {
+		if got := DriftReason(tt.alert); got != tt.want {
+			t.Errorf("%s: DriftReason = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

@@ -188,6 +188,9 @@ func renderDrift(a *notifiers.Alert) Message {
 	if a.Reminder > 0 {
 		fmt.Fprintf(&sum, "\nStill pending since %s (reminder %d).", render.Time(a.FirstSeen), a.Reminder)
 	}
+	if reason := render.DriftReason(a); reason != "" {
+		sum.WriteString("\n" + mrkdwnLine(short(reason, maxSummary)) + ".")
+	}
 	if r.Note != "" {
 		sum.WriteString("\n_" + mrkdwnLine(short(r.Note, maxSummary)) + "_")
 	}

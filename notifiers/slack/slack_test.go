@@ -164,6 +164,7 @@ func TestRenderGolden(t *testing.T) {
 		alert *notifiers.Alert
 	}{
 		{"drift", notifytest.RichDrift()},
+		{"changed-again", notifytest.ChangedAgain()},
 		{"reminder", notifytest.Reminder(2)},
 		{"resolved", notifytest.Resolved()},
 		{"unreachable", notifytest.Unreachable()},

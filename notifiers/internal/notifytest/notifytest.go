@@ -106,6 +106,14 @@ func Reminder(n int) *notifiers.Alert {
 	return a
 }
 
+// ChangedAgain is RichDrift raised anew because the server changed again
+// while the incident was open.
+func ChangedAgain() *notifiers.Alert {
+	a := RichDrift()
+	a.Reason = "the server changed again: snapshot " + report.ShortID(SnapshotID) + " replaces sha256:0123456789ab"
+	return a
+}
+
 // Resolved closes RichDrift's incident.
 func Resolved() *notifiers.Alert {
 	a := RichDrift()
