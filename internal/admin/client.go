@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/lockfile"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/service"
 	"github.com/mcpdrift/mcpdrift/store"
@@ -211,6 +212,27 @@ func (c *Client) Approve(ctx context.Context, req engine.ApproveRequest) (store.
 		return store.Approval{}, err
 	}
 	return a.store(), nil
+}
+
+// ImportLock asks the daemon to import. req.Approver is not sent: the
+// daemon records the OS user it sees on the socket.
+func (c *Client) ImportLock(ctx context.Context, req service.ImportRequest) ([]lockfile.Imported, error) {
+	if !json.Valid(req.Lockfile) {
+		return nil, fmt.Errorf("%w: the lockfile is not JSON", service.ErrUsage)
+	}
+	var out []imported
+	body := importRequest{Lockfile: req.Lockfile, Servers: req.Servers, Comment: req.Comment, AcceptEdits: req.AcceptEdits}
+	if err := c.do(ctx, c.Timeout, http.MethodPost, pathImport, nil, body, &out); err != nil {
+		return nil, err
+	}
+	res := make([]lockfile.Imported, len(out))
+	for i, o := range out {
+		res[i] = lockfile.Imported{Server: o.Server, Unchanged: o.Unchanged, Edited: o.Edited}
+		if o.Approval != nil {
+			res[i].Approval = o.Approval.store()
+		}
+	}
+	return res, nil
 }
 
 // History lists a server's observations and approvals, newest first.

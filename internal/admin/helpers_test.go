@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/lockfile"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/service"
 	"github.com/mcpdrift/mcpdrift/store"
@@ -34,6 +35,7 @@ type fake struct {
 	historyServer string
 	historyLimit  int
 	showReq       service.ShowRequest
+	importReq     service.ImportRequest
 	// answers
 	report   report.Report
 	servers  []report.Server
@@ -41,6 +43,7 @@ type fake struct {
 	approval store.Approval
 	history  service.History
 	doc      json.RawMessage
+	imported []lockfile.Imported
 	err      error
 	// checkStarted, when set, is closed as Check starts; Check then waits
 	// for its context to end and returns its error.
@@ -90,6 +93,13 @@ func (f *fake) Approve(_ context.Context, req engine.ApproveRequest) (store.Appr
 	a := f.approval
 	a.Approver = req.Approver
 	return a, nil
+}
+
+func (f *fake) ImportLock(_ context.Context, req service.ImportRequest) ([]lockfile.Imported, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.importReq = req
+	return f.imported, f.err
 }
 
 func (f *fake) History(_ context.Context, server string, limit int) (service.History, error) {

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/lockfile"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/service"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
@@ -208,6 +210,37 @@ func TestApproverIsPeer(t *testing.T) {
 	}
 	if strings.Contains(string(body), "mallory") {
 		t.Errorf("reply names the claimed approver: %s", body)
+	}
+}
+
+// TestImportLock: a lockfile far larger than other requests reaches the
+// service whole, approved by the socket peer whatever the client claims,
+// and the outcomes come back; a failure names what was done before it.
+func TestImportLock(t *testing.T) {
+	ap := store.Approval{Server: "a", Seq: 3, At: t0, BaselineID: "sha256:" + strings.Repeat("c", 64), Method: "lock-import"}
+	f := &fake{imported: []lockfile.Imported{{Server: "a", Approval: ap}, {Server: "b", Unchanged: true}}}
+	ts := serve(t, f, Options{})
+	lock := []byte(`{"lockfile":1,"pad":"` + strings.Repeat("x", 2*DefaultMaxBodyBytes) + `"}`)
+	req := service.ImportRequest{Lockfile: lock, Servers: []string{"a", "b"}, Approver: "mallory", Comment: "PR 42", AcceptEdits: true}
+	got, err := dial(t, ts.path).ImportLock(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := osUser(t)
+	if r := f.importReq; r.Approver != want || !bytes.Equal(r.Lockfile, lock) || strings.Join(r.Servers, ",") != "a,b" ||
+		r.Comment != "PR 42" || !r.AcceptEdits {
+		t.Errorf("service received approver %q, %d lockfile bytes, servers %v, comment %q, accept edits %v",
+			r.Approver, len(r.Lockfile), r.Servers, r.Comment, r.AcceptEdits)
+	}
+	if len(got) != 2 || got[0].Approval.Seq != 3 || got[0].Approval.BaselineID != ap.BaselineID || !got[1].Unchanged {
+		t.Errorf("outcomes = %+v", got)
+	}
+
+	f.err = fmt.Errorf("import \"b\": %w", store.ErrConflict)
+	f.imported = f.imported[:1]
+	if _, err := dial(t, ts.path).ImportLock(context.Background(), req); err == nil ||
+		!strings.Contains(err.Error(), "done before the failure: a") {
+		t.Errorf("partial failure: %v", err)
 	}
 }
 

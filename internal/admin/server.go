@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/engine"
@@ -26,6 +27,7 @@ const (
 	DefaultCheckTimeout    = 15 * time.Minute
 	DefaultShutdownTimeout = 5 * time.Second
 	DefaultMaxBodyBytes    = 1 << 20
+	DefaultMaxImportBytes  = 256 << 20
 
 	readHeaderTimeout = 5 * time.Second
 	bodyReadTimeout   = 10 * time.Second
@@ -53,6 +55,8 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// MaxBodyBytes bounds request bodies (default 1 MiB).
 	MaxBodyBytes int64
+	// MaxImportBytes bounds a lockfile sent for import (default 256 MiB).
+	MaxImportBytes int64
 	// Backup, when set, writes a consistent copy of the database (the
 	// daemon passes its store's WriteTo); GET /v1/backup streams it.
 	Backup func(w io.Writer) (int64, error)
@@ -81,6 +85,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.MaxImportBytes <= 0 {
+		o.MaxImportBytes = DefaultMaxImportBytes
 	}
 	return o
 }
@@ -148,6 +155,7 @@ func newHandler(svc service.Service, opts Options, log *slog.Logger) http.Handle
 	mux.HandleFunc("GET "+pathHistory, h.history)
 	mux.HandleFunc("GET "+pathShow, h.show)
 	mux.HandleFunc("GET "+pathBackup, h.backup)
+	mux.HandleFunc("POST "+pathImport, h.importLock)
 	mux.HandleFunc("/", h.unknown)
 	return h.middleware(mux)
 }
@@ -294,6 +302,45 @@ func (h *handler) approve(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, toWire(a))
 }
 
+// importLock imports a lockfile's servers as baselines, approved by the
+// socket peer. A lockfile can be far larger than any other request.
+func (h *handler) importLock(w http.ResponseWriter, r *http.Request) {
+	var req importRequest
+	if err := h.decodeLimit(w, r, &req, h.opts.MaxImportBytes); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p, err := peerOf(r.Context())
+	if err != nil {
+		h.fail(w, r, fmt.Errorf("refusing to import: cannot tell who is asking: %w", err))
+		return
+	}
+	res, err := h.svc.ImportLock(r.Context(), service.ImportRequest{
+		Lockfile: req.Lockfile, Servers: req.Servers, Approver: p.User,
+		Comment: req.Comment, AcceptEdits: req.AcceptEdits,
+	})
+	if err != nil {
+		if len(res) > 0 {
+			done := make([]string, len(res))
+			for i, r := range res {
+				done[i] = r.Server
+			}
+			err = fmt.Errorf("%w (done before the failure: %s)", err, strings.Join(done, ", "))
+		}
+		h.fail(w, r, err)
+		return
+	}
+	out := make([]imported, len(res))
+	for i, r := range res {
+		out[i] = imported{Server: r.Server, Unchanged: r.Unchanged, Edited: r.Edited}
+		if !r.Unchanged {
+			a := toWire(r.Approval)
+			out[i].Approval = &a
+		}
+	}
+	writeJSON(w, out)
+}
+
 // methodTOFU is the method the engine records for trust-on-first-use.
 const methodTOFU = "trust-on-first-use"
 
@@ -374,9 +421,14 @@ func serverParam(r *http.Request) (string, error) {
 // are refused: a daemon that ignored an option from a newer CLI (say, one
 // narrowing an approval) would do more than asked.
 func (h *handler) decode(w http.ResponseWriter, r *http.Request, v any) error {
+	return h.decodeLimit(w, r, v, h.opts.MaxBodyBytes)
+}
+
+// decodeLimit is decode with a body of at most limit bytes.
+func (h *handler) decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(bodyReadTimeout))
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	// Clear the deadline before the service runs: once the body is read,
 	// net/http watches the connection, and an expired deadline there would
 	// cancel the request's context.

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/report"
@@ -12,13 +13,14 @@ import (
 // and ".." are valid server names and a path would be cleaned away.
 const (
 	pathPing    = "/v1/ping"
-	pathStatus  = "/v1/status"  // GET ?server=a&server=b
-	pathCheck   = "/v1/check"   // POST checkRequest
-	pathDiff    = "/v1/diff"    // GET ?server=a
-	pathApprove = "/v1/approve" // POST approveRequest
-	pathHistory = "/v1/history" // GET ?server=a&limit=N
-	pathShow    = "/v1/show"    // GET ?server=a&snapshot=ID | &baseline=true
-	pathBackup  = "/v1/backup"  // GET: the whole database, streamed
+	pathStatus  = "/v1/status"      // GET ?server=a&server=b
+	pathCheck   = "/v1/check"       // POST checkRequest
+	pathDiff    = "/v1/diff"        // GET ?server=a
+	pathApprove = "/v1/approve"     // POST approveRequest
+	pathHistory = "/v1/history"     // GET ?server=a&limit=N
+	pathShow    = "/v1/show"        // GET ?server=a&snapshot=ID | &baseline=true
+	pathBackup  = "/v1/backup"      // GET: the whole database, streamed
+	pathImport  = "/v1/lock/import" // POST importRequest
 )
 
 // errorBody is every non-2xx reply.
@@ -70,6 +72,23 @@ type approval struct {
 	SnapshotID string    `json:"snapshot,omitempty"`
 	Tools      []string  `json:"tools,omitempty"`
 	Method     string    `json:"method,omitempty"`
+}
+
+// importRequest is the body of POST /v1/lock/import. As for an approval,
+// the approver is the socket peer.
+type importRequest struct {
+	Lockfile    json.RawMessage `json:"lockfile"`
+	Servers     []string        `json:"servers"`
+	Comment     string          `json:"comment,omitempty"`
+	AcceptEdits bool            `json:"accept_edits,omitempty"`
+}
+
+// imported is one server's outcome of an import.
+type imported struct {
+	Server    string    `json:"server"`
+	Unchanged bool      `json:"unchanged,omitempty"`
+	Edited    bool      `json:"edited,omitempty"`
+	Approval  *approval `json:"approval,omitempty"`
 }
 
 func toWire(a store.Approval) approval {

@@ -213,15 +213,21 @@ func (a *app) divergeStored(ctx context.Context, cfg *config.Config, svc service
 
 // readLockfile reads and decodes a lockfile; any problem is a usage error.
 func readLockfile(path string) (*lockfile.File, error) {
+	f, _, err := readLockfileData(path)
+	return f, err
+}
+
+// readLockfileData is readLockfile that also returns the bytes read.
+func readLockfileData(path string) (*lockfile.File, []byte, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, usageError("lockfile: %w", err)
+		return nil, nil, usageError("lockfile: %w", err)
 	}
 	f, err := lockfile.Decode(data)
 	if err != nil {
-		return nil, usageError("lockfile %s: %w", path, err)
+		return nil, nil, usageError("lockfile %s: %w", path, err)
 	}
-	return f, nil
+	return f, data, nil
 }
 
 // warnUnconfigured logs lockfile servers the config does not know: stale

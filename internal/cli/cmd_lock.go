@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mcpdrift/mcpdrift/internal/admin"
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
@@ -143,7 +142,8 @@ Every manifest's fingerprint is recomputed first: if one was edited by hand,
 nothing is imported (exit 1) unless --accept-edits, which imports the content
 as written and records the edit.
 
-Import needs the database itself: stop a running daemon first.`,
+With a daemon running, the import goes through its admin socket, and the
+drift alerts of the imported servers are re-evaluated at once.`,
 		Example: `  mcpdrift lock import mcp.lock.json
   mcpdrift lock import mcp.lock.json github --comment "PR #42"`,
 		Args: cobra.MinimumNArgs(1),
@@ -152,7 +152,7 @@ Import needs the database itself: stop a running daemon first.`,
 			if err != nil {
 				return err
 			}
-			f, err := readLockfile(args[0])
+			f, data, err := readLockfileData(args[0])
 			if err != nil {
 				return err
 			}
@@ -166,20 +166,21 @@ Import needs the database itself: stop a running daemon first.`,
 					return &ExitError{Code: ExitDrift, Err: err}
 				}
 			}
-			if err := a.refuseDaemon(cmd.Context(), cfg); err != nil {
-				return err
+			if len(servers) == 0 {
+				return usageError("no server of the lockfile is in the config: nothing to import")
 			}
-			db, err := a.openStore(cfg, false)
+			names := make([]string, len(servers))
+			for i, s := range servers {
+				names[i] = s.Name
+			}
+			svc, done, err := a.backend(cmd.Context(), cfg, false)
 			if err != nil {
 				return err
 			}
-			defer func() {
-				if err := db.Close(); err != nil {
-					a.logger.Warn("close database", slog.String("error", err.Error()))
-				}
-			}()
-			res, err := lockfile.Import(db, servers, lockfile.ImportOptions{
-				Approver: localUser(), Comment: o.comment, AcceptEdits: o.acceptEdits,
+			defer done()
+			res, err := svc.ImportLock(cmd.Context(), service.ImportRequest{
+				Lockfile: data, Servers: names, Approver: localUser(),
+				Comment: o.comment, AcceptEdits: o.acceptEdits,
 			})
 			out := cmd.OutOrStdout()
 			for _, r := range res {
@@ -201,7 +202,7 @@ Import needs the database itself: stop a running daemon first.`,
 			case errors.Is(err, lockfile.ErrEdited):
 				return &ExitError{Code: ExitDrift, Err: err}
 			default:
-				return &ExitError{Code: ExitFailure, Err: err}
+				return serviceError(err)
 			}
 		},
 	}
@@ -241,25 +242,6 @@ func (a *app) importSelection(cfg *config.Config, f *lockfile.File, names []stri
 		return nil, usageError("not in the lockfile: %s", strings.Join(unknown, ", "))
 	}
 	return out, nil
-}
-
-// refuseDaemon fails fast when a daemon holds the database, rather than
-// waiting for the database lock to time out.
-func (a *app) refuseDaemon(ctx context.Context, cfg *config.Config) error {
-	socket := a.opts.socket
-	if socket == "" {
-		socket = cfg.Admin.Socket
-	}
-	c, err := admin.Connect(ctx, socket, a.dbPath(cfg))
-	switch {
-	case err == nil:
-		c.Close()
-		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("a daemon holds the database (socket %s): stop it, import, then start it again", c.Path())}
-	case errors.Is(err, admin.ErrNoDaemon):
-		return nil
-	default:
-		return &ExitError{Code: ExitFailure, Err: err}
-	}
 }
 
 func newLockVerifyCommand(a *app) *cobra.Command {

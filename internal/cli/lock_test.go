@@ -474,3 +474,42 @@ func TestCheckLockEnforcesTrust(t *testing.T) {
 		t.Errorf("want the pinned manifest unchanged and one policy.violation, got %+v", s)
 	}
 }
+
+// TestLockImportThroughDaemon: with a daemon holding the database, import
+// goes through its admin socket instead of failing on the database lock.
+func TestLockImportThroughDaemon(t *testing.T) {
+	sockDir, err := os.MkdirTemp("", "li") // short: sun_path is 108 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	sock := filepath.Join(sockDir, "admin.sock")
+	cfg, srv := setup(t, fmt.Sprintf("admin: {socket: %s}\nhttp: {listen: \"\"}\n", sock))
+	env := map[string]string{"MCPDRIFT_CONFIG": cfg}
+	lock, _ := exportLock(t, env)
+
+	// The server changes and the change is approved: the lockfile now pins
+	// an older baseline.
+	srv.SetTools(tool("search", "Search issues and pull requests."))
+	if r := run(t, env, "check"); r.code != ExitDrift {
+		t.Fatalf("check after the change: %+v", r)
+	}
+	if r := run(t, env, "approve", "live"); r.code != 0 {
+		t.Fatalf("approve: %+v", r)
+	}
+
+	startDaemon(t, env, sock)
+	r := run(t, env, "lock", "import", lock, "--comment", "rollback")
+	if r.code != 0 || !strings.Contains(r.stdout, "live: baseline sha256:") || !strings.Contains(r.stdout, "imported, approval #3 by "+localUser()) {
+		t.Fatalf("import through the daemon: %+v", r)
+	}
+	r = run(t, env, "history", "live", "--format", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"method": "lock-import"`) || !strings.Contains(r.stdout, "rollback") {
+		t.Fatalf("history after the import: %+v", r)
+	}
+	// The pinned (older) manifest is the baseline again: the server's
+	// current one is pending.
+	if r = run(t, env, "diff", "live"); r.code != ExitDrift {
+		t.Fatalf("diff after the import: %+v", r)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/lockfile"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/service"
 	"github.com/mcpdrift/mcpdrift/store"
@@ -68,6 +69,18 @@ func (s *appService) Approve(ctx context.Context, req engine.ApproveRequest) (st
 		s.a.OnApprove(req.Server)
 	}
 	return ap, err
+}
+
+// ImportLock imports, then re-evaluates each server whose baseline
+// changed, as Approve does.
+func (s *appService) ImportLock(ctx context.Context, req service.ImportRequest) ([]lockfile.Imported, error) {
+	res, err := s.local().ImportLock(ctx, req)
+	for _, r := range res {
+		if !r.Unchanged {
+			s.a.OnApprove(r.Server)
+		}
+	}
+	return res, err
 }
 
 func (s *appService) History(ctx context.Context, name string, limit int) (service.History, error) {

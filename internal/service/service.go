@@ -16,6 +16,7 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/lockfile"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/store"
 )
@@ -28,6 +29,19 @@ type Service interface {
 	Approve(ctx context.Context, req engine.ApproveRequest) (store.Approval, error)
 	History(ctx context.Context, server string, limit int) (History, error)
 	Show(ctx context.Context, req ShowRequest) (json.RawMessage, error)
+	ImportLock(ctx context.Context, req ImportRequest) ([]lockfile.Imported, error)
+}
+
+// ImportRequest makes the named servers' manifests in a lockfile their
+// baselines (see lockfile.Import).
+type ImportRequest struct {
+	// Lockfile is the file's bytes, as read.
+	Lockfile []byte
+	// Servers are the lockfile servers to import; each must be configured.
+	Servers     []string
+	Approver    string
+	Comment     string
+	AcceptEdits bool
 }
 
 // Errors that carry meaning across the admin socket; the CLI maps them to
@@ -190,6 +204,31 @@ func (l *Local) History(_ context.Context, name string, limit int) (History, err
 		return History{}, err
 	}
 	return History{Server: s.Name, History: entries(obs, apps)}, nil
+}
+
+// ImportLock imports the named servers of a lockfile as baselines.
+func (l *Local) ImportLock(_ context.Context, req ImportRequest) ([]lockfile.Imported, error) {
+	if len(req.Servers) == 0 {
+		return nil, fmt.Errorf("%w: no server to import named", ErrUsage)
+	}
+	if _, err := Select(l.Config, req.Servers); err != nil {
+		return nil, err
+	}
+	f, err := lockfile.Decode(req.Lockfile)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	servers := make([]lockfile.Server, 0, len(req.Servers))
+	for _, name := range req.Servers {
+		s, ok := f.Server(name)
+		if !ok {
+			return nil, fmt.Errorf("%w: %q is not in the lockfile", ErrUsage, name)
+		}
+		servers = append(servers, *s)
+	}
+	return lockfile.Import(l.Store, servers, lockfile.ImportOptions{
+		Approver: req.Approver, Comment: req.Comment, AcceptEdits: req.AcceptEdits,
+	})
 }
 
 // Show returns a canonical manifest document.
