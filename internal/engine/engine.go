@@ -187,19 +187,11 @@ func (e *Engine) evaluate(s *config.Server, snap *manifest.Manifest, snapID stri
 	}
 	lctx := e.lintContext(s, baseM)
 	rs.Findings = e.cachedFindings(snap, snapID, s, lctx)
-	rs.Changes = []report.Change{}
+	var diff []report.Change
 	if base.BaselineID != snapID {
-		rs.Changes = compare(baseM, snap, s, lintHook(s, lctx))
+		diff = compare(baseM, snap, s, lintHook(s, lctx))
 	}
-	// Trust is checked on every evaluation, not only on a new snapshot: a
-	// violation stays until the server or the policy changes.
-	rs.Changes = append(rs.Changes, Violations(snap, s)...)
-	rs.Severity = rs.MaxSeverity()
-	rs.Status = report.StatusDrift
-	if len(rs.Changes) == 0 {
-		// Identical, or everything that differs is ignored by policy.
-		rs.Status = report.StatusOK
-	}
+	Conclude(&rs, diff, snap, s)
 	return rs
 }
 

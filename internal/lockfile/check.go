@@ -91,18 +91,16 @@ func (c *Checker) CheckServer(ctx context.Context, f *File, s *config.Server) (r
 }
 
 // Compare reports how snap differs from s's entry in f, and how it breaks
-// s's trust policy: a violation is reported on every check, whether or not
-// the manifest matches the lockfile, as the daemon does.
+// s's trust policy, as the daemon does (engine.Conclude).
 func Compare(f *File, s *config.Server, snap *manifest.Manifest, takenAt time.Time) report.Server {
 	rs := report.Server{
 		Server:   s.Name,
 		Snapshot: &report.Snapshot{ID: snap.ID(), TakenAt: takenAt.UTC()},
 		Changes:  []report.Change{}, Findings: []report.Finding{},
 	}
-	violations := engine.Violations(snap, s)
 	pinned, ok := f.Server(s.Name)
 	if !ok {
-		rs.Changes = violations
+		rs.Changes = engine.Violations(snap, s)
 		rs.Findings = engine.Lint(snap, nil, s)
 		rs.Severity = rs.MaxSeverity()
 		rs.Status = report.StatusUnapproved
@@ -115,16 +113,11 @@ func Compare(f *File, s *config.Server, snap *manifest.Manifest, takenAt time.Ti
 			pinned.Fingerprint, pinned.ContentID())
 	}
 	rs.Findings = engine.Lint(snap, pinned.Manifest, s)
+	var diff []report.Change
 	if rs.Baseline.ID != rs.Snapshot.ID {
-		rs.Changes = engine.Compare(pinned.Manifest, snap, s)
+		diff = engine.Compare(pinned.Manifest, snap, s)
 	}
-	rs.Changes = append(rs.Changes, violations...)
-	rs.Severity = rs.MaxSeverity()
-	rs.Status = report.StatusDrift
-	if len(rs.Changes) == 0 {
-		// Identical, or everything that differs is ignored by policy.
-		rs.Status = report.StatusOK
-	}
+	engine.Conclude(&rs, diff, snap, s)
 	return rs
 }
 
