@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mcpdrift/mcpdrift/internal/syncbuf"
 
 	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
@@ -116,27 +117,9 @@ func (f *fake) Show(_ context.Context, req service.ShowRequest) (json.RawMessage
 	return f.doc, f.err
 }
 
-// syncBuffer collects log output written from server goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type testServer struct {
 	path   string
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -154,7 +137,7 @@ func serveAt(t *testing.T, path string, svc service.Service, opts Options) *test
 	if err != nil {
 		t.Fatalf("Listen: %v", err)
 	}
-	ts := &testServer{path: path, logs: &syncBuffer{}, done: make(chan error, 1)}
+	ts := &testServer{path: path, logs: &syncbuf.Buffer{}, done: make(chan error, 1)}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewJSONHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}

@@ -202,14 +202,7 @@ func TestBackupWhileDaemonHoldsDatabase(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := run(t, tt.env, tt.args...)
-			if r.code != ExitFailure {
-				t.Fatalf("exit %d, want %d: %+v", r.code, ExitFailure, r)
-			}
-			for _, want := range []string{"running daemon", "admin socket " + tt.want, "systemctl stop mcpdrift", "locked"} {
-				if !strings.Contains(r.stderr, want) {
-					t.Errorf("stderr %q lacks %q", r.stderr, want)
-				}
-			}
+			expect(t, r, ExitFailure, "", "running daemon", "admin socket "+tt.want, "systemctl stop mcpdrift", "locked")
 			if strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
 				t.Errorf("error is not one line: %q", r.stderr)
 			}

@@ -33,6 +33,23 @@ func run(t *testing.T, env map[string]string, args ...string) result {
 	return result{code, out.String(), errb.String()}
 }
 
+// expect checks a run: its exit status (fatal when wrong), and that stdout
+// contains stdout and stderr each of stderr.
+func expect(t *testing.T, r result, code int, stdout string, stderr ...string) {
+	t.Helper()
+	if r.code != code {
+		t.Fatalf("exit %d, want %d: %+v", r.code, code, r)
+	}
+	if !strings.Contains(r.stdout, stdout) {
+		t.Errorf("stdout %q lacks %q", r.stdout, stdout)
+	}
+	for _, want := range stderr {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr %q lacks %q", r.stderr, want)
+		}
+	}
+}
+
 func tool(name, desc string) *mcp.Tool {
 	return &mcp.Tool{Name: name, Description: desc, InputSchema: &jsonschema.Schema{Type: "object"}}
 }
@@ -92,18 +109,7 @@ func TestConfigCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := run(t, tt.env, tt.args...)
-			if r.code != tt.code {
-				t.Fatalf("exit %d, want %d: %+v", r.code, tt.code, r)
-			}
-			if !strings.Contains(r.stdout, tt.stdout) {
-				t.Errorf("stdout %q lacks %q", r.stdout, tt.stdout)
-			}
-			for _, want := range tt.stderrRE {
-				if !strings.Contains(r.stderr, want) {
-					t.Errorf("stderr %q lacks %q", r.stderr, want)
-				}
-			}
+			expect(t, run(t, tt.env, tt.args...), tt.code, tt.stdout, tt.stderrRE...)
 		})
 	}
 }

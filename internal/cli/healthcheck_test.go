@@ -80,17 +80,7 @@ func TestHealthcheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := run(t, tt.env, tt.args...)
-			if r.code != tt.code {
-				t.Fatalf("exit %d, want %d: %+v", r.code, tt.code, r)
-			}
-			if !strings.Contains(r.stdout, tt.stdout) {
-				t.Errorf("stdout %q lacks %q", r.stdout, tt.stdout)
-			}
-			for _, want := range tt.stderr {
-				if !strings.Contains(r.stderr, want) {
-					t.Errorf("stderr %q lacks %q", r.stderr, want)
-				}
-			}
+			expect(t, r, tt.code, tt.stdout, tt.stderr...)
 			// Docker shows the probe's output in `docker inspect`: one line.
 			if n := strings.Count(strings.TrimSpace(r.stderr), "\n"); n != 0 {
 				t.Errorf("stderr has %d extra lines: %q", n, r.stderr)

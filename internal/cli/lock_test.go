@@ -16,8 +16,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpdrift/mcpdrift/internal/report/sariftest"
+
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/mcpdrift/mcpdrift/internal/mcptest"
 	"github.com/mcpdrift/mcpdrift/internal/report"
@@ -187,31 +188,10 @@ func TestCheckLockSARIFAndJUnit(t *testing.T) {
 	if r.code != ExitDrift {
 		t.Fatalf("check --lock --format sarif: %+v", r)
 	}
-	validateSARIFFile(t, []byte(r.stdout))
-	var log struct {
-		Runs []struct {
-			Results []struct {
-				RuleID    string
-				Level     string
-				Locations []struct {
-					PhysicalLocation struct {
-						ArtifactLocation struct{ URI string }
-						Region           struct{ StartLine int }
-					}
-					LogicalLocations []struct{ FullyQualifiedName string }
-				}
-			}
-		}
-	}
-	if err := json.Unmarshal([]byte(r.stdout), &log); err != nil {
-		t.Fatal(err)
-	}
 	searchLine := 1 + strings.Count(string(data[:strings.Index(string(data), `"name": "search"`)]), "\n")
 	got := map[string]string{}
-	for _, res := range log.Runs[0].Results {
-		loc := res.Locations[0]
-		got[res.RuleID] = fmt.Sprintf("%s %s %s:%d", res.Level, loc.LogicalLocations[0].FullyQualifiedName,
-			loc.PhysicalLocation.ArtifactLocation.URI, loc.PhysicalLocation.Region.StartLine)
+	for _, res := range sarifResults(t, r.stdout) {
+		got[res.RuleID] = fmt.Sprintf("%s %s %s", res.Level, res.name(), res.anchor())
 	}
 	uri := artifactPath(lock)
 	want := map[string]string{
@@ -244,35 +224,6 @@ func TestCheckLockSARIFAndJUnit(t *testing.T) {
 	}
 	if r = run(t, env, "check", "--lock", lock, "--format", "junit"); r.code != ExitDrift || !strings.Contains(r.stdout, `failures="2"`) {
 		t.Fatalf("junit at --fail-on low: %+v", r)
-	}
-}
-
-func validateSARIFFile(t *testing.T, out []byte) {
-	t.Helper()
-	f, err := os.Open(filepath.Join("..", "report", "testdata", "sarif", "sarif-schema-2.1.0.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	if err := c.AddResource("sarif.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	sch, err := c.Compile("sarif.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(out))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sch.Validate(inst); err != nil {
-		t.Fatalf("invalid SARIF: %v\n%s", err, out)
 	}
 }
 
@@ -417,35 +368,56 @@ func TestSARIFAnchoredToConfig(t *testing.T) {
 		if r.code != ExitDrift {
 			t.Fatalf("%v: %+v", args, r)
 		}
-		validateSARIFFile(t, []byte(r.stdout))
-		var log struct {
-			Runs []struct {
-				Results []struct {
-					Locations []struct {
-						PhysicalLocation struct {
-							ArtifactLocation struct{ URI string }
-							Region           struct{ StartLine int }
-						}
-						LogicalLocations []struct{ FullyQualifiedName string }
-					}
-				}
-			}
-		}
-		if err := json.Unmarshal([]byte(r.stdout), &log); err != nil {
-			t.Fatal(err)
-		}
-		if len(log.Runs) != 1 || len(log.Runs[0].Results) == 0 {
+		results := sarifResults(t, r.stdout)
+		if len(results) == 0 {
 			t.Fatalf("%v: no results: %s", args, r.stdout)
 		}
-		for _, res := range log.Runs[0].Results {
-			loc := res.Locations[0]
-			server := strings.SplitN(strings.TrimPrefix(loc.LogicalLocations[0].FullyQualifiedName, "mcp://"), "/", 2)[0]
-			if got, want := fmt.Sprintf("%s:%d", loc.PhysicalLocation.ArtifactLocation.URI, loc.PhysicalLocation.Region.StartLine),
-				fmt.Sprintf("%s:%d", uri, lines[server]); got != want {
+		for _, res := range results {
+			server := strings.SplitN(strings.TrimPrefix(res.name(), "mcp://"), "/", 2)[0]
+			if got, want := res.anchor(), fmt.Sprintf("%s:%d", uri, lines[server]); got != want {
 				t.Errorf("%v: result for %s anchored at %s, want %s", args, server, got, want)
 			}
 		}
 	}
+}
+
+// sarifResult is what the tests read of a SARIF result.
+type sarifResult struct {
+	RuleID    string
+	Level     string
+	Locations []struct {
+		PhysicalLocation struct {
+			ArtifactLocation struct{ URI string }
+			Region           struct{ StartLine int }
+		}
+		LogicalLocations []struct{ FullyQualifiedName string }
+	}
+}
+
+// name is the result's logical location, mcp://SERVER[/ENTITY/NAME].
+func (r sarifResult) name() string { return r.Locations[0].LogicalLocations[0].FullyQualifiedName }
+
+// anchor is the result's physical location, FILE:LINE.
+func (r sarifResult) anchor() string {
+	p := r.Locations[0].PhysicalLocation
+	return fmt.Sprintf("%s:%d", p.ArtifactLocation.URI, p.Region.StartLine)
+}
+
+// sarifResults validates out against the SARIF 2.1.0 schema and returns
+// the results of its one run.
+func sarifResults(t *testing.T, out string) []sarifResult {
+	t.Helper()
+	sariftest.Validate(t, []byte(out))
+	var log struct {
+		Runs []struct{ Results []sarifResult }
+	}
+	if err := json.Unmarshal([]byte(out), &log); err != nil {
+		t.Fatal(err)
+	}
+	if len(log.Runs) != 1 {
+		t.Fatalf("%d SARIF runs, want 1", len(log.Runs))
+	}
+	return log.Runs[0].Results
 }
 
 // TestCheckLockEnforcesTrust: a trust policy holds in CI as in the daemon:

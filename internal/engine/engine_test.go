@@ -51,28 +51,6 @@ func parse(t *testing.T, y string) []*config.Server {
 	return out
 }
 
-func stdioYAML(name string, c *mcptest.Child, timeout string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "  - name: %s\n    command: %q\n    timeout: %s\n    args: [", name, c.Command, timeout)
-	for i, a := range c.Args {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%q", a)
-	}
-	b.WriteString("]\n    env: {")
-	first := true
-	for k, v := range c.Env {
-		if !first {
-			b.WriteString(", ")
-		}
-		first = false
-		fmt.Fprintf(&b, "%s: %q", k, strings.ReplaceAll(v, "$", "$$"))
-	}
-	b.WriteString("}\n")
-	return b.String()
-}
-
 // TestHostileServersDoNotHurtOthers runs one check over a healthy server and
 // one hostile server of each kind: each hostile one is a clear per-server
 // error within its deadline, the healthy one is baselined, no process is
@@ -102,7 +80,7 @@ func TestHostileServersDoNotHurtOthers(t *testing.T) {
 	for _, h := range hostile {
 		c := mcptest.StdioRaw(t, raw(h.b), mcptest.ChildOptions{Grandchild: true})
 		children[h.name] = c
-		y += stdioYAML(h.name, c, "3s")
+		y += c.ConfigEntry(h.name, "    timeout: 3s\n")
 	}
 	// Small limits keep the endless-cursor case short.
 	y = strings.Replace(y, "servers:", "defaults: {limits: {max_pages: 20, max_response_bytes: 4MiB}}\nservers:", 1)

@@ -143,13 +143,7 @@ func TestConfusableNames(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := lintTools(t, ctx, `{"name":`+jsonString(tc.tool)+`,"description":"Does a thing."}`)
-			got := severity.None
-			for _, f := range fs {
-				if f.Rule == RuleConfusableName {
-					got = severity.Max(got, f.Severity)
-				}
-			}
-			if got != tc.want {
+			if got := ruleSeverity(fs, RuleConfusableName); got != tc.want {
 				t.Fatalf("confusable-name = %s, want %s; findings: %s", got, tc.want, dump(fs))
 			}
 		})

@@ -144,6 +144,32 @@ type Child struct {
 	pidFile string
 }
 
+// ConfigEntry is the child as an entry of an mcpdrift config's servers
+// list, named name, with extra (further keys, each line indented by four
+// spaces and ending in a newline) added.
+func (c *Child) ConfigEntry(name, extra string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "  - name: %s\n    command: %q\n%s    args: [", name, c.Command, extra)
+	for i, a := range c.Args {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q", a)
+	}
+	b.WriteString("]\n    env: {")
+	first := true
+	for k, v := range c.Env {
+		if !first {
+			b.WriteString(", ")
+		}
+		first = false
+		// $$ keeps a literal $ from ${VAR} expansion.
+		fmt.Fprintf(&b, "%s: %q", k, strings.ReplaceAll(v, "$", "$$"))
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
 // StdioSDK returns the command for a go-sdk server with cfg over stdio.
 func StdioSDK(t testing.TB, cfg Config, opts ChildOptions) *Child {
 	t.Helper()

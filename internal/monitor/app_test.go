@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpdrift/mcpdrift/internal/syncbuf"
+
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 	"github.com/mcpdrift/mcpdrift/notifiers"
@@ -140,7 +142,7 @@ func TestReadyAndApply(t *testing.T) {
 }
 
 func TestEngineLogFilter(t *testing.T) {
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	log := slog.New(&engineLogFilter{inner: slog.NewTextHandler(&buf, nil)})
 	log.Info("snapshot", "server", "a")
 	log.Warn("snapshot failed", "server", "a")
@@ -153,7 +155,7 @@ func TestEngineLogFilter(t *testing.T) {
 }
 
 func TestErrorLogOnceThenRecovery(t *testing.T) {
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	var el errorLog
 	for range 3 {

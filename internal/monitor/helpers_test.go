@@ -1,7 +1,6 @@
 package monitor
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mcpdrift/mcpdrift/internal/syncbuf"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -70,24 +71,6 @@ func openDB(t testing.TB, path string) *store.DB {
 		t.Fatal(err)
 	}
 	return db
-}
-
-// syncBuffer is a log sink safe for concurrent handlers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // fakeFleet serves manifests from memory in place of probe.Probe: each
@@ -234,7 +217,7 @@ type harness struct {
 	db     *store.DB
 	clock  *fakeClock
 	fleet  *fakeFleet
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -243,7 +226,7 @@ type harness struct {
 // made test-friendly: no stagger or jitter, no pruning.
 func start(t *testing.T, db *store.DB, opts Options) *harness {
 	t.Helper()
-	h := &harness{t: t, db: db, logs: &syncBuffer{}}
+	h := &harness{t: t, db: db, logs: &syncbuf.Buffer{}}
 	if fc, ok := opts.Clock.(*fakeClock); ok {
 		h.clock = fc
 	}

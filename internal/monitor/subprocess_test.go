@@ -2,7 +2,6 @@ package monitor_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,10 +13,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mcpdrift/mcpdrift/internal/syncbuf"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -35,29 +35,11 @@ func tool(name, desc string) *mcp.Tool {
 	return &mcp.Tool{Name: name, Description: desc, InputSchema: &jsonschema.Schema{Type: "object"}}
 }
 
-// lockedBuffer collects a subprocess's output.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // daemon is `mcpdrift run` in a subprocess.
 type daemon struct {
 	t    *testing.T
 	cmd  *exec.Cmd
-	log  *lockedBuffer
+	log  *syncbuf.Buffer
 	done chan struct{}
 	err  error
 }
@@ -66,7 +48,7 @@ func startDaemon(t *testing.T, cfgPath string) *daemon {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "run", "--allow-root", "--config", cfgPath, "--log-level", "debug")
 	cmd.Env = append(os.Environ(), envDaemon+"=1")
-	d := &daemon{t: t, cmd: cmd, log: &lockedBuffer{}, done: make(chan struct{})}
+	d := &daemon{t: t, cmd: cmd, log: &syncbuf.Buffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = d.log, d.log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -167,28 +149,6 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
-func stdioServer(name string, c *mcptest.Child, extra string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "  - name: %s\n    command: %q\n    timeout: 5s\n%s    args: [", name, c.Command, extra)
-	for i, a := range c.Args {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%q", a)
-	}
-	b.WriteString("]\n    env: {")
-	first := true
-	for k, v := range c.Env {
-		if !first {
-			b.WriteString(", ")
-		}
-		first = false
-		fmt.Fprintf(&b, "%s: %q", k, strings.ReplaceAll(v, "$", "$$"))
-	}
-	b.WriteString("}\n")
-	return b.String()
-}
-
 // TestDaemonSubprocess runs `mcpdrift run` as a process: it snapshots an
 // HTTP and a watched stdio server, survives a SIGHUP with a broken config,
 // applies a good one (one server removed, one added), and stops on SIGTERM
@@ -201,13 +161,13 @@ func TestDaemonSubprocess(t *testing.T) {
 	child := mcptest.StdioSDK(t, mcptest.Config{Tools: []*mcp.Tool{tool("read", "Read.")}}, mcptest.ChildOptions{Grandchild: true})
 	head := fmt.Sprintf("storage: {path: %s}\nhttp: {listen: \"127.0.0.1:0\"}\nadmin: {socket: %s}\nservers:\n",
 		filepath.Join(dir, "db"), filepath.Join(dir, "admin.sock"))
-	stdio := stdioServer("s", child, "    watch: true\n    schedule: \"@every 1h\"\n")
+	stdio := child.ConfigEntry("s", "    timeout: 5s\n    watch: true\n    schedule: \"@every 1h\"\n")
 	cfgPath := filepath.Join(dir, "mcpdrift.yaml")
 	writeFile(t, cfgPath, head+fmt.Sprintf("  - {name: a, url: %q, schedule: \"@every 1s\", timeout: 5s}\n", aURL)+stdio)
 
 	d := startDaemon(t, cfgPath)
 	// A second daemon on the same database refuses to start, saying why.
-	var out, errb lockedBuffer
+	var out, errb syncbuf.Buffer
 	if code := cli.Run(context.Background(), []string{"run", "--allow-root", "--config", cfgPath}, &out, &errb, os.LookupEnv); code != cli.ExitFailure ||
 		!strings.Contains(errb.String(), "another process (most likely another `mcpdrift run`) holds the database") {
 		t.Errorf("second daemon: exit %d, stderr:\n%s", code, errb.String())

@@ -3,52 +3,13 @@ package report_test
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
 	"github.com/mcpdrift/mcpdrift/internal/report"
+	"github.com/mcpdrift/mcpdrift/internal/report/sariftest"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
-
-// sarifSchema compiles the official SARIF 2.1.0 schema (OASIS, errata 01),
-// committed under testdata, with format assertions on.
-func sarifSchema(t *testing.T) *jsonschema.Schema {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "sarif", "sarif-schema-2.1.0.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	if err := c.AddResource("sarif-schema-2.1.0.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	sch, err := c.Compile("sarif-schema-2.1.0.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sch
-}
-
-func validateSARIF(t *testing.T, sch *jsonschema.Schema, out []byte) {
-	t.Helper()
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(out))
-	if err != nil {
-		t.Fatalf("SARIF is not JSON: %v", err)
-	}
-	if err := sch.Validate(inst); err != nil {
-		t.Fatalf("SARIF does not validate against the 2.1.0 schema: %v", err)
-	}
-}
 
 // richerReport is richReport plus what only SARIF and JUnit distinguish:
 // lint findings on a change and on the manifest (one suppressed, one the
@@ -99,14 +60,13 @@ func lockLines(server, entity, name string) int {
 }
 
 func TestSARIFGoldenAndSchema(t *testing.T) {
-	sch := sarifSchema(t)
 	rep := richerReport(t)
 	var b bytes.Buffer
 	opts := report.SARIFOptions{ToolVersion: "1.2.3", Artifact: "ci/mcp.lock.json", Line: lockLines}
 	if err := report.WriteSARIF(&b, rep, opts); err != nil {
 		t.Fatal(err)
 	}
-	validateSARIF(t, sch, b.Bytes())
+	sariftest.Validate(t, b.Bytes())
 	checkGolden(t, "sarif/rich.sarif", b.Bytes())
 	for _, bad := range []string{"\x1b", "\u200b"} {
 		if strings.Contains(b.String(), bad) {
@@ -244,13 +204,12 @@ func TestSARIFStableFingerprints(t *testing.T) {
 func TestSARIFViaRenderIsValid(t *testing.T) {
 	// Without an artifact (Render's default) results carry logical
 	// locations only: still valid SARIF.
-	sch := sarifSchema(t)
 	for _, rep := range []*report.Report{richerReport(t), {Servers: []report.Server{}}} {
 		var b bytes.Buffer
 		if err := report.Render(&b, rep, "sarif", report.Options{}); err != nil {
 			t.Fatal(err)
 		}
-		validateSARIF(t, sch, b.Bytes())
+		sariftest.Validate(t, b.Bytes())
 		if strings.Contains(b.String(), "physicalLocation") {
 			t.Error("physical location without an artifact")
 		}

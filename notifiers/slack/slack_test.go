@@ -470,19 +470,7 @@ func TestFaultClassification(t *testing.T) {
 			}
 			n.opts.Now = func() time.Time { return notifytest.Now }
 			retry, err := n.Notify(context.Background(), notifytest.RichDrift())
-			if err == nil {
-				t.Fatal("Notify succeeded, want an error")
-			}
-			if retry != tt.wantRetry {
-				t.Errorf("retry = %v, want %v (err %v)", retry, tt.wantRetry, err)
-			}
-			after, ok := notifiers.RetryAfter(err)
-			if tt.wantAfter > 0 && (!ok || after != tt.wantAfter) {
-				t.Errorf("RetryAfter = %v, %v, want %v", after, ok, tt.wantAfter)
-			}
-			if tt.wantAfter == 0 && ok {
-				t.Errorf("unexpected RetryAfterError %v", err)
-			}
+			notifytest.Failed(t, retry, err, tt.wantRetry, tt.wantAfter)
 			if !strings.Contains(err.Error(), tt.wantInErr) || !strings.Contains(err.Error(), "slack notifier secops") {
 				t.Errorf("error %q lacks %q", err, tt.wantInErr)
 			}

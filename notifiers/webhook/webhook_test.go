@@ -240,19 +240,7 @@ func TestFaultClassification(t *testing.T) {
 			var logs bytes.Buffer
 			n := newNotifier(t, url, true, &logs)
 			retry, err := n.Notify(context.Background(), notifytest.RichDrift())
-			if err == nil {
-				t.Fatal("Notify succeeded, want an error")
-			}
-			if retry != tt.wantRetry {
-				t.Errorf("retry = %v, want %v (%v)", retry, tt.wantRetry, err)
-			}
-			after, ok := notifiers.RetryAfter(err)
-			if tt.wantAfter > 0 && (!ok || after != tt.wantAfter) {
-				t.Errorf("RetryAfter = %v, %v, want %v", after, ok, tt.wantAfter)
-			}
-			if tt.wantAfter == 0 && ok {
-				t.Errorf("unexpected RetryAfterError: %v", err)
-			}
+			notifytest.Failed(t, retry, err, tt.wantRetry, tt.wantAfter)
 			if !strings.Contains(err.Error(), tt.wantInErr) || !strings.Contains(err.Error(), "/[REDACTED]") {
 				t.Errorf("error %q lacks %q or the redacted URL", err, tt.wantInErr)
 			}

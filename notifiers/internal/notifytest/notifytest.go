@@ -283,6 +283,25 @@ func SlackInert(s string) []string {
 	return append(SlackForbidden(s), Inert(s, false)[len(Forbidden(s, false)):]...)
 }
 
+// Failed checks a failed delivery: Notify's error is set, its retry flag
+// is wantRetry, and it carries a Retry-After of wantAfter (none when 0).
+func Failed(t testing.TB, retry bool, err error, wantRetry bool, wantAfter time.Duration) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("Notify succeeded, want an error")
+	}
+	if retry != wantRetry {
+		t.Errorf("retry = %v, want %v (err %v)", retry, wantRetry, err)
+	}
+	after, ok := notifiers.RetryAfter(err)
+	if wantAfter > 0 && (!ok || after != wantAfter) {
+		t.Errorf("RetryAfter = %v, %v, want %v", after, ok, wantAfter)
+	}
+	if wantAfter == 0 && ok {
+		t.Errorf("unexpected RetryAfterError: %v", err)
+	}
+}
+
 // NoCanary fails t if any canary secret appears in s.
 func NoCanary(t testing.TB, what, s string) {
 	t.Helper()
