@@ -35,8 +35,8 @@ type groupCall struct {
 // goroutines (group commit): a lone caller commits at once, and the calls
 // that arrive while it commits, or while it waits for company during a
 // burst, are committed together, by one of them, with one wait for the
-// disk. A check of many servers so waits for
-// the disk a few times instead of once per server.
+// disk. A check of many servers so waits for the disk a few times instead
+// of once per server.
 //
 // bbolt's own Batch is not used: it runs the transaction on a goroutine of
 // its own, outside DB.guard, where a fault on a damaged file kills the

@@ -501,7 +501,7 @@ func (b *sseBody) emit(name, id, retry string, data []byte, hasData bool) error 
 		data = out
 		if out == nil {
 			// Keep the event id so that the SDK's resumption state moves on.
-			data, hasData, name = nil, false, ""
+			hasData, name = false, ""
 			if id == "" && retry == "" {
 				return nil
 			}
