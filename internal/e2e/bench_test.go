@@ -14,7 +14,6 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/mcptest"
 	"github.com/mcpdrift/mcpdrift/internal/report"
@@ -122,14 +121,7 @@ func BenchmarkCycle50(b *testing.B) {
 	for i, u := range urls {
 		fmt.Fprintf(&y, "  - {name: s%d, url: %q}\n", i, u)
 	}
-	cfg, err := config.Parse("bench.yaml", []byte(y.String()), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	srvs := make([]*config.Server, len(cfg.Servers))
-	for i := range cfg.Servers {
-		srvs[i] = &cfg.Servers[i]
-	}
+	srvs := servers(parseConfig(b, y.String()))
 	eng := engine.New(openDB(b), slog.New(slog.DiscardHandler))
 	eng.Check(ctx, srvs, benchConcurrency) // baselines: not part of the steady state
 

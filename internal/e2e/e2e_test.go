@@ -43,7 +43,7 @@ func everything(t *testing.T, version string) string {
 	return p
 }
 
-func parseConfig(t *testing.T, yaml string) *config.Config {
+func parseConfig(t testing.TB, yaml string) *config.Config {
 	t.Helper()
 	cfg, err := config.Parse("test.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
 	if err != nil {
