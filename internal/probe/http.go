@@ -111,6 +111,19 @@ func newHTTPCapture(life context.Context, t Target, ep *endpoint, rec *recorder,
 	return &httpCapture{base: base, ep: ep, headers: h, rec: rec, limit: t.Limits.MaxResponseBytes, life: life, log: log}
 }
 
+// awaitDeadline waits, once ctx's deadline has passed, until ctx reports
+// it. ResponseHeaderTimeout is the probe's timeout and starts after the
+// probe's deadline does, so it can only fire at or after that deadline; but
+// the two are separate timers, and under load "timeout awaiting response
+// headers" can reach the SDK before the context's own timer has run. After
+// this wait the probe sees its context done and reports the deadline,
+// whichever timer fired first.
+func awaitDeadline(ctx context.Context) {
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		<-ctx.Done()
+	}
+}
+
 func (c *httpCapture) client() *http.Client {
 	return &http.Client{
 		Transport: c,
@@ -159,6 +172,7 @@ func (c *httpCapture) RoundTrip(req *http.Request) (*http.Response, error) {
 
 	resp, err := c.base.RoundTrip(out)
 	if err != nil {
+		awaitDeadline(out.Context())
 		done()
 		return nil, err
 	}
