@@ -3,6 +3,11 @@
 // serve) and /metrics (Prometheus exposition of a given registry). It owns
 // the listener and nothing else: what "ready" means and which metrics
 // exist are the caller's.
+//
+// TLS and basic auth come from a Prometheus exporter-toolkit web config
+// file (Options.WebConfigFile, the same format node_exporter and
+// Prometheus read), applied to the whole listener and re-read on every
+// request, as the toolkit does.
 package httpd
 
 import (
@@ -16,6 +21,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/exporter-toolkit/web"
 )
 
 // Timeouts of the listener. Scrapes and probes are small requests: a
@@ -39,6 +45,10 @@ type Readiness interface {
 type Options struct {
 	// Listen is host:port, e.g. "127.0.0.1:9464"; port 0 picks one.
 	Listen string
+	// WebConfigFile is an exporter-toolkit web config (tls_server_config,
+	// basic_auth_users, ...) protecting the listener; empty serves plain
+	// HTTP to anyone who can connect.
+	WebConfigFile string
 	// Gatherer is exposed on /metrics.
 	Gatherer prometheus.Gatherer
 	// Ready backs /readyz.
@@ -50,10 +60,11 @@ type Options struct {
 
 // Server is a bound health and metrics listener.
 type Server struct {
-	ln       net.Listener
-	srv      *http.Server
-	log      *slog.Logger
-	shutdown time.Duration
+	ln        net.Listener
+	srv       *http.Server
+	log       *slog.Logger
+	shutdown  time.Duration
+	webConfig string
 }
 
 // Listen binds the address now, so that a port in use is reported at
@@ -65,6 +76,11 @@ func Listen(opts Options) (*Server, error) {
 	case opts.Gatherer == nil || opts.Ready == nil || opts.Logger == nil:
 		return nil, errors.New("httpd: Gatherer, Ready and Logger are required")
 	}
+	// The toolkit reads the file per request; a broken one must fail the
+	// start, not every scrape.
+	if err := web.Validate(opts.WebConfigFile); err != nil {
+		return nil, fmt.Errorf("http.web_config_file %s: %w", opts.WebConfigFile, err)
+	}
 	ln, err := net.Listen("tcp", opts.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen on http.listen %s: %w", opts.Listen, err)
@@ -73,7 +89,7 @@ func Listen(opts Options) (*Server, error) {
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = DefaultShutdownTimeout
 	}
-	return &Server{ln: ln, log: log, shutdown: opts.ShutdownTimeout, srv: &http.Server{
+	return &Server{ln: ln, log: log, shutdown: opts.ShutdownTimeout, webConfig: opts.WebConfigFile, srv: &http.Server{
 		Handler:           Handler(opts.Gatherer, opts.Ready, log),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
@@ -91,8 +107,9 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // shutdown timeout, closing connections still open by then.
 func (s *Server) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
-	go func() { errc <- s.srv.Serve(s.ln) }()
-	s.log.Info("serving health and metrics", "addr", s.Addr())
+	flags := &web.FlagConfig{WebConfigFile: &s.webConfig}
+	go func() { errc <- web.Serve(s.ln, s.srv, flags, s.log) }()
+	s.log.Info("serving health and metrics", "addr", s.Addr(), "web_config_file", s.webConfig)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve http on %s: %w", s.Addr(), err)
