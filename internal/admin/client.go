@@ -11,8 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -95,34 +95,6 @@ func Dial(ctx context.Context, path string) (*Client, error) {
 	return c, nil
 }
 
-// DialAny dials each path in turn (typically SocketCandidates) and returns
-// the first daemon that answers. It fails with ErrNoDaemon when none
-// listens; with a permission error when one exists but may not be used and
-// no other answers; with any other error at once.
-func DialAny(ctx context.Context, paths []string) (*Client, error) {
-	var denied error
-	for _, p := range paths {
-		c, err := Dial(ctx, p)
-		switch {
-		case err == nil:
-			return c, nil
-		case errors.Is(err, ErrNoDaemon):
-			continue
-		case errors.Is(err, fs.ErrPermission):
-			if denied == nil {
-				denied = err
-			}
-			continue
-		default:
-			return nil, err
-		}
-	}
-	if denied != nil {
-		return nil, denied
-	}
-	return nil, fmt.Errorf("admin socket (looked at %v): %w", paths, ErrNoDaemon)
-}
-
 // dial connects to the socket, classifying connect failures.
 func (c *Client) dial(ctx context.Context, _, _ string) (net.Conn, error) {
 	d := net.Dialer{Timeout: connectTimeout}
@@ -202,12 +174,12 @@ func (c *Client) Diff(ctx context.Context, server string) (report.Server, error)
 	return s, err
 }
 
-// Approve asks the daemon to approve. req.Approver is not sent: the daemon
-// records the OS user it sees on the socket.
+// Approve asks the daemon to approve. req.Approver and req.Method are not
+// sent: the daemon records the OS user it sees on the socket, and its own
+// method.
 func (c *Client) Approve(ctx context.Context, req engine.ApproveRequest) (store.Approval, error) {
 	var a approval
-	body := approveRequest{Server: req.Server, Snapshot: req.Snapshot, Tools: req.Tools,
-		Comment: req.Comment, Method: req.Method}
+	body := approveRequest{Server: req.Server, Snapshot: req.Snapshot, Tools: req.Tools, Comment: req.Comment}
 	if err := c.do(ctx, c.Timeout, http.MethodPost, pathApprove, nil, body, &a); err != nil {
 		return store.Approval{}, err
 	}
@@ -339,13 +311,46 @@ func remoteError(resp *http.Response) error {
 		Message: fmt.Sprintf("admin socket: HTTP %d: %q", resp.StatusCode, excerpt)}
 }
 
-// Connect finds the daemon a CLI command should use: the socket at
-// explicit (--socket or admin.socket) when set, else the first of
-// SocketCandidates for this process and database that answers. ErrNoDaemon
-// means the command should open the database itself.
-func Connect(ctx context.Context, explicit, dbPath string) (*Client, error) {
+// Ignored is an admin socket Connect found but did not use, and why.
+type Ignored struct {
+	Socket string
+	// Daemon is what the daemon said about itself; zero when none answered.
+	Daemon Ping
+	// Reason says why it was not used.
+	Reason error
+}
+
+// Connect finds the daemon that holds the database at dbPath: the one on
+// the socket at explicit (--socket or admin.socket) when set, else the
+// first of loc.Candidates that answers and holds it. A daemon that holds
+// another database, does not answer, or may not be used is skipped and
+// returned in ignored with the reason, for the caller to tell the
+// operator. ErrNoDaemon means none holds the database: the caller opens it
+// itself (and when that fails because it is locked, ignored says which
+// daemon might hold it).
+func Connect(ctx context.Context, explicit, dbPath string, loc Locator) (c *Client, ignored []Ignored, err error) {
+	paths := loc.Candidates(dbPath)
 	if explicit != "" {
-		return Dial(ctx, explicit)
+		paths = []string{explicit}
 	}
-	return DialAny(ctx, SocketCandidates(os.LookupEnv, os.Getuid(), dbPath))
+	for _, p := range paths {
+		c, err := Dial(ctx, p)
+		switch {
+		case errors.Is(err, ErrNoDaemon):
+			continue
+		case err != nil:
+			if ctx.Err() != nil {
+				return nil, ignored, err
+			}
+			ignored = append(ignored, Ignored{Socket: p, Reason: err})
+			continue
+		}
+		if err := c.daemon.Database.sameAs(dbPath); err != nil {
+			c.Close()
+			ignored = append(ignored, Ignored{Socket: p, Daemon: c.daemon, Reason: err})
+			continue
+		}
+		return c, ignored, nil
+	}
+	return nil, ignored, fmt.Errorf("admin socket (looked at %s): %w", strings.Join(paths, ", "), ErrNoDaemon)
 }

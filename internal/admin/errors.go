@@ -21,16 +21,17 @@ var (
 // Error kinds on the wire. The kind, not the HTTP status, decides which
 // sentinel a client error wraps.
 const (
-	KindUsage    = "usage"     // service.ErrUsage, HTTP 400
-	KindNotFound = "not_found" // service.ErrNotFound, HTTP 404
-	KindConflict = "conflict"  // store.ErrConflict, HTTP 409
-	KindInternal = "internal"  // anything else, HTTP 500
+	KindUsage     = "usage"     // service.ErrUsage, HTTP 400
+	KindNotFound  = "not_found" // service.ErrNotFound, HTTP 404
+	KindConflict  = "conflict"  // store.ErrConflict, HTTP 409
+	KindForbidden = "forbidden" // service.ErrForbidden, HTTP 403
+	KindInternal  = "internal"  // anything else, HTTP 500
 )
 
 // RemoteError is an error the daemon returned. Error() is the daemon's
 // message verbatim, so the CLI prints exactly what a local run would have;
 // errors.Is sees the sentinel its kind names (service.ErrUsage,
-// service.ErrNotFound, store.ErrConflict).
+// service.ErrNotFound, store.ErrConflict, service.ErrForbidden).
 type RemoteError struct {
 	Kind    string
 	Message string
@@ -49,6 +50,8 @@ func (e *RemoteError) Unwrap() error {
 		return service.ErrNotFound
 	case KindConflict:
 		return store.ErrConflict
+	case KindForbidden:
+		return service.ErrForbidden
 	default:
 		return nil
 	}
@@ -63,6 +66,8 @@ func kindOf(err error) (kind string, status int) {
 		return KindNotFound, 404
 	case errors.Is(err, store.ErrConflict):
 		return KindConflict, 409
+	case errors.Is(err, service.ErrForbidden):
+		return KindForbidden, 403
 	default:
 		return KindInternal, 500
 	}
@@ -76,6 +81,8 @@ func kindOfStatus(status int) string {
 		return KindNotFound
 	case status == 409:
 		return KindConflict
+	case status == 403:
+		return KindForbidden
 	case status >= 400 && status < 500:
 		return KindUsage
 	default:

@@ -39,12 +39,26 @@ func TestDefaultSocketPath(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }
-			if got := DefaultSocketPath(env, tt.uid, tt.db); got != tt.want {
+			loc := Locator{Env: env, UID: tt.uid}
+			if got := loc.DefaultSocketPath(tt.db); got != tt.want {
 				t.Errorf("DefaultSocketPath = %q, want %q", got, tt.want)
 			}
-			if got := SocketCandidates(env, tt.uid, tt.db); !reflect.DeepEqual(got, tt.cands) {
-				t.Errorf("SocketCandidates = %q, want %q", got, tt.cands)
+			if got := loc.Candidates(tt.db); !reflect.DeepEqual(got, tt.cands) {
+				t.Errorf("Candidates = %q, want %q", got, tt.cands)
 			}
 		})
+	}
+}
+
+// The system runtime directory is the Locator's to say, so a test can put
+// "the system daemon" in its own directory.
+func TestLocatorRunDir(t *testing.T) {
+	loc := Locator{UID: 0, RunDir: "/tmp/x/run"}
+	if got := loc.DefaultSocketPath("/d/m.db"); got != "/tmp/x/run/admin.sock" {
+		t.Errorf("DefaultSocketPath = %q", got)
+	}
+	loc.UID = 1000
+	if got, want := loc.Candidates("/d/m.db"), []string{"/d/mcpdrift.sock", "/tmp/x/run/admin.sock"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Candidates = %q, want %q", got, want)
 	}
 }

@@ -134,7 +134,7 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := req
-		want.Approver = osUser(t)
+		want.Approver, want.Method = osUser(t), service.MethodCLI
 		if !reflect.DeepEqual(f.approveReq, want) {
 			t.Errorf("request arrived as %+v, want %+v", f.approveReq, want)
 		}
@@ -177,9 +177,10 @@ func TestRoundTrip(t *testing.T) {
 	})
 }
 
-// An approval is recorded as the socket peer's OS user, whatever the
-// client claims, through the Client or by hand.
-func TestApproverIsPeer(t *testing.T) {
+// An approval is recorded as the socket peer's OS user and with the
+// daemon's own method, whatever the client claims, through the Client or
+// by hand.
+func TestApproverAndMethodAreTheDaemons(t *testing.T) {
 	f := &fake{approval: store.Approval{Server: "a", Seq: 1, At: t0, BaselineID: "sha256:" + strings.Repeat("c", 64)}}
 	ts := serve(t, f, Options{})
 	want := osUser(t)
@@ -195,21 +196,24 @@ func TestApproverIsPeer(t *testing.T) {
 		t.Errorf("approver = %q (service saw %q), want %q", a.Approver, f.approveReq.Approver, want)
 	}
 
-	resp, err := rawClient(ts.path).Post("http://x"+pathApprove, "application/json",
-		strings.NewReader(`{"server":"a","approver":"mallory","comment":"forged"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("raw approve: %d %s", resp.StatusCode, body)
-	}
-	if f.approveReq.Approver != want || f.approveReq.Comment != "forged" {
-		t.Errorf("raw approve reached the service as %+v, want approver %q", f.approveReq, want)
-	}
-	if strings.Contains(string(body), "mallory") {
-		t.Errorf("reply names the claimed approver: %s", body)
+	for _, method := range []string{"lock-import", "trust-on-first-use", "cli"} {
+		resp, err := rawClient(ts.path).Post("http://x"+pathApprove, "application/json",
+			strings.NewReader(`{"server":"a","approver":"mallory","comment":"forged","method":"`+method+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("raw approve: %d %s", resp.StatusCode, body)
+		}
+		if f.approveReq.Approver != want || f.approveReq.Comment != "forged" || f.approveReq.Method != service.MethodCLI {
+			t.Errorf("raw approve with method %q reached the service as %+v, want approver %q method %q",
+				method, f.approveReq, want, service.MethodCLI)
+		}
+		if strings.Contains(string(body), "mallory") {
+			t.Errorf("reply names the claimed approver: %s", body)
+		}
 	}
 }
 
@@ -256,6 +260,7 @@ func TestErrorKinds(t *testing.T) {
 		{"usage", fmt.Errorf("%w: unknown server \"zz\" (configured: a, b)", service.ErrUsage), KindUsage, 400, service.ErrUsage},
 		{"not found", fmt.Errorf("%w: server \"a\" has no snapshot yet: %w", service.ErrNotFound, store.ErrNotFound), KindNotFound, 404, service.ErrNotFound},
 		{"conflict", fmt.Errorf("approve a: baseline is sha256:1, not sha256:2: %w", store.ErrConflict), KindConflict, 409, store.ErrConflict},
+		{"forbidden", fmt.Errorf("%w: refusing to approve as bob (uid 1001): not in admin.operators (alice)", service.ErrForbidden), KindForbidden, 403, service.ErrForbidden},
 		{"internal", errors.New("read baseline of a: disk on fire"), KindInternal, 500, nil},
 	}
 	f := &fake{}
@@ -287,7 +292,7 @@ func TestErrorKinds(t *testing.T) {
 				if re.Kind != tt.kind || re.Status != tt.status {
 					t.Errorf("%s: kind %s status %d, want %s %d", call, re.Kind, re.Status, tt.kind, tt.status)
 				}
-				for _, s := range []error{service.ErrUsage, service.ErrNotFound, store.ErrConflict} {
+				for _, s := range []error{service.ErrUsage, service.ErrNotFound, store.ErrConflict, service.ErrForbidden} {
 					if got, want := errors.Is(err, s), s == tt.sentinel; got != want { //nolint:errorlint // comparing two sentinels, not an error chain
 						t.Errorf("%s: errors.Is(err, %v) = %v, want %v", call, s, got, want)
 					}
@@ -316,7 +321,6 @@ func TestBadRequests(t *testing.T) {
 		{"not json", "POST", pathCheck, `servers=a`, 400, "request body"},
 		{"trailing data", "POST", pathCheck, `{"servers":["a"]} {"servers":["b"]}`, 400, "data after the JSON value"},
 		{"body too large", "POST", pathCheck, `{"servers":["` + strings.Repeat("a", DefaultMaxBodyBytes) + `"]}`, 400, "larger than 1048576 bytes"},
-		{"reserved method", "POST", pathApprove, `{"server":"a","method":"trust-on-first-use"}`, 400, "reserved"},
 		{"unknown endpoint", "GET", "/v2/everything", "", 404, "no endpoint GET /v2/everything"},
 		{"wrong method", "DELETE", pathStatus, "", 404, "no endpoint DELETE /v1/status"},
 	}

@@ -62,6 +62,19 @@ type Options struct {
 	Backup func(w io.Writer) (int64, error)
 	// BackupTimeout bounds a backup (default 30m).
 	BackupTimeout time.Duration
+	// Database is the database the daemon holds, reported on /v1/ping so
+	// that a client uses only the daemon of its own database.
+	Database Database
+	// Operators, when set and returning any names, are the OS users who
+	// may approve and import (admin.operators, re-read on each request so a
+	// reload applies); anyone else, the daemon's own user included unless
+	// listed, is refused. Entries are user names or "uid:N".
+	Operators func() []string
+	// DaemonPID is the process whose descendants are refused on every
+	// endpoint but ping: the daemon starts nothing but probes, so a
+	// descendant is a probed server or something it left behind. Zero
+	// means this process.
+	DaemonPID int
 }
 
 func (o Options) withDefaults() Options {
@@ -73,6 +86,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Version == (version.Info{}) {
 		o.Version = version.Get()
+	}
+	if o.DaemonPID <= 0 {
+		o.DaemonPID = os.Getpid()
 	}
 	if o.RequestTimeout <= 0 {
 		o.RequestTimeout = DefaultRequestTimeout
@@ -147,15 +163,17 @@ type handler struct {
 func newHandler(svc service.Service, opts Options, log *slog.Logger) http.Handler {
 	h := &handler{svc: svc, opts: opts, log: log}
 	mux := http.NewServeMux()
+	// Ping answers anyone who can connect: it is the health check and
+	// says who is asking. Everything else refuses the daemon's probes.
 	mux.HandleFunc("GET "+pathPing, h.ping)
-	mux.HandleFunc("GET "+pathStatus, h.status)
-	mux.HandleFunc("POST "+pathCheck, h.check)
-	mux.HandleFunc("GET "+pathDiff, h.diff)
-	mux.HandleFunc("POST "+pathApprove, h.approve)
-	mux.HandleFunc("GET "+pathHistory, h.history)
-	mux.HandleFunc("GET "+pathShow, h.show)
-	mux.HandleFunc("GET "+pathBackup, h.backup)
-	mux.HandleFunc("POST "+pathImport, h.importLock)
+	mux.HandleFunc("GET "+pathStatus, h.notFromProbe(h.status))
+	mux.HandleFunc("POST "+pathCheck, h.notFromProbe(h.check))
+	mux.HandleFunc("GET "+pathDiff, h.notFromProbe(h.diff))
+	mux.HandleFunc("POST "+pathApprove, h.notFromProbe(h.approve))
+	mux.HandleFunc("GET "+pathHistory, h.notFromProbe(h.history))
+	mux.HandleFunc("GET "+pathShow, h.notFromProbe(h.show))
+	mux.HandleFunc("GET "+pathBackup, h.notFromProbe(h.backup))
+	mux.HandleFunc("POST "+pathImport, h.notFromProbe(h.importLock))
 	mux.HandleFunc("/", h.unknown)
 	return h.middleware(mux)
 }
@@ -232,7 +250,7 @@ func (h *handler) logRequest(r *http.Request, status int, took time.Duration) {
 func (h *handler) ping(w http.ResponseWriter, r *http.Request) {
 	// A health check works even where the kernel names no peer.
 	p, _ := peerOf(r.Context())
-	writeJSON(w, Ping{Service: "mcpdrift", Version: h.opts.Version, PID: os.Getpid(), Peer: p})
+	writeJSON(w, Ping{Service: "mcpdrift", Version: h.opts.Version, PID: os.Getpid(), Peer: p, Database: h.opts.Database})
 }
 
 func (h *handler) status(w http.ResponseWriter, r *http.Request) {
@@ -272,28 +290,26 @@ func (h *handler) diff(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, s)
 }
 
-// approve records the socket peer as the approver, whatever the body says.
+// approve records the socket peer as the approver and the daemon's own
+// method, whatever the body says.
 func (h *handler) approve(w http.ResponseWriter, r *http.Request) {
 	var req approveRequest
 	if err := h.decode(w, r, &req); err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	p, err := peerOf(r.Context())
+	p, err := h.writer(r.Context(), "approve")
 	if err != nil {
-		h.fail(w, r, fmt.Errorf("refusing to approve: cannot tell who is asking: %w", err))
+		h.fail(w, r, err)
 		return
 	}
-	if req.Method == methodTOFU {
-		h.fail(w, r, fmt.Errorf("%w: method %q is reserved for the daemon's own first-sight approvals", service.ErrUsage, methodTOFU))
-		return
-	}
-	if req.Approver != "" && req.Approver != p.User {
-		h.log.Debug("approve: ignoring the approver the client sent", "sent", req.Approver, "user", p.User, "uid", p.UID)
+	if (req.Approver != "" && req.Approver != p.User) || (req.Method != "" && req.Method != service.MethodCLI) {
+		h.log.Debug("approve: ignoring the approver and method the client sent",
+			"sent_approver", req.Approver, "sent_method", req.Method, "user", p.User, "uid", p.UID)
 	}
 	a, err := h.svc.Approve(r.Context(), engine.ApproveRequest{
 		Server: req.Server, Snapshot: req.Snapshot, Tools: req.Tools, Comment: req.Comment,
-		Method: req.Method, Approver: p.User,
+		Method: service.MethodCLI, Approver: p.User,
 	})
 	if err != nil {
 		h.fail(w, r, err)
@@ -310,9 +326,9 @@ func (h *handler) importLock(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	p, err := peerOf(r.Context())
+	p, err := h.writer(r.Context(), "import")
 	if err != nil {
-		h.fail(w, r, fmt.Errorf("refusing to import: cannot tell who is asking: %w", err))
+		h.fail(w, r, err)
 		return
 	}
 	res, err := h.svc.ImportLock(r.Context(), service.ImportRequest{
@@ -340,9 +356,6 @@ func (h *handler) importLock(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, out)
 }
-
-// methodTOFU is the method the engine records for trust-on-first-use.
-const methodTOFU = "trust-on-first-use"
 
 func (h *handler) history(w http.ResponseWriter, r *http.Request) {
 	name, err := serverParam(r)

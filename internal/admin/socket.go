@@ -38,8 +38,27 @@ const (
 	connectTimeout = 300 * time.Millisecond
 )
 
+// Locator says where the admin sockets are for a process, from its
+// environment and uid. Both are fields, never read from the process
+// itself, so tests pass their own and reach no daemon outside them.
+type Locator struct {
+	// Env looks up an environment variable; nil means none is set.
+	Env func(string) (string, bool)
+	// UID is the process's user id.
+	UID int
+	// RunDir is the system daemon's runtime directory; empty means RunDir.
+	RunDir string
+}
+
+func (l Locator) runDir() string {
+	if l.RunDir == "" {
+		return RunDir
+	}
+	return l.RunDir
+}
+
 // DefaultSocketPath is where the daemon listens when neither --socket nor
-// admin.socket names a path, from the environment, the daemon's uid and the
+// admin.socket names a path, from the daemon's environment and uid and the
 // database path. The first that applies wins:
 //
 //  1. $RUNTIME_DIRECTORY/admin.sock: systemd's RuntimeDirectory= (the first
@@ -49,29 +68,30 @@ const (
 //  4. <directory of the database>/mcpdrift.sock (containers, plain users).
 //
 // Relative values of the variables are ignored, as the XDG spec requires.
-func DefaultSocketPath(env func(string) (string, bool), uid int, dbPath string) string {
-	if dir, ok := absEnv(env, "RUNTIME_DIRECTORY"); ok {
+func (l Locator) DefaultSocketPath(dbPath string) string {
+	if dir, ok := absEnv(l.Env, "RUNTIME_DIRECTORY"); ok {
 		// systemd joins several RuntimeDirectory= entries with ':'.
 		dir, _, _ = strings.Cut(dir, ":")
 		return filepath.Join(dir, SocketName)
 	}
-	if uid == 0 {
-		return filepath.Join(RunDir, SocketName)
+	if l.UID == 0 {
+		return filepath.Join(l.runDir(), SocketName)
 	}
-	if dir, ok := absEnv(env, "XDG_RUNTIME_DIR"); ok {
+	if dir, ok := absEnv(l.Env, "XDG_RUNTIME_DIR"); ok {
 		return filepath.Join(dir, "mcpdrift", SocketName)
 	}
 	return dbSocketPath(dbPath)
 }
 
-// SocketCandidates lists where a client looks for a daemon when no path is
+// Candidates lists where a client looks for a daemon when no path is
 // given, in order: where DefaultSocketPath would put the caller's own
 // daemon, then the system daemon's /run/mcpdrift/admin.sock (an operator's
 // shell has neither $RUNTIME_DIRECTORY nor root's uid), then the one next
-// to the database. No duplicates.
-func SocketCandidates(env func(string) (string, bool), uid int, dbPath string) []string {
-	out := []string{DefaultSocketPath(env, uid, dbPath)}
-	for _, p := range []string{filepath.Join(RunDir, SocketName), dbSocketPath(dbPath)} {
+// to the database. No duplicates. Connect uses only a daemon that holds
+// the caller's database, whichever socket it answers on.
+func (l Locator) Candidates(dbPath string) []string {
+	out := []string{l.DefaultSocketPath(dbPath)}
+	for _, p := range []string{filepath.Join(l.runDir(), SocketName), dbSocketPath(dbPath)} {
 		if !slices.Contains(out, p) {
 			out = append(out, p)
 		}

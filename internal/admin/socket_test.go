@@ -208,25 +208,6 @@ func TestDialNoDaemon(t *testing.T) {
 	}
 }
 
-func TestDialAny(t *testing.T) {
-	dir := shortTempDir(t)
-	live := filepath.Join(dir, "live.sock")
-	serveAt(t, live, &fake{}, Options{})
-	missing := filepath.Join(dir, "missing.sock")
-
-	c, err := DialAny(context.Background(), []string{missing, live})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if c.Path() != live {
-		t.Errorf("dialled %s, want %s", c.Path(), live)
-	}
-	if _, err := DialAny(context.Background(), []string{missing, filepath.Join(dir, "other.sock")}); !errors.Is(err, ErrNoDaemon) {
-		t.Errorf("DialAny with no daemon: %v", err)
-	}
-}
-
 // A daemon that goes away after Dial makes calls fail with ErrNoDaemon,
 // so the CLI knows the request never reached it.
 func TestDaemonGone(t *testing.T) {
@@ -242,33 +223,107 @@ func TestDaemonGone(t *testing.T) {
 	}
 }
 
+// Two daemons on one host, each holding its own database, and a client
+// that finds both: it uses only the one holding the database it names,
+// whichever socket that daemon answers on, and says why it skipped the
+// other.
 func TestConnect(t *testing.T) {
 	dir := shortTempDir(t)
-	t.Setenv("RUNTIME_DIRECTORY", dir)
-	db := filepath.Join(dir, "db", "mcpdrift.db")
-	if _, err := os.Lstat(filepath.Join(RunDir, SocketName)); err != nil {
-		// Only where no system daemon runs can "no daemon" be asserted.
-		if _, err := Connect(context.Background(), "", db); !errors.Is(err, ErrNoDaemon) {
-			t.Fatalf("Connect with no daemon: %v", err)
+	ownDir, sysDir := filepath.Join(dir, "own"), filepath.Join(dir, "sys")
+	dbA, dbB, dbC := touch(t, dir, "a.db"), touch(t, dir, "b.db"), filepath.Join(dir, "c.db")
+	// The caller's own daemon listens in its $RUNTIME_DIRECTORY; "the
+	// system daemon" in what this Locator calls the system directory.
+	own := serveAt(t, filepath.Join(ownDir, SocketName), &fake{}, Options{Database: identify(t, dbA)})
+	sys := serveAt(t, filepath.Join(sysDir, SocketName), &fake{}, Options{Database: identify(t, dbB)})
+	loc := Locator{Env: func(k string) (string, bool) {
+		if k == "RUNTIME_DIRECTORY" {
+			return ownDir, true
+		}
+		return "", false
+	}, UID: 1000, RunDir: sysDir}
+	ctx := context.Background()
+
+	link := filepath.Join(dir, "link.db")
+	if err := os.Symlink(dbA, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, explicit, db, want string
+		ignored              []string // sockets skipped, in order
+	}{
+		{"own daemon first", "", dbA, own.path, nil},
+		{"own database through a symlink", "", link, own.path, nil},
+		{"the other daemon's database", "", dbB, sys.path, []string{own.path}},
+		{"no daemon holds it", "", dbC, "", []string{own.path, sys.path}},
+		{"explicit socket of another database", sys.path, dbA, "", []string{sys.path}},
+		{"explicit socket", own.path, dbA, own.path, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, ignored, err := Connect(ctx, tt.explicit, tt.db, loc)
+			var skipped []string
+			for _, ig := range ignored {
+				skipped = append(skipped, ig.Socket)
+				if ig.Reason == nil || !strings.Contains(ig.Reason.Error(), "it holds ") || ig.Daemon.PID != os.Getpid() {
+					t.Errorf("ignored %s: reason %v, daemon %+v", ig.Socket, ig.Reason, ig.Daemon)
+				}
+			}
+			if strings.Join(skipped, " ") != strings.Join(tt.ignored, " ") {
+				t.Errorf("ignored %q, want %q", skipped, tt.ignored)
+			}
+			if tt.want == "" {
+				if !errors.Is(err, ErrNoDaemon) {
+					t.Fatalf("Connect = %v, %v; want ErrNoDaemon", c, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if c.Path() != tt.want {
+				t.Errorf("connected to %s, want %s", c.Path(), tt.want)
+			}
+		})
+	}
+}
+
+// A socket that accepts and never answers, or a daemon that does not say
+// which database it holds, is skipped with the reason.
+func TestConnectSkipsUnidentified(t *testing.T) {
+	dir := shortTempDir(t)
+	db := touch(t, dir, "a.db")
+	mute := filepath.Join(dir, "mute.sock")
+	ln, err := net.Listen("unix", mute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	anon := serveAt(t, filepath.Join(dir, "anon.sock"), &fake{}, Options{})
+	for _, tt := range []struct{ socket, reason string }{
+		{mute, "not answering"},
+		{anon.path, "does not say which database"},
+	} {
+		_, ignored, err := Connect(context.Background(), tt.socket, db, Locator{})
+		if !errors.Is(err, ErrNoDaemon) || len(ignored) != 1 || !strings.Contains(ignored[0].Reason.Error(), tt.reason) {
+			t.Errorf("%s: %v, ignored %+v; want ErrNoDaemon and %q", tt.socket, err, ignored, tt.reason)
 		}
 	}
-	ts := serve(t, &fake{}, Options{})
-	serveAt(t, filepath.Join(dir, SocketName), &fake{}, Options{})
+}
 
-	c, err := Connect(context.Background(), "", db)
+func touch(t *testing.T, dir, name string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func identify(t *testing.T, path string) Database {
+	t.Helper()
+	d, err := IdentifyDatabase(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	if c.Path() != filepath.Join(dir, SocketName) {
-		t.Errorf("found %s, want the runtime directory's socket", c.Path())
-	}
-	c2, err := Connect(context.Background(), ts.path, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c2.Close()
-	if c2.Path() != ts.path {
-		t.Errorf("explicit path: dialled %s, want %s", c2.Path(), ts.path)
-	}
+	return d
 }

@@ -38,6 +38,9 @@ type Ping struct {
 	// Peer is the caller as the daemon identified it from the socket; it
 	// is whom an approval from this connection would be recorded as.
 	Peer Peer `json:"peer"`
+	// Database is the database the daemon holds; a client uses the daemon
+	// only when it is the one its own config names.
+	Database Database `json:"database,omitzero"`
 }
 
 type checkRequest struct {
@@ -48,9 +51,10 @@ type statusResponse struct {
 	Servers []report.Server `json:"servers"`
 }
 
-// approveRequest is the body of POST /v1/approve. Approver is accepted so
-// that a client which sends it is not refused, and is always overwritten
-// with the socket peer's OS user.
+// approveRequest is the body of POST /v1/approve. Approver and Method are
+// accepted so that a client which sends them is not refused, and are never
+// used: the approver is the socket peer's OS user and the method the
+// daemon's own (service.MethodCLI).
 type approveRequest struct {
 	Server   string   `json:"server"`
 	Snapshot string   `json:"snapshot,omitempty"`

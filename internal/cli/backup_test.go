@@ -235,7 +235,7 @@ func TestBackupFromRunningDaemon(t *testing.T) {
 		if r := run(t, env, "check"); r.code != 1 && r.code != 0 {
 			t.Fatalf("check through the daemon: %+v", r)
 		}
-		if r := run(t, env, "approve", "live", "--comment", fmt.Sprint("rev ", i)); r.code == 0 {
+		if r := run(t, env, "approve", "live", "--latest", "--comment", fmt.Sprint("rev ", i)); r.code == 0 {
 			approvals++
 		}
 		out := filepath.Join(dir, fmt.Sprintf("b%d.db", i))
@@ -264,18 +264,21 @@ func TestBackupFromRunningDaemon(t *testing.T) {
 	}
 }
 
-// startDaemon runs `mcpdrift run` in-process until the test ends (or stop
-// is called) and waits for its admin socket.
+// startDaemon runs `mcpdrift run` in-process on testHost(env) until the
+// test ends (or stop is called) and waits for its admin socket.
 func startDaemon(t *testing.T, env map[string]string, sock string) (stop func()) {
+	t.Helper()
+	return startDaemonOn(t, testHost(t, env), sock)
+}
+
+// startDaemonOn is startDaemon on host h.
+func startDaemonOn(t *testing.T, h Host, sock string) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
 		var out, errb bytes.Buffer
-		done <- Run(ctx, []string{"run", "--allow-root", "--log-level", "error"}, &out, &errb, func(k string) (string, bool) {
-			v, ok := env[k]
-			return v, ok
-		})
+		done <- RunHost(ctx, []string{"run", "--allow-root", "--log-level", "error"}, &out, &errb, h)
 	}()
 	var once sync.Once
 	stop = func() {

@@ -21,16 +21,33 @@ type result struct {
 	stdout, stderr string
 }
 
-// run executes the CLI in-process with args and an environment holding only
-// env.
+// run executes the CLI in-process with args on testHost(env).
 func run(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
+	return runOn(t, testHost(t, env), args...)
+}
+
+// runOn executes the CLI in-process with args on host h.
+func runOn(t *testing.T, h Host, args ...string) result {
+	t.Helper()
 	var out, errb bytes.Buffer
-	code := Run(context.Background(), args, &out, &errb, func(k string) (string, bool) {
-		v, ok := env[k]
-		return v, ok
-	})
+	code := RunHost(context.Background(), args, &out, &errb, h)
 	return result{code, out.String(), errb.String()}
+}
+
+// testHost is a host whose environment holds only env, with this process's
+// user, no input, and the system runtime directory and implicit config
+// files in the test's own temporary directory: no command reaches a
+// daemon, socket or config file of the machine.
+func testHost(t *testing.T, env map[string]string) Host {
+	t.Helper()
+	dir := t.TempDir()
+	return Host{
+		Env:          func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		UID:          os.Getuid(),
+		RunDir:       filepath.Join(dir, "run"),
+		ConfigSearch: []string{filepath.Join(dir, "mcpdrift.yaml"), filepath.Join(dir, "etc", "config.yaml")},
+	}
 }
 
 // expect checks a run: its exit status (fatal when wrong), and that stdout
@@ -218,7 +235,7 @@ func TestDatabaseLockedIsClear(t *testing.T) {
 	if r := run(t, env, "check"); r.code != 0 {
 		t.Fatal(r)
 	}
-	a := &app{env: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
+	a := newApp(testHost(t, env))
 	c, err := a.loadConfig()
 	if err != nil {
 		t.Fatal(err)

@@ -52,9 +52,9 @@ FILE back (see docs/operations.md).`,
 			if a.opts.dbPath != "" {
 				src = a.opts.dbPath
 			}
-			res, err := a.backupViaDaemon(cmd, cfg, src, args[0], o)
+			res, ignored, err := a.backupViaDaemon(cmd, cfg, src, args[0], o)
 			if errors.Is(err, admin.ErrNoDaemon) {
-				res, err = a.backupDirect(cfg, src, args[0], o)
+				res, err = a.backupDirect(cfg, src, args[0], o, ignored)
 			}
 			if err != nil {
 				return err
@@ -88,29 +88,27 @@ type backupResult struct {
 	took   time.Duration
 }
 
-// backupViaDaemon streams the copy from a running daemon's admin socket;
-// admin.ErrNoDaemon when none runs.
-func (a *app) backupViaDaemon(cmd *cobra.Command, cfg *config.Config, src, dst string, o backupOptions) (backupResult, error) {
-	socket := a.opts.socket
-	if socket == "" {
-		socket = cfg.Admin.Socket
-	}
-	c, err := admin.Connect(cmd.Context(), socket, src)
+// backupViaDaemon streams the copy from the admin socket of the daemon
+// holding src; admin.ErrNoDaemon when none runs, with the daemons found
+// but not used.
+func (a *app) backupViaDaemon(cmd *cobra.Command, cfg *config.Config, src, dst string, o backupOptions) (backupResult, []admin.Ignored, error) {
+	c, ignored, err := a.connect(cmd.Context(), cfg, src)
 	if err != nil {
 		if errors.Is(err, admin.ErrNoDaemon) {
-			return backupResult{}, err
+			return backupResult{}, ignored, err
 		}
-		return backupResult{}, &ExitError{Code: ExitFailure, Err: err}
+		return backupResult{}, ignored, &ExitError{Code: ExitFailure, Err: err}
 	}
 	defer c.Close()
-	return writeBackup(src, dst, o, 0, func(w io.Writer) (int64, error) { return c.Backup(cmd.Context(), w) })
+	res, err := writeBackup(src, dst, o, 0, func(w io.Writer) (int64, error) { return c.Backup(cmd.Context(), w) })
+	return res, nil, err
 }
 
 // backupDirect copies the database at src to dst by opening it itself.
-func (a *app) backupDirect(cfg *config.Config, src, dst string, o backupOptions) (backupResult, error) {
+func (a *app) backupDirect(cfg *config.Config, src, dst string, o backupOptions, ignored []admin.Ignored) (backupResult, error) {
 	db, err := store.Open(src, store.Options{LockTimeout: cfg.Storage.LockTimeout, ReadOnly: true})
 	if err != nil {
-		return backupResult{}, a.backupOpenError(cfg, src, err)
+		return backupResult{}, withIgnored(a.backupOpenError(cfg, src, err), ignored)
 	}
 	defer func() {
 		if err := db.Close(); err != nil {
@@ -244,7 +242,7 @@ func (a *app) daemonSocketHint(cfg *config.Config, dbPath string) string {
 	if cfg.Admin.Socket != "" {
 		return cfg.Admin.Socket
 	}
-	candidates := admin.SocketCandidates(a.env, os.Getuid(), dbPath)
+	candidates := a.locator().Candidates(dbPath)
 	for _, p := range candidates {
 		if fi, err := os.Stat(p); err == nil && fi.Mode()&fs.ModeSocket != 0 {
 			return p

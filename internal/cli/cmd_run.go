@@ -75,7 +75,8 @@ pings the watchdog, and reports reloads and shutdown.`,
 // metrics listener, admin socket, SIGHUP reloads. It returns once ctx is
 // cancelled and everything has stopped and the database is closed.
 func (a *app) runDaemon(ctx context.Context) error {
-	path := a.configPath()
+	// A reload reads the file found at start, never another one.
+	path, implicit := a.configFile()
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
@@ -118,7 +119,7 @@ func (a *app) runDaemon(ctx context.Context) error {
 		Notifiers: func(cfg *config.Config) (map[string]notifiers.Notifier, error) {
 			return build.Build(cfg.Notifiers, build.Deps{Threads: db, Logger: log})
 		},
-		LoadConfig: func() (*config.Config, error) { return config.LoadEnv(path, a.env) },
+		LoadConfig: func() (*config.Config, error) { return a.readConfigFile(path, implicit) },
 	})
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
@@ -132,7 +133,8 @@ func (a *app) runDaemon(ctx context.Context) error {
 	}()
 
 	if cfg.HTTP.Listen != "" {
-		srv, err := httpd.Listen(httpd.Options{Listen: cfg.HTTP.Listen, Gatherer: app.Registry(), Ready: app, Logger: log})
+		srv, err := httpd.Listen(httpd.Options{Listen: cfg.HTTP.Listen, WebConfigFile: cfg.HTTP.WebConfigFile,
+			Gatherer: app.Registry(), Ready: app, Logger: log})
 		if err != nil {
 			return &ExitError{Code: ExitFailure, Err: err}
 		}
@@ -143,13 +145,20 @@ func (a *app) runDaemon(ctx context.Context) error {
 		})
 	}
 
+	// Clients use this daemon only when it holds the database they name.
+	dbID, err := admin.IdentifyDatabase(db.Path())
+	if err != nil {
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("cannot start the daemon: %w", err)}
+	}
 	sock := a.daemonSocketPath(cfg, db.Path())
 	ln, err := admin.Listen(sock)
 	if err != nil {
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("cannot start the daemon: %w", err)}
 	}
+	adminOpts := admin.Options{Logger: log, Backup: db.WriteTo, Database: dbID,
+		Operators: func() []string { return app.Config().Admin.Operators }}
 	wg.Go(func() {
-		if err := admin.Serve(ctx, ln, app.Service(), admin.Options{Logger: log, Backup: db.WriteTo}); err != nil {
+		if err := admin.Serve(ctx, ln, app.Service(), adminOpts); err != nil {
 			log.Error("admin socket stopped", "error", err.Error())
 		}
 	})
@@ -219,7 +228,7 @@ func (a *app) daemonSocketPath(cfg *config.Config, dbPath string) string {
 	case cfg.Admin.Socket != "":
 		return cfg.Admin.Socket
 	default:
-		return admin.DefaultSocketPath(a.env, os.Getuid(), dbPath)
+		return a.locator().DefaultSocketPath(dbPath)
 	}
 }
 

@@ -15,22 +15,36 @@ import (
 // loadConfig resolves and loads the config; any problem is a usage error
 // (exit 2) listing every `file:line: key: problem`.
 func (a *app) loadConfig() (*config.Config, error) {
-	path := a.configPath()
-	cfg, err := config.LoadEnv(path, a.env)
+	cfg, err := a.readConfig()
 	if err != nil {
 		return nil, &ExitError{Code: ExitUsage, Err: err}
 	}
 	return cfg, nil
 }
 
+// readConfig loads the config file --config, $MCPDRIFT_CONFIG or the
+// host's search list names; one nobody named must be safe to use
+// (config.LoadImplicit).
+func (a *app) readConfig() (*config.Config, error) {
+	return a.readConfigFile(a.configFile())
+}
+
+// readConfigFile loads the config at path, checked when implicit.
+func (a *app) readConfigFile(path string, implicit bool) (*config.Config, error) {
+	if implicit {
+		return config.LoadImplicit(path, a.env, a.host.UID)
+	}
+	return config.LoadEnv(path, a.env)
+}
+
 func (a *app) configPath() string {
-	if a.opts.configPath != "" {
-		return a.opts.configPath
-	}
-	if v, ok := a.env("MCPDRIFT_CONFIG"); ok && v != "" {
-		return v
-	}
-	return config.ConfigPath("")
+	path, _ := a.configFile()
+	return path
+}
+
+// configFile is the config file and whether nobody named it.
+func (a *app) configFile() (path string, implicit bool) {
+	return config.Find(a.opts.configPath, a.env, a.host.ConfigSearch)
 }
 
 // configSARIF anchors SARIF results to the config file, each at the line

@@ -466,7 +466,7 @@ func TestLockImportThroughDaemon(t *testing.T) {
 	if r := run(t, env, "check"); r.code != ExitDrift {
 		t.Fatalf("check after the change: %+v", r)
 	}
-	if r := run(t, env, "approve", "live"); r.code != 0 {
+	if r := run(t, env, "approve", "live", "--latest"); r.code != 0 {
 		t.Fatalf("approve: %+v", r)
 	}
 

@@ -14,6 +14,9 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/mcpdrift/mcpdrift/internal/admin"
+	"github.com/mcpdrift/mcpdrift/internal/config"
 )
 
 // Exit codes shared by every command (DESIGN "CLI contract").
@@ -49,6 +52,33 @@ func usageError(format string, args ...any) error {
 // Env looks up an environment variable; tests inject their own.
 type Env func(string) (string, bool)
 
+// Host is what the command line takes from the machine it runs on. Run
+// passes the real one; tests pass their own, so that no command reaches a
+// daemon, socket or config file outside the test's own directories.
+type Host struct {
+	// Env is the environment; nil means an empty one.
+	Env Env
+	// UID is the invoking user: where its daemon's socket is by default,
+	// and whose config files found implicitly are trusted.
+	UID int
+	// Stdin is where approve reads a confirmation; nil means no input.
+	Stdin io.Reader
+	// RunDir is the system daemon's runtime directory; empty means
+	// admin.RunDir (/run/mcpdrift).
+	RunDir string
+	// ConfigSearch is where the config is looked for when neither --config
+	// nor $MCPDRIFT_CONFIG names one (config.DefaultSearch()).
+	ConfigSearch []string
+}
+
+// RealHost is the process's own environment, user, stdin and paths.
+func RealHost(env Env) Host {
+	if env == nil {
+		env = os.LookupEnv
+	}
+	return Host{Env: env, UID: os.Getuid(), Stdin: os.Stdin, RunDir: admin.RunDir, ConfigSearch: config.DefaultSearch()}
+}
+
 // globalOptions are the flags every command accepts.
 type globalOptions struct {
 	configPath string
@@ -59,17 +89,23 @@ type globalOptions struct {
 }
 
 // app is what every subcommand shares: global options, streams and the
-// environment. It holds no open resources between commands.
+// host. It holds no open resources between commands.
 type app struct {
 	opts   globalOptions
-	env    Env
+	host   Host
+	env    Env // host.Env
 	stderr io.Writer
 	logger *slog.Logger
 }
 
 // Run executes the command line args and returns the process exit code.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, env Env) int {
-	root := NewRootCommand(env)
+	return RunHost(ctx, args, stdout, stderr, RealHost(env))
+}
+
+// RunHost is Run on the given host.
+func RunHost(ctx context.Context, args []string, stdout, stderr io.Writer, h Host) int {
+	root := NewRootCommand(h)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -103,12 +139,20 @@ func isUsage(err error) bool {
 	return false
 }
 
-// NewRootCommand builds the command tree.
-func NewRootCommand(env Env) *cobra.Command {
-	if env == nil {
-		env = os.LookupEnv
+// newApp is the state the commands of one command line share, on host h.
+func newApp(h Host) *app {
+	return &app{host: h, env: h.Env}
+}
+
+// NewRootCommand builds the command tree for the given host.
+func NewRootCommand(h Host) *cobra.Command {
+	if h.Env == nil {
+		h.Env = func(string) (string, bool) { return "", false }
 	}
-	a := &app{env: env}
+	if h.Stdin == nil {
+		h.Stdin = strings.NewReader("")
+	}
+	a := newApp(h)
 	root := &cobra.Command{
 		Use:   "mcpdrift",
 		Short: "Watch MCP servers for tool-manifest drift",
@@ -131,6 +175,7 @@ snapshots (trusted on first use unless configured otherwise).`,
 			return nil
 		},
 	}
+	root.SetIn(h.Stdin)
 	f := root.PersistentFlags()
 	f.StringVar(&a.opts.configPath, "config", "", "config file (default $MCPDRIFT_CONFIG, then ./mcpdrift.yaml, then /etc/mcpdrift/config.yaml)")
 	f.StringVar(&a.opts.dbPath, "db", "", "database file (default: storage.path from the config)")

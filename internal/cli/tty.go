@@ -18,3 +18,10 @@ func isTerminal(w io.Writer) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
+
+// isInteractive reports whether r is a terminal a person answers on (not a
+// pipe, a file or /dev/null), so that a command may ask before it acts.
+func isInteractive(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && isatty(f.Fd())
+}

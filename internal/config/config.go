@@ -252,12 +252,19 @@ type Alerts struct {
 type HTTP struct {
 	// Listen is host:port; empty disables the listener.
 	Listen string `yaml:"listen"`
+	// WebConfigFile is a Prometheus exporter-toolkit web config (TLS and
+	// basic auth for the whole listener); empty serves plain HTTP.
+	WebConfigFile string `yaml:"web_config_file,omitempty"`
 }
 
 // Admin configures the admin unix socket.
 type Admin struct {
 	// Socket is the socket path; empty lets the daemon choose.
 	Socket string `yaml:"socket"`
+	// Operators, when set, are the OS users (names, or "uid:N") who may
+	// approve and import through the socket; anyone else, the daemon's own
+	// user included unless listed, is refused. Empty: whoever may connect.
+	Operators []string `yaml:"operators,omitempty"`
 }
 
 // MaxFileSize is the largest config file Load accepts.
@@ -269,6 +276,12 @@ func Load(path string) (*Config, error) { return LoadEnv(path, os.LookupEnv) }
 
 // LoadEnv is Load with an injectable environment lookup for ${VAR}.
 func LoadEnv(path string, env func(string) (string, bool)) (*Config, error) {
+	return load(path, env, nil)
+}
+
+// load is LoadEnv that first runs check, when set, on the opened file (see
+// LoadImplicit).
+func load(path string, env func(string) (string, bool), check func(*os.File) error) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -277,6 +290,11 @@ func LoadEnv(path string, env func(string) (string, bool)) (*Config, error) {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
 	defer f.Close()
+	if check != nil {
+		if err := check(f); err != nil {
+			return nil, err
+		}
+	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read config %s: %w", path, err)

@@ -119,6 +119,10 @@ func (d *decoder) validate(c *Config) {
 	if l := c.HTTP.Listen; l != "" {
 		d.checkListen("http.listen", l)
 	}
+	if c.HTTP.WebConfigFile != "" && c.HTTP.Listen == "" {
+		d.report("http.web_config_file", "set, but http.listen is empty: there is no listener to protect")
+	}
+	d.checkOperators(c.Admin.Operators)
 }
 
 func (d *decoder) checkStorage(s Storage) {
@@ -581,4 +585,23 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// operatorRE is a POSIX-portable user name (letters, digits, '.', '_',
+// '-', not starting with '-'), a trailing '$' allowed (Samba machine
+// accounts), or "uid:N".
+var operatorRE = regexp.MustCompile(`^(?:[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?|uid:[0-9]+)$`)
+
+func (d *decoder) checkOperators(ops []string) {
+	seen := map[string]bool{}
+	for i, op := range ops {
+		p := fmt.Sprintf("admin.operators[%d]", i)
+		switch {
+		case !operatorRE.MatchString(op):
+			d.reportf(p, "%s is not a user name or uid:N", d.quoteAt(p, op))
+		case seen[op]:
+			d.reportf(p, "%s is listed twice", d.quoteAt(p, op))
+		}
+		seen[op] = true
+	}
 }

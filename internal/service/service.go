@@ -52,7 +52,16 @@ var (
 	ErrUsage = errors.New("invalid request")
 	// ErrNotFound: the thing asked for has no record yet.
 	ErrNotFound = errors.New("not found")
+	// ErrForbidden: the daemon refuses the caller (not an operator, or a
+	// process started by one of its probes).
+	ErrForbidden = errors.New("forbidden")
 )
+
+// MethodCLI is the method an approval made by an operator records, through
+// the daemon's admin socket or with the database opened directly. The
+// method is always the daemon's (or the local CLI's) to set, never the
+// client's: trust-on-first-use and lock-import name other paths.
+const MethodCLI = "cli"
 
 // ShowRequest names a manifest: the latest snapshot, a given snapshot, or
 // the baseline.
@@ -184,6 +193,9 @@ func (l *Local) Diff(_ context.Context, name string) (report.Server, error) {
 func (l *Local) Approve(_ context.Context, req engine.ApproveRequest) (store.Approval, error) {
 	if _, err := l.one(req.Server); err != nil {
 		return store.Approval{}, err
+	}
+	if req.Method == "" {
+		req.Method = MethodCLI
 	}
 	a, err := l.Engine.Approve(req)
 	return a, classify(err)
