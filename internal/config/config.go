@@ -31,6 +31,10 @@ type Config struct {
 	HTTP        HTTP       `yaml:"http"`
 	Admin       Admin      `yaml:"admin"`
 
+	// Private is what the stdio servers mcpdrift starts must not see, and
+	// where their HOMEs live (see Private); never read from the file.
+	Private Private `yaml:"-"`
+
 	hash  string         // sha256 of the file bytes; never the bytes, which may hold secrets
 	lines map[string]int // server name -> line of its entry in the file
 }
@@ -52,6 +56,8 @@ type Defaults struct {
 	TrustOnFirstUse bool          `yaml:"trust_on_first_use"`
 	Client          Client        `yaml:"client"`
 	Limits          Limits        `yaml:"limits"`
+	// Sandbox is how stdio servers are isolated: auto, strict or off.
+	Sandbox string `yaml:"sandbox"`
 }
 
 // Client is the identity and capabilities mcpdrift advertises to a server.
@@ -106,6 +112,12 @@ type Server struct {
 	Args    []string          `yaml:"args,omitempty"`
 	Env     map[string]Secret `yaml:"env,omitempty" twin:"env_files"`
 	Cwd     string            `yaml:"cwd,omitempty"`
+	// Sandbox is how the server is isolated (SandboxAuto, SandboxStrict
+	// or SandboxOff); after Parse, the effective value for a stdio server
+	// and empty for an HTTP one.
+	Sandbox string `yaml:"sandbox,omitempty"`
+	// Private is the Config's Private, shared by every server.
+	Private *Private `yaml:"-"`
 
 	Timeout         time.Duration `yaml:"timeout"`
 	Schedule        string        `yaml:"schedule"`

@@ -150,6 +150,7 @@ func TestDefaultsApply(t *testing.T) {
 	want.Servers = cfg.Servers
 	want.hash = cfg.hash
 	want.lines = map[string]int{"a": 1}
+	want.Private = cfg.Private // what the file names, tested in private_test.go
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("config of a minimal file is not Default():\n got %+v\nwant %+v", cfg, want)
 	}

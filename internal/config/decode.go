@@ -83,6 +83,7 @@ func Parse(name string, data []byte, env func(string) (string, bool)) (*Config, 
 	for i, s := range cfg.Servers {
 		cfg.lines[s.Name] = d.pos[fmt.Sprintf("servers[%d]", i)].line
 	}
+	cfg.private(name, env)
 	return cfg, nil
 }
 

@@ -29,6 +29,8 @@ const (
 	DefaultMaxManifestBytes = 64 * MiB
 	DefaultMaxStderrBytes   = 64 * KiB
 
+	DefaultSandbox = SandboxAuto
+
 	DefaultMinSeverity = severity.Low
 	DefaultSMTPTLS     = SMTPStartTLS
 
@@ -66,6 +68,7 @@ func Default() *Config {
 				MaxManifestBytes: DefaultMaxManifestBytes,
 				MaxStderrBytes:   DefaultMaxStderrBytes,
 			},
+			Sandbox: DefaultSandbox,
 		},
 		Alerts: Alerts{
 			RepeatInterval:   DefaultRepeatInterval,
@@ -88,6 +91,7 @@ func (d Defaults) server() Server {
 		TrustOnFirstUse: d.TrustOnFirstUse,
 		Client:          c,
 		Limits:          d.Limits,
+		Sandbox:         d.Sandbox,
 	}
 }
 

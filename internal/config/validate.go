@@ -27,6 +27,7 @@ var (
 	alertKinds   = []string{KindDrift, KindUnreachable, KindResolved}
 	smtpPolicies = []string{SMTPStartTLS, SMTPTLS, SMTPNone}
 	transports   = []Transport{TransportStreamable, TransportSSE, TransportStdio}
+	sandboxModes = []string{SandboxAuto, SandboxStrict, SandboxOff}
 )
 
 // notifierKeys lists the keys each notifier type accepts besides the common
@@ -52,6 +53,9 @@ func resolve(c *Config) {
 			case s.Command != "":
 				s.Transport = TransportStdio
 			}
+		}
+		if s.Transport != TransportStdio {
+			s.Sandbox = "" // no process to sandbox
 		}
 	}
 	for i := range c.Notifiers {
@@ -147,6 +151,13 @@ func (d *decoder) checkDefaults(s Defaults) {
 	}
 	d.checkClient("defaults.client", s.Client)
 	d.checkLimits("defaults.limits", s.Limits, true)
+	d.checkSandbox("defaults.sandbox", s.Sandbox)
+}
+
+func (d *decoder) checkSandbox(path, mode string) {
+	if !slices.Contains(sandboxModes, mode) {
+		d.reportf(path, "unknown sandbox mode %s (use %s)", d.quoteAt(path, mode), strings.Join(sandboxModes, ", "))
+	}
 }
 
 func (d *decoder) checkSchedule(path, spec string) {
@@ -244,7 +255,7 @@ func (d *decoder) checkServer(s *Server, path string, names map[string]string) {
 			d.report(at(key), "only valid for HTTP servers")
 		}
 	}
-	for _, key := range []string{"args", "env", "env_files", "cwd"} {
+	for _, key := range []string{"args", "env", "env_files", "cwd", "sandbox"} {
 		if httpOnly && !hasCmd && d.present(at(key)) {
 			d.report(at(key), "only valid for stdio servers")
 		}
@@ -263,6 +274,9 @@ func (d *decoder) checkServer(s *Server, path string, names map[string]string) {
 		}
 	}
 
+	if stdioOnly && d.present(at("sandbox")) {
+		d.checkSandbox(at("sandbox"), s.Sandbox)
+	}
 	if d.present(at("timeout")) && s.Timeout <= 0 {
 		d.report(at("timeout"), "must be positive")
 	}

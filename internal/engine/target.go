@@ -8,6 +8,7 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/probe"
+	"github.com/mcpdrift/mcpdrift/internal/sandbox"
 )
 
 // Target maps a configured server to a probe target. Secrets (headers, env)
@@ -35,6 +36,13 @@ func Target(s *config.Server) (probe.Target, error) {
 			MaxManifestBytes: int64(s.Limits.MaxManifestBytes),
 			MaxStderrBytes:   int64(s.Limits.MaxStderrBytes),
 		},
+	}
+	if s.Transport == config.TransportStdio {
+		t.Sandbox = sandbox.Policy{
+			Mode: sandbox.Mode(s.Sandbox),
+			Hide: s.Private.Hidden(),
+			Home: s.Private.Home(s.Name),
+		}
 	}
 	var err error
 	if t.Env, err = reveal(s.Env, "env"); err != nil {

@@ -161,7 +161,9 @@ func TestDaemonSubprocess(t *testing.T) {
 	child := mcptest.StdioSDK(t, mcptest.Config{Tools: []*mcp.Tool{tool("read", "Read.")}}, mcptest.ChildOptions{Grandchild: true})
 	head := fmt.Sprintf("storage: {path: %s}\nhttp: {listen: \"127.0.0.1:0\"}\nadmin: {socket: %s}\nservers:\n",
 		filepath.Join(dir, "db"), filepath.Join(dir, "admin.sock"))
-	stdio := child.ConfigEntry("s", "    timeout: 5s\n    watch: true\n    schedule: \"@every 1h\"\n")
+	// sandbox: off, because the test watches the child's host pids, which a
+	// sandboxed child cannot know (internal/sandbox has its own tests).
+	stdio := child.ConfigEntry("s", "    timeout: 5s\n    watch: true\n    schedule: \"@every 1h\"\n    sandbox: off\n")
 	cfgPath := filepath.Join(dir, "mcpdrift.yaml")
 	writeFile(t, cfgPath, head+fmt.Sprintf("  - {name: a, url: %q, schedule: \"@every 1s\", timeout: 5s}\n", aURL)+stdio)
 

@@ -52,10 +52,10 @@ func (p *prober) identity(ctx context.Context) (id *manifest.Identity) {
 		id.OAuth = p.discoverOAuth(ctx, final, hint)
 		return id
 	case p.proc != nil:
-		exe := executableIdentity(p.t, p.proc.cmd.Path)
+		exe := executableIdentity(p.t, p.proc.exe)
 		id = &manifest.Identity{Executable: exe}
 		if exe.Launcher != "" {
-			id.Package = launcherPackage(p.t, exe.Launcher, p.proc.pid, p.log)
+			id.Package = launcherPackage(p.proc.target(p.t), exe.Launcher, p.proc.pid, p.log)
 		}
 		return id
 	}

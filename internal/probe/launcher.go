@@ -45,8 +45,8 @@ const (
 
 // resolveCommand returns the path of the executable a stdio target runs:
 // Command itself when it contains a slash, else the first match on the
-// target's PATH (from Env when it sets PATH, else mcpdrift's own), which
-// is also what startProcess runs.
+// target's PATH (from Env when it sets PATH, else mcpdrift's own, which
+// the server also gets), which is also what startProcess runs.
 func resolveCommand(t Target) (string, error) {
 	if strings.Contains(t.Command, "/") {
 		return t.Command, nil
@@ -600,11 +600,8 @@ func pythonPackageAt(path, want string, pkg *manifest.Package) bool {
 	return false
 }
 
-// envOf reads a variable from the target's environment, which overrides
-// mcpdrift's own (the server inherits both).
+// envOf reads a variable from the server's environment, which is all it
+// has (process.target): nothing comes from mcpdrift's own.
 func envOf(t Target, key string) string {
-	if v, ok := t.Env[key]; ok {
-		return v
-	}
-	return os.Getenv(key)
+	return t.Env[key]
 }

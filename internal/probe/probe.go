@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/sandbox"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -130,8 +131,14 @@ type Target struct {
 	// stdio
 	Command string
 	Args    []string
-	Env     map[string]string // added to os.Environ()
-	Dir     string
+	// Env is the server's environment: with PATH, LANG and a HOME of its
+	// own, all it gets (never mcpdrift's own environment).
+	Env map[string]string
+	Dir string
+	// Sandbox is how the server is isolated (internal/sandbox); the zero
+	// value runs it unsandboxed. engine.Target sets it from the config,
+	// where the default is auto.
+	Sandbox sandbox.Policy
 
 	// streamable HTTP and SSE
 	URL     string

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,6 +18,8 @@ import (
 
 	segjson "github.com/segmentio/encoding/json"
 
+	"github.com/mcpdrift/mcpdrift/internal/reaper"
+	"github.com/mcpdrift/mcpdrift/internal/sandbox"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"golang.org/x/sys/unix"
@@ -34,8 +35,11 @@ const (
 	exitCheckWait = time.Second            // for a process whose stdout closed to exit
 )
 
-// process is one stdio server, started in its own process group so that
-// everything it spawns (npx -> node, uvx -> python) is killed with it.
+// process is one stdio server, started in a session (and so a process
+// group) of its own so that everything it spawns (npx -> node, uvx ->
+// python) is killed with it, and so that it has no controlling terminal to
+// type into. Under the sandbox (internal/sandbox) the leader is bwrap, and
+// its PID namespace also ends whatever left the group.
 //
 // The leader is never reaped before the whole group has been sent SIGKILL:
 // while it is an unreaped zombie its pid, which is the group id, cannot be
@@ -43,6 +47,9 @@ const (
 type process struct {
 	cmd    *exec.Cmd
 	pid    int
+	exe    string            // the server's executable, as resolved (not bwrap)
+	env    map[string]string // the server's whole environment
+	launch *sandbox.Launch
 	stdin  *os.File // our end of the server's stdin
 	stdout *os.File // our end of the server's stdout
 	errR   *os.File // our end of the server's stderr
@@ -58,26 +65,34 @@ type process struct {
 }
 
 func startProcess(t Target, log *slog.Logger) (*process, error) {
-	cmd := exec.Command(t.Command, t.Args...)
-	if _, ok := t.Env["PATH"]; ok && !strings.Contains(t.Command, "/") {
-		// The target's own PATH decides which executable runs (exec looks
-		// in mcpdrift's), and the identity records that same file.
-		cmd.Path, cmd.Err = resolveCommand(t)
+	// The target's own PATH decides which executable runs (exec would look
+	// in mcpdrift's), and the identity records that same file.
+	exe, err := resolveCommand(t)
+	if err != nil {
+		return nil, err
 	}
+	launch, err := sandbox.Prepare(sandbox.Command{Path: exe, Args: t.Args, Env: t.Env, Dir: t.Dir}, t.Sandbox, log)
+	if err != nil {
+		return nil, err
+	}
+	proc, err := startLaunch(launch, log, t.Limits.MaxStderrBytes)
+	if err != nil {
+		_ = launch.Close()
+		return nil, err
+	}
+	proc.exe = exe
+	return proc, nil
+}
+
+func startLaunch(launch *sandbox.Launch, log *slog.Logger, maxStderr int64) (*process, error) {
+	cmd := exec.Command(launch.Path, launch.Args...)
 	if cmd.Err != nil {
 		return nil, cmd.Err
 	}
-	cmd.Dir = t.Dir
-	cmd.Env = os.Environ()
-	keys := make([]string, 0, len(t.Env))
-	for k := range t.Env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		cmd.Env = append(cmd.Env, k+"="+t.Env[k])
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Dir = launch.Dir
+	cmd.Env = launch.Env
+	cmd.ExtraFiles = launch.Files
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 
 	var files []*os.File
 	closeAll := func() {
@@ -109,21 +124,29 @@ func startProcess(t Target, log *slog.Logger) (*process, error) {
 	// *os.File values are handed to the child as they are: exec starts no
 	// copying goroutines and Wait never touches our ends.
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
-	if err := cmd.Start(); err != nil {
+	if err := reaper.Start(cmd); err != nil {
 		closeAll()
 		return nil, err
 	}
+	launch.Started()
 	_ = inR.Close()
 	_ = outW.Close()
 	_ = errW.Close()
 
+	env := make(map[string]string, len(launch.Env))
+	for _, kv := range launch.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
 	p := &process{
 		cmd:        cmd,
 		pid:        cmd.Process.Pid,
+		env:        env,
+		launch:     launch,
 		stdin:      inW,
 		stdout:     outR,
 		errR:       errR,
-		stderr:     newRing(int(t.Limits.MaxStderrBytes)),
+		stderr:     newRing(int(maxStderr)),
 		log:        log,
 		exited:     make(chan struct{}),
 		stderrDone: make(chan struct{}),
@@ -134,8 +157,14 @@ func startProcess(t Target, log *slog.Logger) (*process, error) {
 		defer close(p.stderrDone)
 		_, _ = io.Copy(p.stderr, errR)
 	}()
-	log.Debug("server process started", "pid", p.pid)
+	log.Debug("server process started", "pid", p.pid, "sandboxed", launch.Sandboxed)
 	return p, nil
+}
+
+// target is t as the server sees it: with its whole environment.
+func (p *process) target(t Target) Target {
+	t.Env = p.env
+	return t
 }
 
 // watchExit waits for the leader to exit without reaping it (WNOWAIT).
@@ -169,10 +198,16 @@ func (p *process) stop(grace time.Duration) {
 		_ = syscall.Kill(-p.pid, syscall.SIGKILL)
 		if !waitFor(p.exited, killWait) {
 			p.log.Error("server process did not die after SIGKILL; leaving it", "pid", p.pid)
-			go func() { _ = p.cmd.Wait() }()
+			go func() {
+				_ = p.cmd.Wait()
+				reaper.Done(p.pid)
+				p.closeLaunch()
+			}()
 		} else {
 			_ = p.cmd.Wait()
+			reaper.Done(p.pid)
 			p.state = p.cmd.ProcessState
+			p.closeLaunch()
 		}
 		// Every writer of stderr is dead unless something left the group.
 		waitFor(p.stderrDone, stderrDrain)
@@ -181,6 +216,14 @@ func (p *process) stop(grace time.Duration) {
 		p.log.Debug("server process stopped", "pid", p.pid, "status", p.status())
 	})
 	<-p.stopped
+}
+
+// closeLaunch removes what the launch made (a temporary HOME) once the
+// server is gone.
+func (p *process) closeLaunch() {
+	if err := p.launch.Close(); err != nil {
+		p.log.Warn("cleaning up after the server process", "error", err.Error())
+	}
 }
 
 // status describes how the process ended, once stopped.
