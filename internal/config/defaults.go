@@ -97,6 +97,17 @@ func (d Defaults) server() Server {
 
 func defaultNotifier() Notifier { return Notifier{MinSeverity: DefaultMinSeverity} }
 
+// ResolveTimeoutMargin is what DefaultResolveTimeout adds to two repeat
+// intervals, for a reminder that is late (a slow check, a retried delivery).
+const ResolveTimeoutMargin = time.Hour
+
+// DefaultResolveTimeout is an alertmanager notifier's resolve_timeout when
+// the file sets none: a firing alert outlives one missed reminder, and
+// expires by itself after two when the daemon that sent it is gone.
+func DefaultResolveTimeout(repeatInterval time.Duration) time.Duration {
+	return 2*repeatInterval + ResolveTimeoutMargin
+}
+
 // fillClient gives an empty client name or version the built-in default.
 func fillClient(c *Client) {
 	if c.Name == "" {

@@ -13,19 +13,22 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/notifiers"
+	"github.com/mcpdrift/mcpdrift/notifiers/alertmanager"
 	"github.com/mcpdrift/mcpdrift/notifiers/email"
 	lognotifier "github.com/mcpdrift/mcpdrift/notifiers/log"
 	"github.com/mcpdrift/mcpdrift/notifiers/slack"
+	"github.com/mcpdrift/mcpdrift/notifiers/teams"
 	"github.com/mcpdrift/mcpdrift/notifiers/webhook"
 )
 
 // Deps are what the notifiers share.
 type Deps struct {
-	// HTTPClient sends Slack and webhook requests; nil gives each a client
-	// with a 30s timeout. Redirects are never followed.
+	// HTTPClient sends Slack, Teams, webhook and Alertmanager requests;
+	// nil gives each a client with a 30s timeout. Redirects are never
+	// followed.
 	HTTPClient *http.Client
-	// Threads keeps Slack thread ids across restarts; nil disables
-	// threading.
+	// Threads keeps Slack thread ids, and the severity of open
+	// Alertmanager alerts, across restarts; nil disables both.
 	Threads notifiers.ThreadStore
 	// Logger receives delivery warnings and the log notifier's lines; nil
 	// means slog.Default().
@@ -74,6 +77,10 @@ func one(cfg config.Notifier, deps Deps, logger *slog.Logger) (notifiers.Notifie
 		return webhook.New(cfg, webhook.Options{HTTPClient: deps.HTTPClient, Logger: logger})
 	case config.NotifierLog:
 		return lognotifier.New(cfg, logger)
+	case config.NotifierAlertmanager:
+		return alertmanager.New(cfg, alertmanager.Options{HTTPClient: deps.HTTPClient, Threads: deps.Threads, Logger: logger})
+	case config.NotifierTeams:
+		return teams.New(cfg, teams.Options{HTTPClient: deps.HTTPClient, Logger: logger})
 	default:
 		return nil, fmt.Errorf("notifier %s: unknown type %q", cfg.Name, cfg.Type)
 	}

@@ -8,10 +8,12 @@ import (
 	"testing"
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
+	"github.com/mcpdrift/mcpdrift/notifiers/alertmanager"
 	"github.com/mcpdrift/mcpdrift/notifiers/email"
 	"github.com/mcpdrift/mcpdrift/notifiers/internal/notifytest"
 	lognotifier "github.com/mcpdrift/mcpdrift/notifiers/log"
 	"github.com/mcpdrift/mcpdrift/notifiers/slack"
+	"github.com/mcpdrift/mcpdrift/notifiers/teams"
 	"github.com/mcpdrift/mcpdrift/notifiers/webhook"
 )
 
@@ -24,6 +26,8 @@ func TestBuildAllTypes(t *testing.T) {
 			From: "mcpdrift@example.com", To: []string{"secops@example.com"}},
 		{Name: "siem", Type: config.NotifierWebhook, URL: config.NewSecret("https://siem.example.com/hook")},
 		{Name: "audit", Type: config.NotifierLog},
+		{Name: "pager", Type: config.NotifierAlertmanager, URL: config.NewSecret("http://alertmanager:9093"), Instance: "drift-1"},
+		{Name: "chat", Type: config.NotifierTeams, WebhookURL: config.NewSecretFile("/nonexistent/teams")},
 	}
 	got, err := Build(cfgs, Deps{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Threads: &notifytest.Threads{}})
 	if err != nil {
@@ -50,6 +54,12 @@ func TestBuildAllTypes(t *testing.T) {
 	if _, ok := got["audit"].(*lognotifier.Notifier); !ok {
 		t.Errorf("audit is %T", got["audit"])
 	}
+	if _, ok := got["pager"].(*alertmanager.Notifier); !ok {
+		t.Errorf("pager is %T", got["pager"])
+	}
+	if _, ok := got["chat"].(*teams.Notifier); !ok {
+		t.Errorf("chat is %T", got["chat"])
+	}
 	// The log notifier writes to the shared logger.
 	if _, err := got["audit"].Notify(context.Background(), notifytest.RichDrift()); err != nil {
 		t.Fatal(err)
@@ -73,12 +83,15 @@ func TestBuildReportsEveryProblem(t *testing.T) {
 		{Name: "c", Type: config.NotifierLog},
 		{Name: "c", Type: config.NotifierLog},
 		{Name: "d", Type: config.NotifierEmail},
+		{Name: "e", Type: config.NotifierAlertmanager},
+		{Name: "f", Type: config.NotifierTeams},
 	}
 	got, err := Build(cfgs, Deps{})
 	if err == nil || got != nil {
 		t.Fatalf("Build = %v, %v; want an error and no notifiers", got, err)
 	}
-	for _, want := range []string{"slack notifier a", `notifier b: unknown type "pager"`, "notifier c: defined twice", "email notifier d"} {
+	for _, want := range []string{"slack notifier a", `notifier b: unknown type "pager"`, "notifier c: defined twice", "email notifier d",
+		"alertmanager notifier e: url is required", "teams notifier f: webhook_url is required"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
