@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpdrift/mcpdrift/internal/lint"
 	"github.com/mcpdrift/mcpdrift/internal/mcptest"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 )
@@ -104,6 +106,7 @@ func TestLintCommand(t *testing.T) {
 	if r := run(t, nil, "lint", "--rules"); r.code != 0 || !strings.Contains(r.stdout, "`concealment`") {
 		t.Fatalf("lint --rules: %+v", r)
 	}
+	checkRulesPrecision(t, run(t, nil, "lint", "--rules").stdout)
 
 	cfg, srv := setup(t, "")
 	env := map[string]string{"MCPDRIFT_CONFIG": cfg}
@@ -121,5 +124,34 @@ func TestLintCommand(t *testing.T) {
 	}
 	if r := run(t, env, "lint", "nope"); r.code != 2 {
 		t.Fatalf("lint unknown: %+v", r)
+	}
+}
+
+// checkRulesPrecision asserts that lint --rules prints, for every rule, the
+// precision measured on the committed corpus (the lint package's corpus
+// test keeps those numbers current), and the corpus summary above the
+// table.
+func checkRulesPrecision(t *testing.T, out string) {
+	t.Helper()
+	if !strings.Contains(out, "malicious tools flagged at medium or above") || !strings.Contains(out, "| precision on the corpus |") {
+		t.Fatalf("lint --rules lacks the corpus summary or the precision column:\n%s", out)
+	}
+	for _, r := range lint.Rules() {
+		row := ""
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(line, "| `"+r.ID+"` |") {
+				row = line
+			}
+		}
+		if row == "" {
+			t.Fatalf("lint --rules has no row for %s", r.ID)
+		}
+		want := "not seen"
+		if p, ok := r.Measured.Precision(); ok {
+			want = fmt.Sprintf("%.0f%% (%d of %d tools)", 100*p, r.Measured.Malicious, r.Measured.Malicious+r.Measured.Benign)
+		}
+		if !strings.HasSuffix(row, "| "+want+" |") {
+			t.Errorf("lint --rules row for %s does not end with its measured precision %q: %s", r.ID, want, row)
+		}
 	}
 }

@@ -128,6 +128,9 @@ func (c *checker) scanText(u *unit) scanned {
 		fs = append(fs, c.instructionKey(u)...)
 	}
 	fs = append(fs, c.phrases(u)...)
+	fs = append(fs, c.obfuscated(u)...)
+	fs = append(fs, c.covertDirective(u)...)
+	fs = append(fs, c.commandSignature(u)...)
 	fs = append(fs, c.destinations(u)...)
 	fs = append(fs, c.payloads(u)...)
 	return scanned{fs: fs, toolRef: u.namesTool}
@@ -225,8 +228,9 @@ func (c *checker) phrases(u *unit) []Finding {
 	}
 	var fs []Finding
 	c.buildNames()
-	hits, head := anchorsHit(s, c.heads)
+	hits, head, cues := anchorsHit(s, c.heads)
 	u.namesTool = head
+	u.cues |= cues
 	for len(hits) > 0 {
 		// hits are sorted by phrase, then position: take one phrase's run.
 		k := 1
@@ -338,8 +342,15 @@ func secondWord(s string, i int) string {
 // they start; literal anchors (which all start with punctuation) are listed
 // by their first byte, so one pass over the text finds them all.
 type anchors struct {
-	words map[string][]uint16
+	words map[string]wordAnchor
 	lits  [256][]litAnchor
+}
+
+// wordAnchor is what a word may start: phrases, and the parts of the
+// structural rule it is a cue for.
+type wordAnchor struct {
+	phrases []uint16
+	cue     uint8
 }
 
 type litAnchor struct {
@@ -350,10 +361,15 @@ type litAnchor struct {
 var anchorIndex = buildAnchors()
 
 func buildAnchors() *anchors {
-	a := &anchors{words: map[string][]uint16{}}
+	a := &anchors{words: map[string]wordAnchor{}}
+	for w, cue := range cueWords {
+		a.words[w] = wordAnchor{cue: cue}
+	}
 	for i, p := range phrases {
 		for _, w := range p.words {
-			a.words[w] = append(a.words[w], uint16(i))
+			wa := a.words[w]
+			wa.phrases = append(wa.phrases, uint16(i))
+			a.words[w] = wa
 		}
 		for _, sub := range p.subs {
 			a.lits[sub[0]] = append(a.lits[sub[0]], litAnchor{sub, uint16(i)})
@@ -369,10 +385,12 @@ type anchorHit struct {
 }
 
 // anchorsHit returns where the anchors of each phrase occur in s, sorted by
-// phrase and position, and whether a word of heads occurs.
-func anchorsHit(s string, heads map[string]bool) ([]anchorHit, bool) {
+// phrase and position, whether a word of heads occurs, and the cue bits of
+// the words of s.
+func anchorsHit(s string, heads map[string]bool) ([]anchorHit, bool, uint8) {
 	var hits []anchorHit
 	head := false
+	var cues uint8
 	a := anchorIndex
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -390,7 +408,9 @@ func anchorsHit(s string, heads map[string]bool) ([]anchorHit, bool) {
 			j++
 		}
 		if i == 0 || s[i-1] < 0x80 {
-			for _, k := range a.words[s[i:j]] {
+			wa := a.words[s[i:j]]
+			cues |= wa.cue
+			for _, k := range wa.phrases {
 				hits = append(hits, anchorHit{k, int32(i)})
 			}
 			if !head && heads[s[i:j]] {
@@ -405,5 +425,5 @@ func anchorsHit(s string, heads map[string]bool) ([]anchorHit, bool) {
 		}
 		return int(x.pos) - int(y.pos)
 	})
-	return hits, head
+	return hits, head, cues
 }

@@ -13,18 +13,44 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
 
-// corpusEntry is one labelled tool of testdata/{malicious,benign}.
+// corpusEntry is one labelled tool of the corpus under testdata. Source
+// names where it comes from: a public repository, commit and path, a
+// published server's package, or "written for mcpdrift" with what it
+// varies.
 type corpusEntry struct {
 	ID     string          `json:"id"`
 	Source string          `json:"source"`
 	Tool   json.RawMessage `json:"tool"`
-	Expect []string        `json:"expect,omitempty"`
+	// Expect lists rules that must fire on a malicious tool.
+	Expect []string `json:"expect,omitempty"`
+	// file is the corpus file the entry came from (its source set).
+	file string
 }
 
-// Corpus quality bars: the test fails below them.
+// The corpus classes, one directory each under testdata.
 const (
-	minRecall = 0.90
-	maxFPRate = 0.03
+	// classMalicious holds poisoned tools: public attack collections and
+	// benchmarks, and variants written for mcpdrift.
+	classMalicious = "malicious"
+	// classBenign holds the tools of real published servers.
+	classBenign = "benign"
+	// classLookalike holds benign tools made to resemble malicious ones:
+	// the same names and first lines, attacks that live in code rather
+	// than in metadata, and the words of a rule in harmless use.
+	classLookalike = "lookalike"
+	// classSubtle holds covert advertising (MPMA's stealth-optimised
+	// descriptions): measured and reported, not held to the recall bar,
+	// because it carries no instruction and no claim an honest
+	// description could not make (see docs/lint.md).
+	classSubtle = "subtle"
+)
+
+// Corpus quality bars: TestCorpus fails below them.
+const (
+	minRecall        = 0.95
+	maxBenignFPRate  = 0.02
+	maxLookalikeRate = 0.05
+	minRealServers   = 10
 )
 
 // corpusOthers are the tools of the other servers the corpus is linted
@@ -65,6 +91,7 @@ func loadCorpus(t testing.TB, dir string) []corpusEntry {
 				t.Fatalf("%s: duplicate id %q", f, e.ID)
 			}
 			seen[e.ID] = true
+			e.file = dir + "/" + filepath.Base(f)
 			all = append(all, e)
 		}
 	}
@@ -98,108 +125,199 @@ func toolName(t testing.TB, raw json.RawMessage) string {
 	return v.Name
 }
 
-func TestCorpus(t *testing.T) {
-	malicious := loadCorpus(t, "malicious")
-	benign := loadCorpus(t, "benign")
-	if len(malicious) < 60 || len(benign) < 150 {
-		t.Fatalf("corpus too small: %d malicious (want 60+), %d benign (want 150+)", len(malicious), len(benign))
+// toolResult is what lint found on one corpus tool.
+type toolResult struct {
+	entry corpusEntry
+	class string
+	// worst is the highest severity of its findings; rules the severity
+	// of each rule that fired.
+	worst severity.Level
+	rules map[string]severity.Level
+	fs    []Finding
+}
+
+// flagged reports a finding of medium or above: the level at which a
+// finding raises a change's severity and alerts by default.
+func (r *toolResult) flagged() bool { return r.worst >= severity.Medium }
+
+// missing returns the expected rules that did not fire.
+func (r *toolResult) missing() []string {
+	var out []string
+	for _, want := range r.entry.Expect {
+		if _, ok := r.rules[want]; !ok {
+			out = append(out, want)
+		}
 	}
+	return out
+}
+
+// recalled reports a malicious tool found: flagged, with every expected
+// rule.
+func (r *toolResult) recalled() bool { return r.flagged() && len(r.missing()) == 0 }
+
+// lintCorpus lints every corpus tool. Malicious and subtle tools are
+// linted alone, as a new server next to corpusOthers; benign and
+// look-alike tools are linted one manifest per server (the id prefix
+// before "/"), so that a server's tools may name each other.
+func lintCorpus(t testing.TB) []toolResult {
+	t.Helper()
+	var out []toolResult
+	for _, class := range []string{classMalicious, classSubtle} {
+		for _, e := range loadCorpus(t, class) {
+			fs := Manifest(buildManifest(t, []json.RawMessage{e.Tool}), Context{Server: "under-test", OtherTools: corpusOthers})
+			out = append(out, summarize(e, class, fs))
+		}
+	}
+	for _, class := range []string{classBenign, classLookalike} {
+		servers := map[string][]corpusEntry{}
+		for _, e := range loadCorpus(t, class) {
+			srv, _, _ := strings.Cut(e.ID, "/")
+			servers[srv] = append(servers[srv], e)
+		}
+		for _, srv := range sortedKeys(servers) {
+			es := servers[srv]
+			raws := make([]json.RawMessage, len(es))
+			byName := map[string]int{}
+			for i, e := range es {
+				raws[i] = e.Tool
+				byName[toolName(t, e.Tool)] = i
+			}
+			per := make([][]Finding, len(es))
+			for _, f := range Manifest(buildManifest(t, raws), Context{Server: srv, OtherTools: corpusOthers}) {
+				i, ok := byName[f.Name]
+				if !ok {
+					continue // a server-level finding
+				}
+				per[i] = append(per[i], f)
+			}
+			for i, e := range es {
+				out = append(out, summarize(e, class, per[i]))
+			}
+		}
+	}
+	return out
+}
+
+func summarize(e corpusEntry, class string, fs []Finding) toolResult {
+	r := toolResult{entry: e, class: class, rules: map[string]severity.Level{}, fs: fs}
+	for _, f := range fs {
+		r.worst = severity.Max(r.worst, f.Severity)
+		r.rules[f.Rule] = severity.Max(r.rules[f.Rule], f.Severity)
+	}
+	return r
+}
+
+// rate is a count out of a total.
+type rate struct{ n, of int }
+
+func (r rate) frac() float64 {
+	if r.of == 0 {
+		return 0
+	}
+	return float64(r.n) / float64(r.of)
+}
+
+func (r rate) String() string {
+	if r.of == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d/%d (%.1f%%)", r.n, r.of, 100*r.frac())
+}
+
+// TestCorpus measures the rules on the labelled corpus: recall on
+// malicious tools overall, per source and per rule; false positives on
+// real servers' tools and on look-alikes; detection of covert advertising.
+// It fails below the quality bars. Run with -v to see the tables.
+func TestCorpus(t *testing.T) {
+	results := lintCorpus(t)
 	known := map[string]bool{}
 	for _, r := range Rules() {
 		known[r.ID] = true
 	}
 
-	// Malicious: each tool alone, as a new server next to the others.
-	type ruleStat struct{ want, got, fp, benignHits int }
-	stats := map[string]*ruleStat{}
-	stat := func(r string) *ruleStat {
-		if stats[r] == nil {
-			stats[r] = &ruleStat{}
-		}
-		return stats[r]
-	}
-	recalled := 0
-	var misses []string
-	for _, e := range malicious {
-		if len(e.Expect) == 0 {
-			t.Errorf("malicious %s: no expected rules", e.ID)
-		}
-		fs := Manifest(buildManifest(t, []json.RawMessage{e.Tool}), Context{Server: "under-test", OtherTools: corpusOthers})
-		fired := map[string]bool{}
-		top := severity.None
-		for _, f := range fs {
-			fired[f.Rule] = true
-			top = severity.Max(top, f.Severity)
-		}
-		ok := top >= severity.Medium
-		var missing []string
-		for _, r := range e.Expect {
-			if !known[r] {
-				t.Errorf("malicious %s: unknown rule %q", e.ID, r)
+	recall, high := map[string]*rate{}, rate{}
+	var total, benignFP, lookFP, subtle rate
+	perRuleWant := map[string]*rate{}
+	servers := map[string]bool{}
+	var misses, trips []string
+	for i := range results {
+		r := &results[i]
+		switch r.class {
+		case classMalicious:
+			if len(r.entry.Expect) == 0 && strings.Contains(r.entry.Source, "written for mcpdrift") {
+				t.Errorf("malicious %s: a variant written for mcpdrift must say which rules it expects", r.entry.ID)
 			}
-			stat(r).want++
-			if fired[r] {
-				stat(r).got++
+			src := recall[r.entry.file]
+			if src == nil {
+				src = &rate{}
+				recall[r.entry.file] = src
+			}
+			src.of++
+			total.of++
+			high.of++
+			if r.worst >= severity.High {
+				high.n++
+			}
+			for _, want := range r.entry.Expect {
+				if !known[want] {
+					t.Errorf("malicious %s: unknown rule %q", r.entry.ID, want)
+				}
+				if perRuleWant[want] == nil {
+					perRuleWant[want] = &rate{}
+				}
+				perRuleWant[want].of++
+				if _, ok := r.rules[want]; ok {
+					perRuleWant[want].n++
+				}
+			}
+			if r.recalled() {
+				src.n++
+				total.n++
 			} else {
-				ok = false
-				missing = append(missing, r)
+				misses = append(misses, fmt.Sprintf("%s (top %s) missing %v; got %s", r.entry.ID, r.worst, r.missing(), ruleList(r.fs)))
 			}
-		}
-		if ok {
-			recalled++
-		} else {
-			misses = append(misses, fmt.Sprintf("%s (top %s) missing %v; got %s", e.ID, top, missing, ruleList(fs)))
-		}
-	}
-
-	// Benign: one manifest per server (the id prefix), so that a server's
-	// tools may name each other.
-	servers := map[string][]corpusEntry{}
-	for _, e := range benign {
-		srv, _, _ := strings.Cut(e.ID, "/")
-		servers[srv] = append(servers[srv], e)
-	}
-	fpTools := 0
-	var trips []string
-	names := sortedServerNames(servers)
-	for _, srv := range names {
-		es := servers[srv]
-		raws := make([]json.RawMessage, len(es))
-		byName := map[string]string{}
-		for i, e := range es {
-			raws[i] = e.Tool
-			byName[toolName(t, e.Tool)] = e.ID
-		}
-		fs := Manifest(buildManifest(t, raws), Context{Server: srv, OtherTools: corpusOthers})
-		worst := map[string]severity.Level{}
-		for _, f := range fs {
-			id := byName[f.Name]
-			worst[id] = severity.Max(worst[id], f.Severity)
-			stat(f.Rule).benignHits++
-			if f.Severity >= severity.Medium {
-				stat(f.Rule).fp++
+		case classSubtle:
+			subtle.of++
+			if r.flagged() {
+				subtle.n++
 			}
-			trips = append(trips, fmt.Sprintf("%-8s %-20s %s %s: %s", f.Severity, f.Rule, id, f.Path, f.Evidence))
-		}
-		for _, l := range worst {
-			if l >= severity.Medium {
-				fpTools++
+		case classBenign, classLookalike:
+			if r.class == classBenign {
+				srv, _, _ := strings.Cut(r.entry.ID, "/")
+				servers[srv] = true
+				benignFP.of++
+			} else {
+				lookFP.of++
+			}
+			if r.flagged() {
+				if r.class == classBenign {
+					benignFP.n++
+				} else {
+					lookFP.n++
+				}
+			}
+			for _, f := range r.fs {
+				trips = append(trips, fmt.Sprintf("%-9s %-8s %-22s %s %s: %s", r.class, f.Severity, f.Rule, r.entry.ID, f.Path, f.Evidence))
 			}
 		}
 	}
 
-	recall := float64(recalled) / float64(len(malicious))
-	fpRate := float64(fpTools) / float64(len(benign))
-	t.Logf("malicious: %d/%d recalled (%.1f%%): every expected rule fired and a finding is medium or above", recalled, len(malicious), 100*recall)
-	t.Logf("benign: %d/%d tools with a finding of medium or above (%.1f%% false positives)", fpTools, len(benign), 100*fpRate)
-	t.Logf("%-20s %8s %10s %12s", "rule", "recall", "benign≥med", "benign(any)")
+	t.Logf("malicious: %s recalled (flagged medium or above with every expected rule); %s high or above (refused trust on first use)", total, high)
+	t.Logf("real servers: %s tools flagged medium or above, %d servers", benignFP, len(servers))
+	t.Logf("look-alikes: %s tools flagged medium or above", lookFP)
+	t.Logf("covert advertising (not held to the bar): %s flagged", subtle)
+	t.Logf("recall per source:")
+	for _, f := range sortedKeys(recall) {
+		t.Logf("  %-52s %s", f, recall[f])
+	}
+	t.Logf("%-24s %-16s %s", "rule", "expected fired", "precision on the corpus (malicious/all tools it fired on)")
+	table := precisionTable(results)
 	for _, r := range Rules() {
-		s := stat(r.ID)
-		rec := "-"
-		if s.want > 0 {
-			rec = fmt.Sprintf("%d/%d", s.got, s.want)
+		want := "-"
+		if w := perRuleWant[r.ID]; w != nil {
+			want = w.String()
 		}
-		t.Logf("%-20s %8s %10d %12d", r.ID, rec, s.fp, s.benignHits)
+		t.Logf("%-24s %-16s %s", r.ID, want, table[r.ID])
 	}
 	for _, m := range misses {
 		t.Logf("missed: %s", m)
@@ -207,15 +325,59 @@ func TestCorpus(t *testing.T) {
 	for _, tr := range trips {
 		t.Logf("benign trip: %s", tr)
 	}
-	if recall < minRecall {
-		t.Errorf("recall %.1f%% is under %.0f%%", 100*recall, 100*minRecall)
+
+	if total.frac() < minRecall {
+		t.Errorf("recall %s is under %.0f%%", total, 100*minRecall)
 	}
-	if fpRate > maxFPRate {
-		t.Errorf("false-positive rate %.1f%% is over %.0f%%", 100*fpRate, 100*maxFPRate)
+	if benignFP.frac() > maxBenignFPRate {
+		t.Errorf("false positives on real servers' tools %s are over %.0f%%", benignFP, 100*maxBenignFPRate)
+	}
+	if lookFP.frac() > maxLookalikeRate {
+		t.Errorf("false positives on look-alikes %s are over %.0f%%", lookFP, 100*maxLookalikeRate)
+	}
+	if len(servers) < minRealServers {
+		t.Errorf("the benign corpus covers %d real servers, want %d+", len(servers), minRealServers)
 	}
 }
 
-func sortedServerNames(m map[string][]corpusEntry) []string {
+// ruleCount is how often one rule fired on the corpus, counted in tools.
+type ruleCount struct {
+	// Malicious counts malicious tools it fired on, Benign real-server and
+	// look-alike tools; both at any severity.
+	Malicious, Benign int
+}
+
+// String renders the precision and its counts.
+func (c ruleCount) String() string {
+	if c.Malicious+c.Benign == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f%% (%d/%d)", 100*float64(c.Malicious)/float64(c.Malicious+c.Benign), c.Malicious, c.Malicious+c.Benign)
+}
+
+// precisionTable counts, per rule, the malicious and benign tools it
+// fired on. Covert advertising is left out: it is neither a target nor a
+// false positive.
+func precisionTable(results []toolResult) map[string]ruleCount {
+	out := map[string]ruleCount{}
+	for _, r := range results {
+		for rule := range r.rules {
+			c := out[rule]
+			switch r.class {
+			case classMalicious:
+				c.Malicious++
+			case classBenign, classLookalike:
+				c.Benign++
+			default:
+				continue
+			}
+			out[rule] = c
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
 	ks := make([]string, 0, len(m))
 	for k := range m {
 		ks = append(ks, k)

@@ -24,6 +24,7 @@ func (c *checker) toolName(name string, m *manifest.Manifest) []Finding {
 	if f, ok := c.scriptFinding(u); ok {
 		fs = append(fs, f)
 	}
+	fs = append(fs, c.promoName(name)...)
 	c.buildSkeletons(m)
 	sk := skeleton(name)
 	for _, ref := range c.skeletons[sk] {

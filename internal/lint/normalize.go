@@ -45,6 +45,10 @@ func normalize(raw string, splitCamel, withIdx bool) normText {
 	newline := false // the pending run holds a line break
 	prevLower := false
 	var tmp [utf8.UTFMax]byte
+	// wordStart is the raw byte offset where the current word began;
+	// mapped remembers, for the word at mappedAt, whether its look-alike
+	// letters are mapped to Latin (see mapConfusables).
+	wordStart, mappedAt, mapped := 0, -1, false
 
 	emit := func(c byte) {
 		b = append(b, c)
@@ -88,6 +92,9 @@ func normalize(raw string, splitCamel, withIdx bool) normText {
 			// at case changes in names).
 			ri++
 			i++
+			if !isASCIILetter(c | 0x20) {
+				wordStart = i
+			}
 			upper := 'A' <= c && c <= 'Z'
 			if splitCamel {
 				if upper && prevLower {
@@ -110,6 +117,7 @@ func normalize(raw string, splitCamel, withIdx bool) normText {
 			ri++
 			i++
 			space++
+			wordStart = i
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(raw[i:])
@@ -126,6 +134,7 @@ func normalize(raw string, splitCamel, withIdx bool) normText {
 		}
 		i += size
 		if isSpace(r) {
+			wordStart = i
 			space++
 			if r == '\n' || r == '\r' || r == 0x2028 || r == 0x2029 || r == 0x85 || r == '\v' || r == '\f' {
 				newline = true
@@ -139,6 +148,7 @@ func normalize(raw string, splitCamel, withIdx bool) normText {
 			// Typographic quotes and dashes, fullwidth and other
 			// compatibility forms stand for the ASCII characters patterns
 			// spell; any other punctuation or symbol separates words.
+			wordStart = i
 			if a := asciiForm(r); a != "" {
 				flushSpace()
 				for k := 0; k < len(a); k++ {
@@ -163,8 +173,13 @@ func normalize(raw string, splitCamel, withIdx bool) normText {
 			continue
 		}
 		if m, ok := confusable(r); ok {
-			emitRune(m)
-			continue
+			if mappedAt != wordStart {
+				mappedAt, mapped = wordStart, mapConfusables(raw[wordStart:])
+			}
+			if mapped || !unicode.IsLetter(r) {
+				emitRune(m)
+				continue
+			}
 		}
 		n := utf8.EncodeRune(tmp[:], r)
 		if d := norm.NFKD.Properties(tmp[:n]).Decomposition(); d != nil {
@@ -173,8 +188,13 @@ func normalize(raw string, splitCamel, withIdx bool) normText {
 					continue
 				}
 				if m, ok := confusable(c); ok {
-					emitRune(m)
-					continue
+					if mappedAt != wordStart {
+						mappedAt, mapped = wordStart, mapConfusables(raw[wordStart:])
+					}
+					if mapped || !unicode.IsLetter(c) {
+						emitRune(m)
+						continue
+					}
 				}
 				emitRune(unicode.ToLower(c))
 			}
@@ -190,6 +210,53 @@ func normalize(raw string, splitCamel, withIdx bool) normText {
 	}
 	n := normText{s: string(b), idx: idx}
 	return joinLetterSpacing(n)
+}
+
+// mapConfusables decides whether the look-alike letters of the word that
+// starts raw are mapped to Latin: when the word mixes them with Latin
+// letters ("іgnore" with a Cyrillic і), or is spelled in look-alikes
+// only and long enough to be a disguised English word. A word in its own
+// script ("пользователю", "не", "και") keeps its letters, so phrases of
+// other languages can be matched.
+func mapConfusables(raw string) bool {
+	latin, conf, other, letters := false, false, false, 0
+	for _, r := range raw {
+		if isSpace(r) {
+			break
+		}
+		if droppedForMatch(r) || unicode.Is(unicode.Mn, r) {
+			continue
+		}
+		if !unicode.IsLetter(r) {
+			break
+		}
+		letters++
+		switch {
+		case r < utf8.RuneSelf || unicode.Is(unicode.Latin, r):
+			latin = true
+		case isConfusableLetter(r):
+			conf = true
+		default:
+			other = true
+		}
+	}
+	return (latin && conf) || (conf && !other && !latin && letters >= 4)
+}
+
+// isConfusableLetter reports a letter of another script that looks Latin,
+// directly or once its marks are dropped ("ё" is "е" with a diaeresis).
+func isConfusableLetter(r rune) bool {
+	if _, ok := confusable(r); ok {
+		return true
+	}
+	var tmp [utf8.UTFMax]byte
+	n := utf8.EncodeRune(tmp[:], r)
+	if d := norm.NFKD.Properties(tmp[:n]).Decomposition(); d != nil {
+		base, _ := utf8.DecodeRune(d)
+		_, ok := confusable(base)
+		return ok
+	}
+	return false
 }
 
 // singleLetterEnd reports whether b ends with a one-letter word.

@@ -1,78 +1,122 @@
 package lint
 
 import (
+	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
 
-// Minimum run lengths of the encoded-payload rule: longer than any hash a
-// description would quote (a SHA-256 is 64 hex digits or 44 base64
+// Run lengths of the encoded-payload rule. A run of at least minEncoded
+// characters is decoded and its text linted; it is reported on its own,
+// without a finding inside, only from the long lengths on: longer than any
+// hash a description would quote (a SHA-256 is 64 hex digits or 44 base64
 // characters).
 const (
-	minBase64 = 80
-	minHex    = 96
+	minEncoded  = 16
+	minBase64   = 80
+	minHex      = 96
+	minBase32   = 80
+	maxDecodes  = 16 // runs decoded per text
+	maxDecodeIn = 64 << 10
+	// decodeDepth bounds nested encodings (base64 of URL-encoded text).
+	decodeDepth = 2
 )
 
-// payloads finds long base64 or hex runs in the raw text, decodes them, and
-// raises the finding when the decoded text itself trips a rule.
-func (c *checker) payloads(u *unit) []Finding {
-	s := u.text
-	if len(s) < minBase64 {
-		return nil
-	}
-	ri := 0
-	for i := 0; i < len(s); {
-		if !isB64(s[i]) {
-			_, size := utf8.DecodeRuneInString(s[i:])
-			i += size
-			ri++
+// Encodings a run is decoded from.
+const (
+	encBase64 = "base64"
+	encBase32 = "base32"
+	encHex    = "hex"
+	encURL    = "URL-encoded"
+)
+
+// encodedRun is a run of text that decodes to readable text.
+type encodedRun struct {
+	start, end int // byte offsets in the text
+	kind       string
+	decoded    string
+}
+
+// findEncoded returns the runs of s that decode, as base64, base32, hex or
+// URL encoding, to mostly printable text, at most maxDecodes of them.
+func findEncoded(s string) []encodedRun {
+	var out []encodedRun
+	tried := 0
+	for i := 0; i < len(s) && tried < maxDecodes; {
+		if !isEncodedByte(s[i]) {
+			i++
 			continue
 		}
 		j := i
-		for j < len(s) && isB64(s[j]) {
+		pct := 0
+		for j < len(s) && isEncodedByte(s[j]) {
+			if s[j] == '%' {
+				pct++
+			}
 			j++
 		}
 		run := s[i:j]
-		start := ri
-		ri += j - i
+		start := i
 		i = j
-		kind := payloadKind(run)
-		if kind == "" {
+		if len(run) < minEncoded || len(run) > maxDecodeIn {
 			continue
 		}
-		decoded := decodePayload(run, kind)
-		level := severity.Medium
-		msg := itoa(len(run)) + "-character " + kind + " run"
-		if decoded != "" {
-			inner := c.decodedFindings(u, decoded)
-			if inner != "" {
-				level = severity.High
-				msg += " decodes to text that trips " + inner + ": " + quote(decoded)
-			} else {
-				msg += " decodes to text: " + quote(decoded)
-			}
+		tried++
+		kind, text, ok := decodeRun(run, pct)
+		switch {
+		case ok:
+			out = append(out, encodedRun{start, j, kind, text})
+		case isLong(kind, len(run)):
+			// A long run is reported even when it decodes to bytes.
+			out = append(out, encodedRun{start, j, kind, ""})
 		}
-		return []Finding{c.finding(u, RuleEncodedPayload, level, msg, start, start+len(run))}
 	}
-	return nil
+	return out
 }
 
-func isB64(b byte) bool {
-	return isASCIILetter(b|0x20) || ('0' <= b && b <= '9') || b == '+' || b == '/' || b == '=' || b == '_' || b == '-'
+// isLong reports a run long enough to report without a finding inside.
+func isLong(kind string, n int) bool {
+	switch kind {
+	case encBase64:
+		return n >= minBase64
+	case encHex:
+		return n >= minHex
+	case encBase32:
+		return n >= minBase32
+	}
+	return false
 }
 
-// payloadKind says whether a run is a hex or base64 payload, or "" for
-// runs that are identifiers, paths or too short.
-func payloadKind(run string) string {
-	run = strings.TrimRight(run, "=")
+// isEncodedByte reports a byte that may be part of an encoded run.
+func isEncodedByte(b byte) bool {
+	return isASCIILetter(b|0x20) || ('0' <= b && b <= '9') || b == '+' || b == '/' || b == '=' || b == '_' || b == '-' || b == '%'
+}
+
+// decodeRun decodes one run: URL encoding when it holds escapes, else
+// hex, base32 or base64 by the characters it uses. It returns the decoded
+// text when it is mostly printable and reads as text (has a space, or is a
+// path), else ok is false.
+func decodeRun(run string, pct int) (kind, text string, ok bool) {
+	if pct >= 3 {
+		d, err := url.PathUnescape(run)
+		if err != nil || d == run {
+			return "", "", false
+		}
+		return encURL, d, readable(d)
+	}
+	if pct > 0 {
+		return "", "", false
+	}
+	trimmed := strings.TrimRight(run, "=")
 	var upper, lower, digit, slash, other int
-	hexOnly := true
-	for i := 0; i < len(run); i++ {
-		b := run[i]
+	hexOnly, b32 := true, true
+	for k := 0; k < len(trimmed); k++ {
+		b := trimmed[k]
 		switch {
 		case 'A' <= b && b <= 'Z':
 			upper++
@@ -82,59 +126,134 @@ func payloadKind(run string) string {
 			hexOnly = hexOnly && b <= 'f'
 		case '0' <= b && b <= '9':
 			digit++
+			b32 = b32 && '2' <= b && b <= '7'
 		case b == '/':
 			slash++
-			hexOnly = false
+			hexOnly, b32 = false, false
 		default:
 			other++
-			hexOnly = false
+			hexOnly, b32 = false, false
 		}
 	}
-	if hexOnly && len(run) >= minHex && digit > 0 && (upper == 0 || lower == 0) {
-		return "hex"
+	switch {
+	case hexOnly && digit > 0 && (upper == 0 || lower == 0):
+		b, err := hex.DecodeString(trimmed[:len(trimmed)&^1])
+		return encHex, string(b), err == nil && readable(string(b))
+	case b32 && (upper == 0 || lower == 0) && digit > 0:
+		if d, ok := decodeBase32(strings.ToUpper(trimmed)); ok {
+			return encBase32, d, true
+		}
+		if upper == 0 || lower == 0 {
+			return encBase32, "", false
+		}
 	}
-	if len(run) < minBase64 || upper == 0 || lower == 0 || digit == 0 {
-		return ""
+	// Real base64 of text mixes cases and digits; a path or a snake_case
+	// identifier has many separators and is not base64.
+	if upper == 0 || lower == 0 || digit == 0 || slash*16 > len(trimmed) || other*8 > len(trimmed) {
+		return "", "", false
 	}
-	// A path or a snake_case identifier is not base64: real base64 has few
-	// separators and no long lower-case-only stretches.
-	if slash*16 > len(run) || other*8 > len(run) {
-		return ""
+	if len(trimmed)%4 == 1 {
+		trimmed = trimmed[:len(trimmed)-1] // a partial quantum cannot decode
 	}
-	return "base64"
+	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(trimmed); err == nil && readable(string(b)) {
+			return encBase64, string(b), true
+		}
+	}
+	return encBase64, "", false
 }
 
-// decodePayload decodes a run and returns the text it holds when that is
-// mostly printable, else "".
-func decodePayload(run, kind string) string {
-	var b []byte
-	var err error
-	if kind == "hex" {
-		b, err = hex.DecodeString(run[:len(run)&^1])
-	} else {
-		trimmed := strings.TrimRight(run, "=")
-		if len(trimmed)%4 == 1 {
-			trimmed = trimmed[:len(trimmed)-1] // a partial quantum cannot decode
-		}
-		for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
-			if b, err = enc.DecodeString(trimmed); err == nil {
-				break
-			}
-		}
+// decodeBase32 decodes unpadded or padded base32 text.
+func decodeBase32(s string) (string, bool) {
+	for len(s)%8 == 1 || len(s)%8 == 3 || len(s)%8 == 6 {
+		s = s[:len(s)-1] // lengths no quantum has
 	}
-	if err != nil || !utf8.Valid(b) {
-		return ""
+	b, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(s)
+	if err != nil || !readable(string(b)) {
+		return "", false
 	}
-	printable := 0
-	for _, r := range string(b) {
+	return string(b), true
+}
+
+// readable reports decoded bytes that are text: valid UTF-8, nine tenths
+// printable, and with a space or a path separator (a lone word decoded
+// from a token says nothing).
+func readable(s string) bool {
+	if len(s) < 4 || !utf8.ValidString(s) {
+		return false
+	}
+	printable, n := 0, 0
+	for _, r := range s {
+		n++
 		if r == '\n' || r == '\t' || r == '\r' || (r >= 0x20 && r != 0x7f && r != utf8.RuneError) {
 			printable++
 		}
 	}
-	if printable*10 < utf8.RuneCount(b)*9 {
-		return ""
+	return printable*10 >= n*9 && strings.ContainsAny(s, " /\n")
+}
+
+// payloads decodes the encoded runs of u's text and lints what they hold:
+// high when the decoded text trips a rule of medium or above (the text
+// was encoded to hide it), medium for a long run of base64, base32 or hex
+// that decodes to harmless text or not at all.
+func (c *checker) payloads(u *unit) []Finding {
+	return c.payloadsAt(u, u.text, 0, 0)
+}
+
+// payloadsAt is payloads on text, a decoding of u's text at the given
+// depth; offsets of findings are those of the outermost run (at, in u's
+// raw runes, for nested text).
+func (c *checker) payloadsAt(u *unit, text string, depth, at int) []Finding {
+	if len(text) < minEncoded {
+		return nil
 	}
-	return string(b)
+	var best *Finding
+	for _, r := range findEncoded(text) {
+		start := at
+		if depth == 0 {
+			start = utf8.RuneCountInString(text[:r.start])
+		}
+		end := start + utf8.RuneCountInString(text[r.start:r.end])
+		if depth > 0 {
+			end = start + 1
+		}
+		level, msg := c.decodedLevel(u, r, depth, start)
+		if level == severity.None {
+			continue
+		}
+		f := c.finding(u, RuleEncodedPayload, level, msg, start, end)
+		if best == nil || f.Severity > best.Severity {
+			best = &f
+		}
+		if level >= severity.High {
+			break
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	return []Finding{*best}
+}
+
+// decodedLevel lints a decoded run and grades it.
+func (c *checker) decodedLevel(u *unit, r encodedRun, depth, at int) (severity.Level, string) {
+	n := r.end - r.start
+	msg := itoa(n) + "-character " + r.kind + " run"
+	if r.decoded == "" {
+		return severity.Medium, msg
+	}
+	if inner := c.decodedFindings(u, r.decoded); inner != "" {
+		return severity.High, msg + " decodes to text that trips " + inner + ": " + quote(r.decoded)
+	}
+	if depth+1 < decodeDepth {
+		if fs := c.payloadsAt(u, r.decoded, depth+1, at); len(fs) > 0 && fs[0].Severity >= severity.High {
+			return severity.High, msg + " decodes to a " + fs[0].Message
+		}
+	}
+	if isLong(r.kind, n) {
+		return severity.Medium, msg + " decodes to text: " + quote(r.decoded)
+	}
+	return severity.None, ""
 }
 
 // decodedFindings lints decoded payload text and names the rules of medium
@@ -142,7 +261,11 @@ func decodePayload(run, kind string) string {
 func (c *checker) decodedFindings(u *unit, text string) string {
 	inner := &unit{entity: u.entity, name: u.name, path: u.path, rawPath: u.rawPath, text: text, role: roleText, param: u.param}
 	var rules []string
-	for _, f := range append(c.phrases(inner), c.destinations(inner)...) {
+	fs := c.phrases(inner)
+	fs = append(fs, c.covertDirective(inner)...)
+	fs = append(fs, c.commandSignature(inner)...)
+	fs = append(fs, c.destinations(inner)...)
+	for _, f := range fs {
 		if f.Severity < severity.Medium {
 			continue
 		}

@@ -368,6 +368,10 @@ func buildPhrases() []phrase {
 		// --- prompt-override: replacing the model's instructions.
 		p(RulePromptOverride, crit, "instruction override %q",
 			`(?:ignore|ignoring|disregard|disregarding|forget|override|overrule|bypass|discard|abandon|supersede|set aside|put aside|drop)(?: (?:all|any|every|each|the|your|of|these|those|my|its|earlier|prior|previous|above|preceding|former|existing|original|other|system|user|users|user's|users'|safety|security|default|current|initial|given|provided|developer|assistant)){1,4} (?:instructions?|prompts?|directions?|guidelines|rules|guardrails|constraints|policies|restrictions|directives|programming|orders|commands|guidance|system prompt|messages|requests?|tasks?)`),
+		p(RulePromptOverride, high, "tells the model to drop its safeguards: %q",
+			`(?:disable|bypass|turn off|deactivate|skip|ignore|remove|suspend|circumvent|override)(?: (?:all|any|every|your|the|of|its))* (?:safety |security |content )?(?:guardrails|guard rails|safeguards|safety (?:checks|filters|guidelines|measures|restrictions|protocols)|security (?:checks|controls|restrictions|validation|policies)|content (?:filters?|filtering|moderation)|ethical (?:guidelines|constraints)|restrictions)`),
+		p(RulePromptOverride, high, "addresses the model reading it: %q",
+			`if you (?:are|'re) (?:reading|seeing) this|if you (?:are|'re) an? (?:ai|llm|language model|assistant|agent|ai assistant)`),
 		p(RulePromptOverride, crit, "declares prior instructions void: %q",
 			`(?:previous|prior|earlier|above|original|existing|initial|system|default|all other)(?: \S+)? (?:instructions?|guidelines|rules|prompts?|directions?|policies) (?:are|is) (?:now )?(?:obsolete|void|invalid|cancell?ed|revoked|outdated|superseded|no longer valid|no longer apply|deprecated|overridden|suspended)`),
 		p(RulePromptOverride, crit, "claims sole authority: %q",
@@ -384,7 +388,7 @@ func buildPhrases() []phrase {
 			`(?:takes?|has|have|with|given)(?: (?:higher|highest|top|absolute|full))? `,
 			`(?:priority|precedence) (?:over|above) (?:the |any |all |your |other )?(?:users?|system|previous|prior|other|developer|host|instructions)`),
 		p(RulePromptOverride, crit, "overrides the user's intent: %q",
-			`(?:regardless|irrespective) of (?:what |whatever |any |anything )?(?:the )?(?:users?|previous|prior|other|system) ?(?:says|said|asks|asked|instructions?|wants|requests?|prompts?|tells|told)?`),
+			`(?:regardless|irrespective) of (?:what |whatever |any |anything )?(?:the )?(?:users?|user's|previous|prior|other|system)(?: (?:says|said|asks|asked|instructions?|wants|requests?|prompts?|tells|told|input|inputs|choice|choices|request|query|selection))?`),
 		pb(RulePromptOverride, high, "persistent injection across turns: %q",
 			`(?:in|for|to) (?:all|every|each|any) `,
 			`(?:future|subsequent|following|later|remaining) (?:responses?|replies|answers|turns|messages|conversations?|outputs?|interactions?)`),
@@ -407,8 +411,8 @@ func buildPhrases() []phrase {
 		// --- pre-invocation: line jumping.
 		p(RulePreInvocation, med, "precondition %q makes the model act before the user asks",
 			`(?:before|prior to) (?:using|calling|invoking|executing|running|accessing|you use|you call|you invoke|any other|responding|answering|replying|each use|every use|use)(?: (?:this|the|any|that|of))?(?: (?:tool|function|server|action|request|command|call|it))?[^.\n]{0,80}?(?:read|open|cat|fetch|load|include|pass|send|upload|attach|copy|collect|gather|retrieve|extract|access|provide|paste|append|insert|add|download|install|run|execute|curl|wget)`),
-		p(RulePreInvocation, high, "read-and-pass directive %q smuggles data through a parameter",
-			`(?:read|open|cat|fetch|load|extract|copy|grab|retrieve)\s(?:[^.\n]|\.\S){1,80}? (?:and|then|and then) (?:pass|include|send|put|insert|append|add|provide|attach|paste|upload|concatenate|use)(?:(?: (?:its|the|their|all|that|this|entire|full|whole|complete|file|files|raw|of))* (?:contents?|text|data|output|values?|body)| (?:it|them) (?:as|in|into|to|inside|within))`),
+		checked(notFormatting, p(RulePreInvocation, high, "read-and-pass directive %q smuggles data through a parameter",
+			`(?:read|open|cat|fetch|load|extract|copy|grab|retrieve)\s(?:[^.\n]|\.\S){1,80}? (?:and|then|and then) (?:pass|include|send|put|insert|append|add|provide|attach|paste|upload|concatenate|use)(?:(?: (?:its|the|their|all|that|this|entire|full|whole|complete|file|files|raw|of))* (?:contents?|text|data|output|values?|body)| (?:it|them) (?:as|in|into|to|inside|within))`)),
 		pb(RulePreInvocation, med, "threat %q pressures the model to comply",
 			`(?:otherwise|or else|if not|or)(?: (?:the|this|your))?(?: (?:tool|function|request|call|system|application|app|server|operation|proxy|integration|everything|all data|it|conversion|command|result))? (?:will|won't|would|may|might|can't|cannot|does not|doesn't|is going to)(?: not)?(?: be)? `,
 			`(?:work|function|succeed|crash|fail|break|blocked|error|rejected|lose|lost)`),
@@ -417,19 +421,8 @@ func buildPhrases() []phrase {
 		p(RulePreInvocation, high, "requirement %q directs the model to fetch data first",
 			`(?:tool|function|server) (?:requires|needs) (?:you|the (?:assistant|model|ai|agent|llm)) to (?:first )?(?:read|include|pass|send|provide|upload|attach|collect|gather|fetch|access)`),
 
-		// --- forced-tool-call: steering tool choice.
-		p(RuleForcedToolCall, low, "self-promotion %q steers tool choice",
-			`(?:always|only|exclusively|should|must) (?:always )?(?:use|call|invoke|prefer|choose|pick|select|default to)(?: using)? (?:this|our) (?:tool|function|server|scraper|search)`),
-		p(RuleForcedToolCall, med, "suppresses other tools: %q",
-			`(?:never|do not|don't|dont|must not|should not|shouldn't|avoid) (?:use|using|call|calling|invoke|invoking|trust|rely on|consider)(?: (?:any|the|a|an))? (?:other|another|different|alternative|built-?in|native|default|competing|third-party|external|similar)(?: \S+)? (?:tools?|functions?|servers?|plugins?|search(?: tools?)?|browsers?|apis?|mcp servers?)`),
-		p(RuleForcedToolCall, med, "ranks itself above other tools: %q",
-			`(?:prefer|prefers|preferred) this (?:tool|function|server) (?:over|to|instead of|rather than) (?:any |all |the )?(?:other|built-?in|default|native|existing)`),
-		p(RuleForcedToolCall, med, "steers calls away from another tool: %q",
-			`(?:use|call|prefer|choose|pick) this (?:(?:tool|function) (?:instead of|rather than|in place of|over) (?:the |any |using )?\S+|(?:one )?(?:instead of|rather than|in place of|over) (?:the |any |using )?\S+ (?:tool|function|server))`),
-		p(RuleForcedToolCall, med, "replaces other tools: %q",
-			`(?:instead of|rather than|in place of) (?:any|all|the|using)?(?: (?:other|built-?in|native|default|existing|standard|regular|original))+(?: \S+)? (?:tools?|functions?|servers?|search|commands?)`),
-		p(RuleForcedToolCall, low, "forced call order %q",
-			`(?:must|have to|need to|should) (?:always )?(?:first )?(?:call|invoke|run|use) (?:\S+ ){0,5}?(?:first|before|prior to)`),
+		// --- forced-tool-call: when tools are called (which tool is chosen
+		// is preference-manipulation, see prefs.go).
 		p(RuleForcedToolCall, med, "hooks every turn: %q",
 			`(?:call|invoke|run|use) this (?:tool|function) (?:after|before|on|with|for) (?:every|each|any|all) (?:other )?(?:tool|function|call|response|message|request|answer|reply|turn|interaction|conversation)s?`),
 		p(RuleForcedToolCall, med, "hooks every turn: %q",
@@ -440,7 +433,7 @@ func buildPhrases() []phrase {
 
 		// --- concealment: keeping the user uninformed.
 		p(RuleConcealment, crit, "concealment from the user: %q",
-			`(?:do not|don't|dont|never|must not|should not|shouldn't|avoid|refrain from|without)(?: ever)? (?:tell|telling|mention|mentioning|inform|informing|notify|notifying|alert|alerting|reveal|revealing|disclose|disclosing|show|showing|display|displaying|report|reporting|explain|explaining|say|saying|let|letting|warn|warning|acknowledge|acknowledging|bring up|bringing up|tip off)(?: (?:this|that|it|these|those|anything|any of this|about (?:this|it|that|these)|what you (?:are doing|did|do)|them|any))?(?: to| with)? `+userWord),
+			`(?:do not|don't|dont|never|must not|should not|shouldn't|avoid|refrain from|without)(?: ever)? (?:tell|telling|mention|mentioning|inform|informing|notify|notifying|alert|alerting|reveal|revealing|disclose|disclosing|show|showing|display|displaying|report|reporting|explain|explaining|say|saying|let|letting|warn|warning|acknowledge|acknowledging|bring up|bringing up|tip off)(?: (?:this|that|it|these|those|anything|any of this|about (?:this|it|that|these)|what you (?:are doing|did|do)|them|any|(?:this|that|the|these|those|any|your) \S+))?(?: to| with)? `+userWord),
 		p(RuleConcealment, crit, "concealment from the user: %q",
 			userNoun+` (?:must|should|need|needs to|is|are|may|can)? ?(?:not|never) (?:know|see|be told|be informed|notice|find out|be aware|learn|suspect|be shown|be notified)`),
 		p(RuleConcealment, crit, "concealment from the user: %q",
@@ -501,8 +494,8 @@ func buildPhrases() []phrase {
 		// --- tool-shadowing without a named tool.
 		p(RuleToolShadowing, high, "changes other tools: %q",
 			`(?:side effects?|effects?|impact|influence) on (?:the )?(?:also )?(?:present |available |other |existing |installed |connected |trusted )*(?:\S+ )?(?:tools?|functions?|servers?)`),
-		p(RuleToolShadowing, high, "refers to other servers' tools: %q",
-			`(?:also|other|all) (?:present|available|installed|connected|configured|loaded|enabled) (?:mcp )?(?:tools?|functions?|servers?)`),
+		checked(notOwnServer, p(RuleToolShadowing, high, "refers to other servers' tools: %q",
+			`(?:also|other|all) (?:present|available|installed|connected|configured|loaded|enabled) (?:mcp )?(?:tools?|functions?|servers?)`)),
 		checked(notThisTool, p(RuleToolShadowing, high, "changes how other tools behave: %q",
 			`(?:when|whenever) (?:the |any |another |a |an )?(?:other )?(?:\S+ ){0,2}(?:tool|function) (?:\S+ )?(?:is|gets|was|are) (?:called|invoked|used|executed|run|triggered)`)),
 		p(RuleToolShadowing, high, "changes how other tools behave: %q",
@@ -521,6 +514,9 @@ func buildPhrases() []phrase {
 			`\(mcp_[a-z0-9_-]+\)`, true),
 	}
 	ps = append(ps, sensitivePhrases()...)
+	ps = append(ps, preferencePhrases()...)
+	ps = append(ps, directivePhrases()...)
+	ps = append(ps, multilingualPhrases()...)
 	return finalize(ps)
 }
 
@@ -591,6 +587,28 @@ func affirmed(re *regexp.Regexp, s string, from, to int) bool {
 // afterCallRe finds the request after the data: "... call this tool with
 // it", "... put it into token", "... must be appended to every request".
 var afterCallRe = compile(`^\s?(?:[^.\n]|\.\S){0,60}?(?:(?:call|invoke|pass|send|include|submit|attach|forward|upload|put|paste|insert|add|copy|provide|supply|append) (?:\S+ ){0,4}?(?:with|it|them|its value|this|that)|(?:must|should|needs? to|has to|have to|to) be (?:appended|included|added|sent|passed|attached|copied|forwarded|inserted|uploaded|pasted|provided|supplied))`, true)
+
+// notOwnServer drops "all available tools on this server": a server may
+// list its own tools.
+func notOwnServer(m *match) (severity.Level, bool) {
+	if ownServerRe.MatchString(m.after(40)) {
+		return severity.None, false
+	}
+	return severity.High, true
+}
+
+var ownServerRe = compile(`^\s?(?:on|of|in|from|provided by|exposed by) (?:this|the current|our) (?:mcp )?server`, true)
+
+// notFormatting drops "retrieve X and provide it in a structured format":
+// the tool describing its output, not a parameter smuggling data.
+func notFormatting(m *match) (severity.Level, bool) {
+	if formattingRe.MatchString(m.after(40)) {
+		return severity.None, false
+	}
+	return severity.High, true
+}
+
+var formattingRe = compile(`^\s?(?:a |an |the )?(?:\S+ )?(?:format|form|way|manner|order|structure|layout)\b`, true)
 
 // notThisTool drops "when this tool is called": the tool may describe
 // itself.

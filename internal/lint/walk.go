@@ -47,6 +47,9 @@ type unit struct {
 	// namesTool is set by phrases when a word of the text starts a known
 	// tool name.
 	namesTool bool
+	// cues are the structural rule's cue bits of the text's words, set by
+	// phrases.
+	cues uint8
 }
 
 func (u *unit) normalized() *normText {
