@@ -58,7 +58,7 @@ pings the watchdog, and reports reloads and shutdown.`,
 				return usageError("refusing to run as root: the stdio MCP servers it starts would run as root too; run it as a dedicated user (deploy/systemd), or pass --allow-root")
 			}
 			if !cmd.Flags().Changed("log-level") {
-				logger, err := newLogger(cmd.ErrOrStderr(), "info", a.opts.logFormat)
+				logger, err := a.newLogger(cmd.ErrOrStderr(), "info", a.opts.logFormat)
 				if err != nil {
 					return &ExitError{Code: ExitUsage, Err: err}
 				}
@@ -120,6 +120,7 @@ func (a *app) runDaemon(ctx context.Context) error {
 			return build.Build(cfg.Notifiers, build.Deps{Threads: db, Logger: log})
 		},
 		LoadConfig: func() (*config.Config, error) { return a.readConfigFile(path, implicit) },
+		Secrets:    a.secrets,
 	})
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}

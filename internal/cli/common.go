@@ -19,6 +19,7 @@ func (a *app) loadConfig() (*config.Config, error) {
 	if err != nil {
 		return nil, &ExitError{Code: ExitUsage, Err: err}
 	}
+	a.secrets.Store(cfg.Redactor())
 	return cfg, nil
 }
 

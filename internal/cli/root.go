@@ -17,6 +17,7 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/admin"
 	"github.com/mcpdrift/mcpdrift/internal/config"
+	"github.com/mcpdrift/mcpdrift/internal/redact"
 )
 
 // Exit codes shared by every command (DESIGN "CLI contract").
@@ -96,6 +97,10 @@ type app struct {
 	env    Env // host.Env
 	stderr io.Writer
 	logger *slog.Logger
+	// secrets redacts every log record: it holds the loaded
+	// configuration's secrets once loadConfig has run (the daemon swaps
+	// them on reload).
+	secrets *redact.Live
 }
 
 // Run executes the command line args and returns the process exit code.
@@ -141,7 +146,7 @@ func isUsage(err error) bool {
 
 // newApp is the state the commands of one command line share, on host h.
 func newApp(h Host) *app {
-	return &app{host: h, env: h.Env}
+	return &app{host: h, env: h.Env, secrets: &redact.Live{}}
 }
 
 // NewRootCommand builds the command tree for the given host.
@@ -166,7 +171,7 @@ snapshots (trusted on first use unless configured otherwise).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			logger, err := newLogger(cmd.ErrOrStderr(), a.opts.logLevel, a.opts.logFormat)
+			logger, err := a.newLogger(cmd.ErrOrStderr(), a.opts.logLevel, a.opts.logFormat)
 			if err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
@@ -204,18 +209,22 @@ snapshots (trusted on first use unless configured otherwise).`,
 	return root
 }
 
-func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+// newLogger builds the logger every command logs through: every record's
+// message and attributes pass through the configuration's redactor.
+func (a *app) newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
 	hopts := &slog.HandlerOptions{Level: lv}
+	var h slog.Handler
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, hopts)), nil
+		h = slog.NewTextHandler(w, hopts)
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, hopts)), nil
+		h = slog.NewJSONHandler(w, hopts)
 	default:
 		return nil, fmt.Errorf("--log-format %q: want text or json", format)
 	}
+	return slog.New(redact.NewHandler(h, a.secrets.Load)), nil
 }

@@ -67,6 +67,9 @@ type Client struct {
 	Name         string   `yaml:"name"`
 	Version      string   `yaml:"version"`
 	Capabilities []string `yaml:"capabilities"`
+	// UserAgent is the User-Agent of every HTTP request to the server
+	// (MCP traffic and OAuth discovery); empty sends "name/version".
+	UserAgent string `yaml:"user_agent,omitempty"`
 }
 
 // Client capabilities mcpdrift can advertise.
@@ -194,12 +197,10 @@ type Suppress struct {
 
 // Notifier types.
 const (
-	NotifierSlack        = "slack"
-	NotifierEmail        = "email"
-	NotifierWebhook      = "webhook"
-	NotifierLog          = "log"
-	NotifierAlertmanager = "alertmanager"
-	NotifierTeams        = "teams"
+	NotifierSlack   = "slack"
+	NotifierEmail   = "email"
+	NotifierWebhook = "webhook"
+	NotifierLog     = "log"
 )
 
 // Alert kinds a notifier can subscribe to.
@@ -219,7 +220,7 @@ type Notifier struct {
 	// Kinds restricts the notifier to these alert kinds; empty means all.
 	Kinds []string `yaml:"kinds,omitempty"`
 
-	// slack: WebhookURL, or Token and Channel. teams: WebhookURL.
+	// slack: WebhookURL, or Token and Channel.
 	WebhookURL Secret `yaml:"webhook_url,omitempty" twin:"webhook_url_file"`
 	Token      Secret `yaml:"token,omitempty" twin:"token_file"`
 	Channel    string `yaml:"channel,omitempty"`
@@ -229,25 +230,10 @@ type Notifier struct {
 	From string   `yaml:"from,omitempty"`
 	To   []string `yaml:"to,omitempty"`
 
-	// webhook; alertmanager: URL holds one or more base URLs separated
-	// by white space (the instances of an HA cluster).
+	// webhook.
 	URL     Secret            `yaml:"url,omitempty" twin:"url_file"`
 	Secret  Secret            `yaml:"secret,omitempty" twin:"secret_file"`
 	Headers map[string]Secret `yaml:"headers,omitempty" twin:"header_files"`
-
-	// alertmanager.
-	Username    string `yaml:"username,omitempty"`
-	Password    Secret `yaml:"password,omitempty" twin:"password_file"`
-	BearerToken Secret `yaml:"bearer_token,omitempty" twin:"bearer_token_file"`
-	// Labels are static labels added to every alert.
-	Labels map[string]string `yaml:"labels,omitempty"`
-	// Instance is the instance label; empty means the host name.
-	Instance string `yaml:"instance,omitempty"`
-	// ResolveTimeout is how long a firing alert lasts in Alertmanager
-	// unless re-sent; after Parse, DefaultResolveTimeout(alerts.
-	// repeat_interval) when not set.
-	ResolveTimeout time.Duration `yaml:"resolve_timeout,omitempty"`
-	GeneratorURL   string        `yaml:"generator_url,omitempty"`
 }
 
 // SMTP TLS policies.

@@ -11,14 +11,16 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/mcpdrift/mcpdrift/internal/redact"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
 
 // Redacted returns the effective configuration as YAML, with defaults and
 // per-server settings filled in and every inline secret replaced by
-// [REDACTED]. Secrets read from files show their path. It is meant for
-// `config check --print`; a config without inline secrets parses back to the
-// same configuration.
+// [REDACTED], as are the password and query values of a server's URL.
+// Secrets read from files show their path. It is meant for
+// `config check --print`; a config without inline secrets (nor credentials
+// in a URL) parses back to the same configuration.
 func (c *Config) Redacted() ([]byte, error) {
 	n := encodeValue(reflect.ValueOf(c).Elem(), field{})
 	var b bytes.Buffer
@@ -77,6 +79,10 @@ func encodeValue(v reflect.Value, f field) *yaml.Node {
 		}
 		return n
 	case reflect.String:
+		if f.key == "url" {
+			// A URL's query and user info may carry credentials.
+			return scalarNode("!!str", redact.URL(v.String()))
+		}
 		return scalarNode("!!str", v.String())
 	case reflect.Bool:
 		return scalarNode("!!bool", strconv.FormatBool(v.Bool()))
@@ -140,4 +146,77 @@ func isEmpty(v reflect.Value) bool {
 		return !v.Interface().(Secret).IsSet()
 	}
 	return v.IsZero()
+}
+
+// Redactor returns a redactor for every secret value of the configuration:
+// each server's env, headers (and their *_files twins) and URL
+// credentials and query values, and every notifier secret. Each is shown
+// as [REDACTED:path], the path naming its key in the configuration
+// (servers.github.env.API_KEY, notifiers.secops.webhook_url). File secrets
+// are read now; one that cannot be read is left out, and its own use
+// reports why. The log handler of the CLI and the daemon redacts with it.
+func (c *Config) Redactor() *redact.Redactor {
+	var out []redact.Secret
+	namedSecrets(reflect.ValueOf(c).Elem(), "", "", func(name, key string, s Secret) {
+		v, err := s.Reveal()
+		switch {
+		case err != nil || v == "":
+		case key == "headers":
+			out = append(out, redact.Header(name, v)...)
+		case strings.Contains(key, "url"):
+			// A URL that is itself a credential (a Slack or webhook URL),
+			// or several separated by white space (alertmanager).
+			out = append(out, redact.Secret{Name: name, Value: v})
+			for _, u := range strings.Fields(v) {
+				out = append(out, redact.URLParts(name, u, true)...)
+			}
+		default:
+			out = append(out, redact.Secret{Name: name, Value: v})
+		}
+	})
+	for _, s := range c.Servers {
+		out = append(out, redact.URLParts("servers."+s.Name+".url", s.URL, false)...)
+	}
+	return redact.New(out...)
+}
+
+// namedSecrets calls fn for every Secret reachable from v with its path
+// in the configuration, elements of a list named by their name, and the
+// key of the field (or map) that holds it.
+func namedSecrets(v reflect.Value, path, key string, fn func(name, key string, s Secret)) {
+	join := func(k string) string {
+		if path == "" {
+			return k
+		}
+		return path + "." + k
+	}
+	if v.Type() == secretType {
+		fn(path, key, v.Interface().(Secret))
+		return
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			namedSecrets(v.Elem(), path, key, fn)
+		}
+	case reflect.Struct:
+		for _, f := range fieldsOf(v.Type()) {
+			namedSecrets(v.Field(f.index), join(f.key), f.key, fn)
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			e := v.Index(i)
+			name := strconv.Itoa(i)
+			if e.Kind() == reflect.Struct {
+				if n := e.FieldByName("Name"); n.IsValid() && n.Kind() == reflect.String && n.String() != "" {
+					name = n.String()
+				}
+			}
+			namedSecrets(e, join(name), key, fn)
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			namedSecrets(it.Value(), join(it.Key().String()), key, fn)
+		}
+	}
 }

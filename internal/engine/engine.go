@@ -15,6 +15,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/probe"
+	"github.com/mcpdrift/mcpdrift/internal/redact"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 	"github.com/mcpdrift/mcpdrift/store"
@@ -47,6 +48,12 @@ type Engine struct {
 	// Peers, when set, lists the tools of all configured servers for the
 	// cross-server lint rules.
 	Peers PeersFunc
+	// Secrets, when set, holds the redactor of the whole configuration
+	// (config.Config.Redactor). A failure is always stored, logged and
+	// reported with the server's own secrets hidden; with Secrets, every
+	// other configured secret (another server's token, a notifier's) is
+	// hidden too.
+	Secrets *redact.Live
 
 	mu     sync.Mutex
 	caches map[string]*manifest.Cache // per server: canonical entities of the last build
@@ -91,19 +98,29 @@ func (e *Engine) CheckServer(ctx context.Context, s *config.Server) report.Serve
 // the caller's concurrency limit, when slot is set.
 func (e *Engine) checkServer(ctx context.Context, s *config.Server, slot func() (release func())) (rs report.Server) {
 	start := e.Now()
+	t, terr := Target(s)
+	// Everything said about a failure, which may quote the server's
+	// output, leaves here redacted: the report, the stored failure record
+	// (and so status and notifications) and the log.
+	scrub := func(err error) error { return redact.Merge(t.Redactor(), e.Secrets.Load()).Err(err) }
 	defer func() {
 		if p := recover(); p != nil {
-			rs = errorStatus(s.Name, fmt.Errorf("internal error while checking: %v", p))
-			e.Logger.Error("check panicked", slog.String("server", s.Name), slog.Any("panic", p))
+			err := scrub(fmt.Errorf("internal error while checking: %v", p))
+			rs = errorStatus(s.Name, err)
+			e.Logger.Error("check panicked", slog.String("server", s.Name), slog.String("panic", err.Error()))
 		}
 	}()
 	res, m, err := func() (*probe.Result, *manifest.Manifest, error) {
+		if terr != nil {
+			return nil, nil, terr
+		}
 		if slot != nil {
 			defer slot()()
 		}
-		return e.capture(ctx, s)
+		return e.capture(ctx, s, t)
 	}()
 	if err != nil {
+		err = scrub(err)
 		obs := store.Observation{Server: s.Name, TakenAt: start, Duration: e.Now().Sub(start), Transport: string(s.Transport), Error: err.Error()}
 		if rerr := e.Store.RecordFailure(s.Name, obs); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("record failure: %w", rerr))
@@ -129,12 +146,10 @@ func (e *Engine) checkServer(ctx context.Context, s *config.Server, slot func() 
 	return e.evaluate(s, m, id, res.StartedAt, true)
 }
 
-func (e *Engine) capture(ctx context.Context, s *config.Server) (*probe.Result, *manifest.Manifest, error) {
-	t, err := Target(s)
-	if err != nil {
-		return nil, nil, err
-	}
-	t.Logger = e.Logger
+func (e *Engine) capture(ctx context.Context, s *config.Server, t probe.Target) (*probe.Result, *manifest.Manifest, error) {
+	// The probe hides the target's own secrets from what it logs; the
+	// rest of the configuration's are hidden here.
+	t.Logger = slog.New(redact.NewHandler(e.Logger.Handler(), e.Secrets.Load))
 	res, err := e.Probe(ctx, t)
 	if err != nil {
 		return nil, nil, err

@@ -28,6 +28,7 @@ func Target(s *config.Server) (probe.Target, error) {
 			Name:         s.Client.Name,
 			Version:      s.Client.Version,
 			Capabilities: s.Client.Capabilities,
+			UserAgent:    s.Client.UserAgent,
 		},
 		Limits: probe.Limits{
 			MaxPages:         s.Limits.MaxPages,

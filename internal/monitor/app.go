@@ -15,6 +15,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/probe"
+	"github.com/mcpdrift/mcpdrift/internal/redact"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/notifiers"
 	"github.com/mcpdrift/mcpdrift/store"
@@ -71,6 +72,11 @@ type Options struct {
 	LoadConfig func() (*config.Config, error)
 	// Registry receives the daemon's metrics; a new one if nil.
 	Registry *prometheus.Registry
+	// Secrets receives the redactor of every configuration the App runs
+	// (at New and on each Apply); the App logs through it, and the
+	// engine redacts failures with it. Share it with the caller's own log
+	// handler. A new one if nil.
+	Secrets *redact.Live
 
 	// Stagger spreads the start-up snapshots over this long; zero means
 	// 25ms per server up to DefaultStagger, negative means all at once.
@@ -198,6 +204,11 @@ func New(opts Options) (*App, error) {
 		return nil, errors.New("monitor: no logger")
 	}
 	opts = opts.withDefaults()
+	if opts.Secrets == nil {
+		opts.Secrets = &redact.Live{}
+	}
+	opts.Secrets.Store(opts.Config.Redactor())
+	opts.Logger = slog.New(redact.NewHandler(opts.Logger.Handler(), opts.Secrets.Load))
 	a := &App{
 		opts:  opts,
 		log:   opts.Logger.With("component", "monitor"),
@@ -208,10 +219,11 @@ func New(opts Options) (*App, error) {
 		toolsSeen: map[string]string{},
 	}
 	a.engine = &engine.Engine{
-		Store:  opts.Store,
-		Probe:  a.instrumentedProbe,
-		Now:    opts.Clock.Now,
-		Logger: slog.New(&engineLogFilter{inner: opts.Logger.Handler()}),
+		Store:   opts.Store,
+		Probe:   a.instrumentedProbe,
+		Now:     opts.Clock.Now,
+		Logger:  slog.New(&engineLogFilter{inner: opts.Logger.Handler()}),
+		Secrets: opts.Secrets,
 	}
 	rt, err := a.build(opts.Config)
 	if err != nil {
@@ -374,6 +386,7 @@ func (a *App) Apply(cfg *config.Config) error {
 	defer a.mu.Unlock()
 	old := a.runtime()
 	a.warnRestartOnly(old.cfg, cfg)
+	a.opts.Secrets.Store(cfg.Redactor())
 	a.rt.Store(rt)
 	for name := range old.servers {
 		if rt.servers[name] == nil {

@@ -112,30 +112,6 @@ func errManifestTooLarge(limit int64) error {
 	return newKindError(ErrTooLarge, "manifest of more than %s exceeds max_manifest_bytes", formatBytes(limit))
 }
 
-// redactedError hides secrets in the text of an error while keeping its
-// chain for errors.Is and errors.As.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-// redact returns err with every secret in its text replaced. It returns err
-// itself when there is nothing to hide.
-func redact(err error, r *strings.Replacer) error {
-	if err == nil || r == nil {
-		return err
-	}
-	msg := err.Error()
-	clean := r.Replace(msg)
-	if clean == msg {
-		return err
-	}
-	return &redactedError{msg: clean, err: err}
-}
-
 // formatBytes renders a byte count the way limits are written: "16 MiB"
 // when exact, otherwise a plain number of bytes.
 func formatBytes(n int64) string {

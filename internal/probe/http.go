@@ -12,6 +12,8 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/http/httptrace"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -71,30 +73,44 @@ func parseEndpoint(raw string) (*endpoint, error) {
 //     results from response bodies, both application/json and
 //     text/event-stream, enforcing max_response_bytes while reading;
 //   - it drops server notifications from event streams;
+//   - it sets the User-Agent of the client identity advertised;
 //   - it ties every request to the probe's lifetime.
+//
+// Its transport's dialer enforces the OAuth discovery rule (netrule.go) on
+// the metadata requests that share it.
 type httpCapture struct {
-	base    *http.Transport
-	ep      *endpoint
-	headers http.Header
-	rec     *recorder
-	limit   int64
-	life    context.Context
-	log     *slog.Logger
+	base     *http.Transport
+	ep       *endpoint
+	headers  http.Header
+	ua       string
+	classify addrClassifier
+	rec      *recorder
+	limit    int64
+	life     context.Context
+	log      *slog.Logger
 
 	// What the identity is made of, from the first successful response
-	// (after redirects): its URL and TLS state; and the first
-	// resource_metadata hint of a WWW-Authenticate header.
+	// (after redirects): its URL, TLS state and the address it came from
+	// (unless through a proxy); and the first resource_metadata hint of a
+	// WWW-Authenticate header.
 	mu       sync.Mutex
 	seen     bool
 	finalURL *url.URL
 	tls      *tls.ConnectionState
+	remote   netip.AddrPort
+	proxied  bool
 	hint     string
 }
 
 func newHTTPCapture(life context.Context, t Target, ep *endpoint, rec *recorder, log *slog.Logger) *httpCapture {
+	classify := t.classifyAddr
+	if classify == nil {
+		classify = classifyAddrPort
+	}
+	dialer := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second, ControlContext: guardedControl(classify)}
 	base := &http.Transport{
 		Proxy:                  http.ProxyFromEnvironment,
-		DialContext:            (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:            dialer.DialContext,
 		TLSHandshakeTimeout:    tlsHandshakeTimeout,
 		ResponseHeaderTimeout:  t.Timeout,
 		MaxResponseHeaderBytes: maxHeaderBytes,
@@ -108,7 +124,27 @@ func newHTTPCapture(life context.Context, t Target, ep *endpoint, rec *recorder,
 	for k, v := range t.Headers {
 		h.Set(k, v)
 	}
-	return &httpCapture{base: base, ep: ep, headers: h, rec: rec, limit: t.Limits.MaxResponseBytes, life: life, log: log}
+	return &httpCapture{
+		base: base, ep: ep, headers: h, ua: userAgent(t.Client), classify: classify,
+		rec: rec, limit: t.Limits.MaxResponseBytes, life: life, log: log,
+	}
+}
+
+// userAgent is the User-Agent of a client identity: the configured one,
+// else "name/version" made of HTTP token characters, as clients send.
+func userAgent(id ClientIdentity) string {
+	if id.UserAgent != "" {
+		return id.UserAgent
+	}
+	token := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r < 0x80 && (r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)) {
+				return r
+			}
+			return '-'
+		}, s)
+	}
+	return token(id.Name) + "/" + token(id.Version)
 }
 
 // awaitDeadline waits, once ctx's deadline has passed, until ctx reports
@@ -141,7 +177,14 @@ func (c *httpCapture) RoundTrip(req *http.Request) (*http.Response, error) {
 	stop := context.AfterFunc(c.life, cancel)
 	done := func() { stop(); cancel() }
 
-	out := req.Clone(ctx)
+	var remote netip.AddrPort
+	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		if a, ok := info.Conn.RemoteAddr().(*net.TCPAddr); ok {
+			remote = a.AddrPort()
+		}
+	}}
+	out := req.Clone(httptrace.WithClientTrace(ctx, trace))
+	out.Header.Set("User-Agent", c.ua)
 	if sameHost(out.URL, c.ep.full) {
 		c.addCredentials(out)
 	} else if len(c.headers) > 0 || c.ep.full.User != nil || c.ep.full.RawQuery != "" {
@@ -176,7 +219,7 @@ func (c *httpCapture) RoundTrip(req *http.Request) (*http.Response, error) {
 		done()
 		return nil, err
 	}
-	c.observe(out, resp)
+	c.observe(out, resp, remote)
 	media, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	switch {
 	case resp.StatusCode/100 == 2 && media == "text/event-stream":
@@ -195,7 +238,7 @@ func (c *httpCapture) RoundTrip(req *http.Request) (*http.Response, error) {
 // observe records the identity of the server behind a response. A
 // redirect is answered by the client with a new request through
 // RoundTrip, so the first 2xx response is the final URL of the session.
-func (c *httpCapture) observe(req *http.Request, resp *http.Response) {
+func (c *httpCapture) observe(req *http.Request, resp *http.Response, remote netip.AddrPort) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.hint == "" {
@@ -212,6 +255,23 @@ func (c *httpCapture) observe(req *http.Request, resp *http.Response) {
 	c.seen = true
 	c.finalURL = &url.URL{Scheme: req.URL.Scheme, Host: req.URL.Host, Path: req.URL.Path, RawPath: req.URL.RawPath}
 	c.tls = resp.TLS
+	c.remote = remote
+	if pu, err := c.base.Proxy(req); err == nil && pu != nil {
+		c.proxied = true
+	}
+}
+
+// serverClass is the network class of the MCP server for the OAuth
+// discovery rule: that of the address its first successful response came
+// from, or, through a proxy (or before any response), that of its name.
+func (c *httpCapture) serverClass(ctx context.Context, final *url.URL) netClass {
+	c.mu.Lock()
+	remote, proxied := c.remote, c.proxied
+	c.mu.Unlock()
+	if remote.IsValid() && !proxied {
+		return c.classify(remote)
+	}
+	return hostClass(ctx, final, c.classify)
 }
 
 // observed returns what observe recorded.

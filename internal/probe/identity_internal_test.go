@@ -235,14 +235,7 @@ func TestExecutableIdentity(t *testing.T) {
 // srv/mcp would have.
 func oauthProber(t *testing.T, raw string) *prober {
 	t.Helper()
-	p := newProber(Target{Name: "t", URL: raw, Timeout: 10 * time.Second})
-	ep, err := parseEndpoint(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.httpc = newHTTPCapture(context.Background(), p.t, ep, p.rec, p.log)
-	t.Cleanup(p.httpc.base.CloseIdleConnections)
-	return p
+	return discoveryProber(t, raw, nil)
 }
 
 func TestDiscoverOAuth(t *testing.T) {
@@ -357,7 +350,7 @@ func TestMetadataClientOnlyGets(t *testing.T) {
 	defer srv.Close()
 	p := oauthProber(t, srv.URL+"/mcp")
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/token", strings.NewReader("grant_type=client_credentials"))
-	resp, err := p.metadataClient("http").Do(req)
+	resp, err := p.metadataClient().Do(req)
 	if err == nil {
 		resp.Body.Close()
 	}

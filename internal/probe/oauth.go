@@ -50,7 +50,10 @@ var errNotFound = errors.New("no metadata")
 // it names (RFC 8414, falling back to OpenID Connect discovery). It only
 // ever sends GETs without credentials to well-known metadata URLs (and a
 // same-origin resource_metadata hint): no token, client registration or
-// authorization request is ever made. Failures are recorded, not returned.
+// authorization request is ever made. Every request obeys the OAuth
+// discovery rule (netrule.go): a URL it refuses is recorded as "not
+// fetched: <why>", and nothing is sent. Failures are recorded, not
+// returned.
 func (p *prober) discoverOAuth(ctx context.Context, final *url.URL, hint string) *manifest.OAuth {
 	budget := oauthBudget
 	if d, ok := ctx.Deadline(); ok {
@@ -62,7 +65,8 @@ func (p *prober) discoverOAuth(ctx context.Context, final *url.URL, hint string)
 	}
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
-	f := &metadataFetcher{client: p.metadataClient(final.Scheme), log: p.log}
+	f := &metadataFetcher{client: p.metadataClient(), log: p.log,
+		final: final, server: p.httpc.serverClass(ctx, final)}
 
 	var candidates []string
 	if hint != "" {
@@ -72,7 +76,7 @@ func (p *prober) discoverOAuth(ctx context.Context, final *url.URL, hint string)
 			p.log.Debug("resource_metadata hint on another origin not followed", "hint_host", hostOf(hint))
 		}
 	}
-	origin := final.Scheme + "://" + final.Host
+	origin := originOf(final)
 	if path := strings.TrimSuffix(final.EscapedPath(), "/"); path != "" {
 		candidates = append(candidates, origin+wellKnownResource+path)
 	}
@@ -123,7 +127,7 @@ func (f *metadataFetcher) authorizationServer(ctx context.Context, resource *url
 		as.Error = "not fetched: issuer has userinfo, query or fragment"
 		return
 	}
-	origin := u.Scheme + "://" + u.Host
+	origin := originOf(u)
 	path := strings.TrimSuffix(u.EscapedPath(), "/")
 	var candidates []string
 	if path == "" {
@@ -159,10 +163,13 @@ func (f *metadataFetcher) authorizationServer(ctx context.Context, resource *url
 	}
 }
 
-// metadataFetcher GETs metadata documents.
+// metadataFetcher GETs metadata documents for the MCP server at final, on
+// a network of class server.
 type metadataFetcher struct {
 	client *http.Client
 	log    *slog.Logger
+	final  *url.URL
+	server netClass
 }
 
 // first decodes the first candidate URL that serves a metadata object into
@@ -194,6 +201,13 @@ func (f *metadataFetcher) get(ctx context.Context, raw string, v any) error {
 	ctx, cancel := context.WithTimeout(ctx, oauthRequestTimeout)
 	defer cancel()
 	shown := redactURL(raw)
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("GET %s: invalid URL", shown)
+	}
+	// Redirects keep the context, and are never to another origin: one
+	// policy holds for the whole request.
+	ctx = withFetchPolicy(ctx, fetchPolicy{server: f.server, own: sameHost(u, f.final), overTLS: u.Scheme == "https"})
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
 	if err != nil {
 		return fmt.Errorf("GET %s: invalid URL", shown)
@@ -201,6 +215,9 @@ func (f *metadataFetcher) get(ctx context.Context, raw string, v any) error {
 	req.Header.Set("Accept", "application/json")
 	resp, err := f.client.Do(req)
 	if err != nil {
+		if refused := (*refusedError)(nil); errors.As(err, &refused) {
+			return refused
+		}
 		return fmt.Errorf("GET %s: %s", shown, fetchErrorClass(err))
 	}
 	defer resp.Body.Close()
@@ -233,18 +250,20 @@ func (f *metadataFetcher) get(ctx context.Context, raw string, v any) error {
 }
 
 // metadataClient is an HTTP client over the probe's own transport (same
-// TLS configuration, proxy and dial timeouts) that can only GET, sends no
-// configured header or credential, follows at most oauthMaxRedirects
-// redirects and never from HTTPS down to plain HTTP.
-func (p *prober) metadataClient(scheme string) *http.Client {
+// TLS configuration, proxy and dial timeouts, and the dialer that enforces
+// the OAuth discovery rule) that can only GET, sends the probe's
+// User-Agent and no configured header or credential, follows at most
+// oauthMaxRedirects redirects, only within the origin first asked (so
+// never from HTTPS down to plain HTTP either).
+func (p *prober) metadataClient() *http.Client {
 	return &http.Client{
-		Transport: getOnly{p.httpc.base},
+		Transport: &getOnly{base: p.httpc.base, ua: p.httpc.ua, classify: p.httpc.classify},
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) > oauthMaxRedirects {
 				return fmt.Errorf("more than %d redirects", oauthMaxRedirects)
 			}
-			if req.URL.Scheme != "https" && (scheme == "https" || via[0].URL.Scheme == "https") {
-				return errors.New("redirect from HTTPS to plain HTTP refused")
+			if !sameHost(req.URL, via[0].URL) {
+				return &refusedError{reason: "redirected to another origin"}
 			}
 			return nil
 		},
@@ -252,15 +271,37 @@ func (p *prober) metadataClient(scheme string) *http.Client {
 }
 
 // getOnly refuses every request but a GET, so no code path of metadata
-// discovery can ever ask for a token.
-type getOnly struct{ base http.RoundTripper }
+// discovery can ever ask for a token, and every request without a
+// fetchPolicy or that the OAuth discovery rule refuses on its URL (a
+// cloud metadata name, an IP literal; or, through a proxy, what its name
+// resolves to here). The dialer checks the rest.
+type getOnly struct {
+	base     *http.Transport
+	ua       string
+	classify addrClassifier
+}
 
-func (g getOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+func (g *getOnly) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Method != http.MethodGet {
 		return nil, newKindError(ErrForbiddenMethod, "metadata discovery refused to send a %s request", req.Method)
 	}
-	out := req.Clone(req.Context())
-	out.Header = http.Header{"Accept": {"application/json"}, "User-Agent": {"mcpdrift"}}
+	ctx := req.Context()
+	pol, ok := ctx.Value(fetchPolicyKey{}).(fetchPolicy)
+	if !ok {
+		return nil, &refusedError{reason: "no discovery policy (a bug)"}
+	}
+	if err := checkHost(req.URL, pol, g.classify); err != nil {
+		return nil, err
+	}
+	if pu, err := g.base.Proxy(req); err == nil && pu != nil {
+		if err := checkProxied(ctx, req.URL, pol, g.classify); err != nil {
+			return nil, err
+		}
+		pol.proxied = true
+		ctx = withFetchPolicy(ctx, pol)
+	}
+	out := req.Clone(ctx)
+	out.Header = http.Header{"Accept": {"application/json"}, "User-Agent": {g.ua}}
 	return g.base.RoundTrip(out)
 }
 
@@ -305,6 +346,11 @@ func redactURL(raw string) string {
 		return "(invalid URL)"
 	}
 	return clip((&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}).String())
+}
+
+// originOf is scheme://host of u, escaped (an IPv6 zone's "%" included).
+func originOf(u *url.URL) string {
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host}).String()
 }
 
 func hostOf(raw string) string {

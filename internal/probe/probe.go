@@ -29,12 +29,10 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
-	"github.com/mcpdrift/mcpdrift/internal/sandbox"
+	"github.com/mcpdrift/mcpdrift/internal/redact"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -131,14 +129,8 @@ type Target struct {
 	// stdio
 	Command string
 	Args    []string
-	// Env is the server's environment: with PATH, LANG and a HOME of its
-	// own, all it gets (never mcpdrift's own environment).
-	Env map[string]string
-	Dir string
-	// Sandbox is how the server is isolated (internal/sandbox); the zero
-	// value runs it unsandboxed. engine.Target sets it from the config,
-	// where the default is auto.
-	Sandbox sandbox.Policy
+	Env     map[string]string // added to os.Environ()
+	Dir     string
 
 	// streamable HTTP and SSE
 	URL     string
@@ -228,7 +220,7 @@ type prober struct {
 	log      *slog.Logger // with component, server, transport, url
 	sdkLog   *slog.Logger // the same for the SDK's own messages
 	rec      *recorder
-	redactor *strings.Replacer
+	redactor *redact.Redactor // the target's secrets
 	phase    string
 	life     context.Context
 
@@ -265,7 +257,10 @@ func newProber(t Target) *prober {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	p := &prober{t: t, rec: newRecorder(t.Limits), phase: "start", redactor: secretReplacer(t)}
+	p := &prober{t: t, rec: newRecorder(t.Limits), phase: "start", redactor: t.Redactor()}
+	// Everything the probe and the SDK log about this server (its stderr,
+	// its errors) passes through the target's redactor.
+	log = slog.New(redact.NewHandler(log.Handler(), func() *redact.Redactor { return p.redactor }))
 	attrs := []any{"component", "probe", "server", t.Name, "transport", string(t.Transport)}
 	if t.URL != "" {
 		if ep, err := parseEndpoint(t.URL); err == nil {
@@ -580,7 +575,7 @@ func (p *prober) closeSession(ctx context.Context) {
 	select {
 	case err := <-done:
 		if err != nil {
-			p.log.Debug("closing session", "error", redact(err, p.redactor).Error())
+			p.log.Debug("closing session", "error", p.redactor.Err(err).Error())
 		}
 	case <-ctx.Done():
 		p.log.Warn("server did not close the session before the deadline; the capture is complete",
@@ -615,7 +610,7 @@ func (p *prober) teardown(ctx context.Context) {
 
 // wrap turns a run error into an *Error, redacted, with the stderr tail.
 func (p *prober) wrap(err error) *Error {
-	e := &Error{Server: p.t.Name, Phase: p.phase, Err: redact(err, p.redactor)}
+	e := &Error{Server: p.t.Name, Phase: p.phase, Err: p.redactor.Err(err)}
 	if p.proc != nil {
 		e.Stderr = p.redactor.Replace(p.proc.stderrTail())
 	}
@@ -684,50 +679,19 @@ func advertisedCapabilities(handshake string, params json.RawMessage) json.RawMe
 	return caps
 }
 
-// secretReplacer replaces every secret of a target (header values, URL
-// credentials and query) by REDACTED, and the configured URL by its
-// redacted form.
-func secretReplacer(t Target) *strings.Replacer {
-	var secrets []string
-	add := func(s string) {
-		if len(s) >= 4 {
-			secrets = append(secrets, s)
-		}
+// Redactor returns a redactor for the target's secrets: every env and
+// header value, and the URL's credentials and query values, shown as
+// [REDACTED:env.NAME], [REDACTED:headers.NAME], [REDACTED:url.query.NAME].
+// Probe and Watch apply it to every error and log record they produce;
+// callers apply it to errors of their own about the target.
+func (t Target) Redactor() *redact.Redactor {
+	var secrets []redact.Secret
+	for k, v := range t.Env {
+		secrets = append(secrets, redact.Secret{Name: "env." + k, Value: v})
 	}
-	for _, v := range t.Headers {
-		add(v)
-		for _, f := range strings.Fields(v) {
-			if len(f) >= 8 {
-				add(f)
-			}
-		}
+	for k, v := range t.Headers {
+		secrets = append(secrets, redact.Header("headers."+k, v)...)
 	}
-	pairs := []string{}
-	if t.URL != "" {
-		if ep, err := parseEndpoint(t.URL); err == nil {
-			pairs = append(pairs, t.URL, ep.redacted)
-			u := ep.full
-			if u.User != nil {
-				add(u.User.String())
-				add(u.User.Username())
-				if pw, ok := u.User.Password(); ok {
-					add(pw)
-				}
-			}
-			if u.RawQuery != "" {
-				add(u.RawQuery)
-				for _, vs := range u.Query() {
-					for _, v := range vs {
-						add(v)
-					}
-				}
-			}
-		}
-	}
-	// Longest first, so a secret containing another is replaced whole.
-	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
-	for _, s := range secrets {
-		pairs = append(pairs, s, "REDACTED")
-	}
-	return strings.NewReplacer(pairs...)
+	secrets = append(secrets, redact.URLParts("url", t.URL, false)...)
+	return redact.New(secrets...)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
+	"github.com/mcpdrift/mcpdrift/internal/redact"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/store"
 )
@@ -113,6 +114,7 @@ func NewLocal(cfg *config.Config, db *store.DB, logger *slog.Logger) *Local {
 		names[i] = s.Name
 	}
 	eng.Peers = engine.StorePeers(db, names)
+	eng.Secrets = redact.NewLive(cfg.Redactor())
 	return &Local{Config: cfg, Store: db, Engine: eng}
 }
 

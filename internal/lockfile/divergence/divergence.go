@@ -113,12 +113,14 @@ func Parse(spec string) (Identity, error) {
 }
 
 // Resolve returns the identity to probe as, given the server's configured
-// one: a named identity takes the configured name and version.
+// one: a named identity takes the configured name, version and
+// User-Agent; any other sends the User-Agent derived from its own name and
+// version, so that HTTP requests look like the client advertised.
 func (id Identity) Resolve(configured probe.ClientIdentity) probe.ClientIdentity {
 	c := id.Client
 	c.Capabilities = slices.Clone(c.Capabilities)
 	if id.named {
-		c.Name, c.Version = configured.Name, configured.Version
+		c.Name, c.Version, c.UserAgent = configured.Name, configured.Version, configured.UserAgent
 	}
 	return c
 }
