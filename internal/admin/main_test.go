@@ -13,7 +13,7 @@ import (
 // Environment of the test binary re-executed as an admin client, to play
 // a process the "daemon" (this test process) started, or did not.
 const (
-	envChildSocket = "MCPDRIFT_ADMIN_TEST_APPROVE"    // socket to approve through
+	envChildSocket = "MCPDRIFT_ADMIN_TEST_APPROVE"     // socket to approve through
 	envChildDepth  = "MCPDRIFT_ADMIN_TEST_GENERATIONS" // "2": start a grandchild to do it
 )
 

@@ -249,7 +249,7 @@ func TestConnect(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		name, explicit, db, want string
-		ignored              []string // sockets skipped, in order
+		ignored                  []string // sockets skipped, in order
 	}{
 		{"own daemon first", "", dbA, own.path, nil},
 		{"own database through a symlink", "", link, own.path, nil},

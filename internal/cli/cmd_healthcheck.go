@@ -44,7 +44,12 @@ or [::] is asked on 127.0.0.1). Exit status 0 when it answers 200 within
 --timeout, 1 otherwise with a one-line reason.
 
 For container HEALTHCHECKs on images without curl. With --url no config
-file is read, so it works in a distroless image with nothing but the binary.`,
+file is read, so it works in a distroless image with nothing but the binary.
+
+When http.web_config_file protects the listener, give what it asks for in
+--url: https:// for TLS (the certificate must be valid for the URL's host;
+SSL_CERT_FILE names a private CA), and user:password@ for basic auth. The
+password is never printed.`,
 		Example: `  mcpdrift healthcheck
   mcpdrift healthcheck --url http://127.0.0.1:9464/healthz`,
 		Args: cobra.NoArgs,
@@ -57,7 +62,7 @@ file is read, so it works in a distroless image with nothing but the binary.`,
 			if err != nil {
 				return &ExitError{Code: ExitUnhealthy, Err: fmt.Errorf("unhealthy: %w", err)}
 			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "healthy: GET %s: %s\n", target, status)
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "healthy: GET %s: %s\n", shownURL(target), status)
 			return err
 		},
 	}
@@ -72,7 +77,7 @@ func (a *app) healthURL(flag string) (string, error) {
 	if flag != "" {
 		u, err := url.Parse(flag)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return "", fmt.Errorf("--url %q: want an http:// or https:// URL", flag)
+			return "", fmt.Errorf("--url %q: want an http:// or https:// URL", shownURL(flag))
 		}
 		if u.Path == "" || u.Path == "/" {
 			u.Path = healthPath
@@ -109,16 +114,27 @@ func listenURL(listen string) (string, error) {
 	return (&url.URL{Scheme: "http", Host: net.JoinHostPort(host, port), Path: healthPath}).String(), nil
 }
 
-// probeHealth GETs target and returns its status line when it is 200.
+// shownURL is target as output may show it: without its password.
+func shownURL(target string) string {
+	u, err := url.Parse(target)
+	if err != nil {
+		return target // healthURL parsed it already
+	}
+	return u.Redacted()
+}
+
+// probeHealth GETs target (its user:password@, if any, as basic auth) and
+// returns its status line when it is 200.
 func probeHealth(ctx context.Context, target string, timeout time.Duration) (string, error) {
 	if timeout <= 0 {
 		timeout = DefaultHealthTimeout
 	}
+	shown := shownURL(target)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
-		return "", fmt.Errorf("GET %s: %w", target, err)
+		return "", fmt.Errorf("GET %s: %w", shown, err)
 	}
 	req.Header.Set("User-Agent", "mcpdrift-healthcheck")
 	client := &http.Client{
@@ -132,9 +148,9 @@ func probeHealth(ctx context.Context, target string, timeout time.Duration) (str
 	resp, err := client.Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return "", fmt.Errorf("GET %s: no answer within %s", target, timeout)
+			return "", fmt.Errorf("GET %s: no answer within %s", shown, timeout)
 		}
-		return "", fmt.Errorf("GET %s: %w", target, unwrapURLError(err))
+		return "", fmt.Errorf("GET %s: %w", shown, unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	// The first line of the body says why, when the daemon says anything.
@@ -144,7 +160,7 @@ func probeHealth(ctx context.Context, target string, timeout time.Duration) (str
 		if line, _, _ := strings.Cut(strings.TrimSpace(string(body)), "\n"); line != "" {
 			reason += ": " + escape.Truncate(escape.Line(line), 200)
 		}
-		return "", fmt.Errorf("GET %s: %s", target, reason)
+		return "", fmt.Errorf("GET %s: %s", shown, reason)
 	}
 	return resp.Status, nil
 }

@@ -103,7 +103,9 @@ func TestApprovalMethodIsTheDaemons(t *testing.T) {
 		t.Fatalf("approve: %d %s", resp.StatusCode, body)
 	}
 	r := run(t, env, "history", "live", "--format", "json")
-	var h struct{ History []struct{ Type, Method, Comment string } }
+	var h struct {
+		History []struct{ Type, Method, Comment string }
+	}
 	if err := json.Unmarshal([]byte(r.stdout), &h); err != nil {
 		t.Fatalf("history: %v %+v", err, r)
 	}

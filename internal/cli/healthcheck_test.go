@@ -112,3 +112,47 @@ func TestListenURL(t *testing.T) {
 		t.Error("listenURL without a port separator succeeded")
 	}
 }
+
+// With http.web_config_file asking for basic auth, the daemon's /healthz
+// answers 401 without credentials, and healthcheck passes them from
+// --url's user info without ever printing the password.
+func TestHealthcheckWithWebConfig(t *testing.T) {
+	const (
+		password = "hc-canary-pw"
+		// bcrypt, cost 4, of password (htpasswd -nbBC 4 healthcheck hc-canary-pw)
+		hash = "$2a$04$zfx8u1hRBfqmZRIotO/loubSa0BQMWqnqBd0wbEQJ1vFZ1p13cplS"
+	)
+	dir := shortTempDir(t)
+	web := filepath.Join(dir, "web-config.yml")
+	writeFile(t, web, "basic_auth_users:\n  healthcheck: "+hash+"\n")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	sock := filepath.Join(dir, "admin.sock")
+	cfg, _ := setup(t, fmt.Sprintf("admin: {socket: %s}\nhttp: {listen: %q, web_config_file: %s}\n", sock, addr, web))
+	env := map[string]string{"MCPDRIFT_CONFIG": cfg}
+	startDaemon(t, env, sock)
+	for _, tt := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no credentials", []string{"healthcheck"}, 1, "401 Unauthorized"},
+		{"wrong password", []string{"healthcheck", "--url", "http://healthcheck:guess@" + addr}, 1, "401 Unauthorized"},
+		{"credentials in the URL", []string{"healthcheck", "--url", "http://healthcheck:" + password + "@" + addr}, 0, "healthy: GET http://healthcheck:xxxxx@" + addr + "/healthz: 200 OK"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, env, tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stdout+r.stderr, tt.want) {
+				t.Fatalf("got %+v, want exit %d and %q", r, tt.code, tt.want)
+			}
+			if strings.Contains(r.stdout+r.stderr, password) {
+				t.Errorf("the password was printed: %+v", r)
+			}
+		})
+	}
+}

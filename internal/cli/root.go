@@ -103,7 +103,8 @@ type app struct {
 	secrets *redact.Live
 }
 
-// Run executes the command line args and returns the process exit code.
+// Run executes the command line args on this machine (RealHost) and
+// returns the process exit code.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, env Env) int {
 	return RunHost(ctx, args, stdout, stderr, RealHost(env))
 }
