@@ -33,6 +33,7 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/redact"
+	"github.com/mcpdrift/mcpdrift/internal/sandbox"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -76,6 +77,9 @@ type ClientIdentity struct {
 	// "sampling" and "elicitation". Sampling and elicitation requests from
 	// the server are answered with an error, never fulfilled.
 	Capabilities []string
+	// UserAgent is the User-Agent header of every HTTP request (MCP traffic
+	// and OAuth discovery); empty derives "Name/Version" (see userAgent).
+	UserAgent string
 }
 
 // Limits bound what one probe accepts from a server. A zero field takes its
@@ -129,13 +133,22 @@ type Target struct {
 	// stdio
 	Command string
 	Args    []string
-	Env     map[string]string // added to os.Environ()
-	Dir     string
+	// Env is the server's environment: with PATH, LANG and a HOME of its
+	// own, all it gets (never mcpdrift's own environment).
+	Env map[string]string
+	Dir string
+	// Sandbox is how the server is isolated (internal/sandbox); the zero
+	// value runs it unsandboxed. engine.Target sets it from the config,
+	// where the default is auto.
+	Sandbox sandbox.Policy
 
 	// streamable HTTP and SSE
 	URL     string
 	Headers map[string]string // values are secrets: never logged or shown
 	TLS     *tls.Config
+	// classifyAddr, for tests only, classifies the addresses OAuth
+	// discovery connects to (netrule.go); nil classifies them as they are.
+	classifyAddr addrClassifier
 
 	// Custom, if set, is used instead of the above (TransportCustom).
 	Custom mcp.Transport
