@@ -197,10 +197,12 @@ type Suppress struct {
 
 // Notifier types.
 const (
-	NotifierSlack   = "slack"
-	NotifierEmail   = "email"
-	NotifierWebhook = "webhook"
-	NotifierLog     = "log"
+	NotifierSlack        = "slack"
+	NotifierEmail        = "email"
+	NotifierWebhook      = "webhook"
+	NotifierLog          = "log"
+	NotifierAlertmanager = "alertmanager"
+	NotifierTeams        = "teams"
 )
 
 // Alert kinds a notifier can subscribe to.
@@ -220,7 +222,7 @@ type Notifier struct {
 	// Kinds restricts the notifier to these alert kinds; empty means all.
 	Kinds []string `yaml:"kinds,omitempty"`
 
-	// slack: WebhookURL, or Token and Channel.
+	// slack: WebhookURL, or Token and Channel. teams: WebhookURL.
 	WebhookURL Secret `yaml:"webhook_url,omitempty" twin:"webhook_url_file"`
 	Token      Secret `yaml:"token,omitempty" twin:"token_file"`
 	Channel    string `yaml:"channel,omitempty"`
@@ -230,10 +232,25 @@ type Notifier struct {
 	From string   `yaml:"from,omitempty"`
 	To   []string `yaml:"to,omitempty"`
 
-	// webhook.
+	// webhook; alertmanager: URL holds one or more base URLs separated
+	// by white space (the instances of an HA cluster).
 	URL     Secret            `yaml:"url,omitempty" twin:"url_file"`
 	Secret  Secret            `yaml:"secret,omitempty" twin:"secret_file"`
 	Headers map[string]Secret `yaml:"headers,omitempty" twin:"header_files"`
+
+	// alertmanager.
+	Username    string `yaml:"username,omitempty"`
+	Password    Secret `yaml:"password,omitempty" twin:"password_file"`
+	BearerToken Secret `yaml:"bearer_token,omitempty" twin:"bearer_token_file"`
+	// Labels are static labels added to every alert.
+	Labels map[string]string `yaml:"labels,omitempty"`
+	// Instance is the instance label; empty means the host name.
+	Instance string `yaml:"instance,omitempty"`
+	// ResolveTimeout is how long a firing alert lasts in Alertmanager
+	// unless re-sent; after Parse, DefaultResolveTimeout(alerts.
+	// repeat_interval) when not set.
+	ResolveTimeout time.Duration `yaml:"resolve_timeout,omitempty"`
+	GeneratorURL   string        `yaml:"generator_url,omitempty"`
 }
 
 // SMTP TLS policies.

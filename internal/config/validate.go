@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
@@ -37,7 +38,32 @@ var notifierKeys = map[string][]string{
 	NotifierEmail:   {"smtp", "from", "to"},
 	NotifierWebhook: {"url", "url_file", "secret", "secret_file", "headers", "header_files"},
 	NotifierLog:     {},
+	NotifierAlertmanager: {"url", "url_file", "username", "password", "password_file", "bearer_token", "bearer_token_file",
+		"labels", "instance", "resolve_timeout", "generator_url"},
+	NotifierTeams: {"webhook_url", "webhook_url_file"},
 }
+
+// notifierTypes is every notifier type, sorted, for messages.
+var notifierTypes = sortedKeys(notifierKeys)
+
+// typedNotifierKeys is every key some notifier type accepts and others do
+// not, in the order they are checked.
+var typedNotifierKeys = func() []string {
+	var keys []string
+	for _, t := range notifierTypes {
+		for _, k := range notifierKeys[t] {
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys
+}()
+
+// alertmanagerLabels are the labels an alertmanager notifier sets itself.
+var alertmanagerLabels = []string{"alertname", "instance", "kind", "server", "severity"}
+
+var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 // resolve applies the defaults that depend on other settings: inferred
 // transports, client identity, SMTP ports.
@@ -59,6 +85,9 @@ func resolve(c *Config) {
 		}
 	}
 	for i := range c.Notifiers {
+		if n := &c.Notifiers[i]; n.Type == NotifierAlertmanager && n.ResolveTimeout == 0 {
+			n.ResolveTimeout = DefaultResolveTimeout(c.Alerts.RepeatInterval)
+		}
 		if m := c.Notifiers[i].SMTP; m != nil {
 			if m.TLS == "" {
 				m.TLS = DefaultSMTPTLS
@@ -118,6 +147,7 @@ func (d *decoder) validate(c *Config) {
 	notifiers := map[string]string{}
 	for i := range c.Notifiers {
 		d.checkNotifier(&c.Notifiers[i], fmt.Sprintf("notifiers[%d]", i), notifiers, names)
+		d.checkResolveTimeout(&c.Notifiers[i], fmt.Sprintf("notifiers[%d]", i), c.Alerts.RepeatInterval)
 	}
 	d.checkAlerts(c.Alerts)
 	if l := c.HTTP.Listen; l != "" {
@@ -494,13 +524,14 @@ func (d *decoder) checkNotifier(n *Notifier, path string, names, servers map[str
 	at := func(key string) string { return path + "." + key }
 	d.checkName(at("name"), "notifier", n.Name, names)
 	keys, known := notifierKeys[n.Type]
+	use := "use " + strings.Join(notifierTypes[:len(notifierTypes)-1], ", ") + " or " + notifierTypes[len(notifierTypes)-1]
 	switch {
 	case n.Type == "":
-		d.report(at("type"), "required (use email, log, slack or webhook)")
+		d.reportf(at("type"), "required (%s)", use)
 	case !known:
-		d.reportf(at("type"), "unknown notifier type %s (use email, log, slack or webhook)", d.quoteAt(at("type"), n.Type))
+		d.reportf(at("type"), "unknown notifier type %s (%s)", d.quoteAt(at("type"), n.Type), use)
 	default:
-		for _, k := range []string{"webhook_url", "webhook_url_file", "token", "token_file", "channel", "smtp", "from", "to", "url", "url_file", "secret", "secret_file", "headers", "header_files"} {
+		for _, k := range typedNotifierKeys {
 			if d.present(at(k)) && !slices.Contains(keys, k) {
 				d.reportf(at(k), "not used by %s notifiers", n.Type)
 			}
@@ -553,6 +584,64 @@ func (d *decoder) checkNotifier(n *Notifier, path string, names, servers map[str
 		}
 		d.checkSecretURL(secretPath(d, path, "url"), n.URL)
 		d.checkHeaders(path, n.Headers)
+	case NotifierAlertmanager:
+		d.checkAlertmanager(n, path)
+	case NotifierTeams:
+		if !n.WebhookURL.IsSet() {
+			d.report(at("webhook_url"), "required (or webhook_url_file)")
+		}
+		d.checkSecretURL(secretPath(d, path, "webhook_url"), n.WebhookURL)
+	}
+}
+
+func (d *decoder) checkAlertmanager(n *Notifier, path string) {
+	at := func(key string) string { return path + "." + key }
+	if !n.URL.IsSet() {
+		d.report(at("url"), "required (or url_file): the Alertmanager base URL, such as http://alertmanager:9093")
+	} else if n.URL.File() == "" {
+		p := secretPath(d, path, "url")
+		v, _ := n.URL.Reveal()
+		urls := strings.Fields(v)
+		if len(urls) == 0 {
+			d.report(p, "must not be empty")
+		}
+		for _, u := range urls {
+			d.checkURL(p, u, true)
+		}
+	}
+	switch {
+	case n.BearerToken.IsSet() && (n.Username != "" || n.Password.IsSet()):
+		d.report(secretPath(d, path, "bearer_token"), "cannot be used together with username and password")
+	case n.Username != "" && !n.Password.IsSet():
+		d.report(at("username"), "needs password or password_file as well")
+	case n.Password.IsSet() && n.Username == "":
+		d.report(secretPath(d, path, "password"), "needs username as well")
+	}
+	for _, k := range sortedKeys(n.Labels) {
+		p := at("labels." + k)
+		switch {
+		case !labelNameRE.MatchString(k) || strings.HasPrefix(k, "__"):
+			d.reportf(p, "%s is not a valid label name (letters, digits and _, not starting with a digit or __)", quoteText(k))
+		case slices.Contains(alertmanagerLabels, k):
+			d.reportf(p, "label %s is set by mcpdrift and cannot be configured", k)
+		case n.Labels[k] == "":
+			d.report(p, "must not be empty")
+		}
+	}
+	if n.GeneratorURL != "" {
+		d.checkURL(at("generator_url"), n.GeneratorURL, false)
+	}
+	if len(n.Kinds) > 0 && !slices.Contains(n.Kinds, KindResolved) {
+		d.report(at("kinds"), "must include resolved for alertmanager notifiers: without it an alert stays firing until resolve_timeout")
+	}
+}
+
+// checkResolveTimeout checks an alertmanager notifier's resolve_timeout
+// against the repeat interval that keeps its alerts alive.
+func (d *decoder) checkResolveTimeout(n *Notifier, path string, repeat time.Duration) {
+	p := path + ".resolve_timeout"
+	if n.Type == NotifierAlertmanager && d.present(p) && n.ResolveTimeout <= repeat {
+		d.reportf(p, "must be longer than alerts.repeat_interval (%s): a firing alert would expire between two reminders", formatDuration(repeat))
 	}
 }
 
