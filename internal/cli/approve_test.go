@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpdrift/mcpdrift/internal/mcptest"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 )
 
@@ -18,16 +19,24 @@ func checkJSON(t *testing.T, env map[string]string, args ...string) (report.Serv
 	return rep.Servers[0], r.code
 }
 
-func TestApproveExactSnapshotWhileServerChanged(t *testing.T) {
-	cfg, srv := setup(t, "")
+// drifted sets up a server whose first snapshot was trusted and whose
+// latest one changed a tool's description since, and returns the
+// environment and the pending report (the latest snapshot and its change).
+func drifted(t *testing.T) (map[string]string, *mcptest.Server, report.Server) {
+	t.Helper()
+	cfg, srv := setup(t, "http: {listen: \"\"}\n")
 	env := map[string]string{"MCPDRIFT_CONFIG": cfg}
 	run(t, env, "check")
-
 	srv.SetTools(tool("search", "Search issues (v2)."))
-	reviewed, code := checkJSON(t, env, "check")
-	if code != 1 || reviewed.Status != "drift" {
-		t.Fatalf("v2 not drift: %d %+v", code, reviewed)
+	pending, code := checkJSON(t, env, "check")
+	if code != ExitDrift {
+		t.Fatalf("no drift: %d %+v", code, pending)
 	}
+	return env, srv, pending
+}
+
+func TestApproveExactSnapshotWhileServerChanged(t *testing.T) {
+	env, srv, reviewed := drifted(t)
 	// The server changes again after the review.
 	srv.SetTools(tool("search", "Search issues (v3)."))
 	if _, code := checkJSON(t, env, "check"); code != 1 {
@@ -150,13 +159,7 @@ func TestPolicyChangeReevaluatesPending(t *testing.T) {
 // Without a terminal to ask on, approve needs --snapshot (what was
 // reviewed) or --latest, --tool included, and approves nothing otherwise.
 func TestApproveNeedsSnapshotOrLatest(t *testing.T) {
-	cfg, srv := setup(t, "http: {listen: \"\"}\n")
-	env := map[string]string{"MCPDRIFT_CONFIG": cfg}
-	run(t, env, "check")
-	srv.SetTools(tool("search", "Search issues, now everywhere."))
-	if _, code := checkJSON(t, env, "check"); code != ExitDrift {
-		t.Fatal("no drift")
-	}
+	env, _, _ := drifted(t)
 	for _, tt := range []struct {
 		name string
 		args []string

@@ -14,14 +14,7 @@ import (
 // snapshot and asks; yes approves exactly that snapshot, anything else
 // approves nothing.
 func TestApproveConfirmsOnTerminal(t *testing.T) {
-	cfg, srv := setup(t, "http: {listen: \"\"}\n")
-	env := map[string]string{"MCPDRIFT_CONFIG": cfg}
-	run(t, env, "check")
-	srv.SetTools(tool("search", "Search issues, now everywhere."))
-	pending, code := checkJSON(t, env, "check")
-	if code != ExitDrift {
-		t.Fatalf("no drift: %+v", pending)
-	}
+	env, _, pending := drifted(t)
 	for _, tt := range []struct {
 		answer   string
 		code     int

@@ -165,11 +165,7 @@ func TestBackupRefuses(t *testing.T) {
 }
 
 func TestBackupWhileDaemonHoldsDatabase(t *testing.T) {
-	sockDir, err := os.MkdirTemp("", "bk") // short: sun_path is 108 bytes
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	sockDir := shortTempDir(t) // sun_path is 108 bytes
 	configured := filepath.Join(sockDir, "configured.sock")
 	cfg, db := backedUpDB(t, "admin: {socket: "+configured+"}\n")
 
@@ -218,11 +214,7 @@ func TestBackupWhileDaemonHoldsDatabase(t *testing.T) {
 // while the daemon runs, checks and approves: each copy opens, passes the
 // consistency check and holds every approval made before it.
 func TestBackupFromRunningDaemon(t *testing.T) {
-	sockDir, err := os.MkdirTemp("", "bk") // short: sun_path is 108 bytes
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	sockDir := shortTempDir(t) // sun_path is 108 bytes
 	sock := filepath.Join(sockDir, "admin.sock")
 	cfg, srv := setup(t, "    schedule: \"@every 1s\"\nadmin: {socket: "+sock+"}\nhttp: {listen: \"\"}\n")
 	env := map[string]string{"MCPDRIFT_CONFIG": cfg}
@@ -299,32 +291,5 @@ func startDaemonOn(t *testing.T, h Host, sock string) (stop func()) {
 			t.Fatalf("daemon did not open its socket: %v", err)
 		}
 		time.Sleep(20 * time.Millisecond) // polling the socket with a deadline
-	}
-}
-
-// TestHealthcheckAgainstDaemon: 0 while the real daemon serves /healthz,
-// 1 once it has stopped.
-func TestHealthcheckAgainstDaemon(t *testing.T) {
-	sockDir, err := os.MkdirTemp("", "hc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(sockDir) })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	sock := filepath.Join(sockDir, "admin.sock")
-	cfg, _ := setup(t, "admin: {socket: "+sock+"}\nhttp: {listen: \""+addr+"\"}\n")
-	env := map[string]string{"MCPDRIFT_CONFIG": cfg}
-	stop := startDaemon(t, env, sock)
-	if r := run(t, env, "healthcheck"); r.code != 0 {
-		t.Fatalf("healthcheck against a live daemon: %+v", r)
-	}
-	stop()
-	if r := run(t, env, "healthcheck"); r.code != 1 {
-		t.Fatalf("healthcheck against a stopped daemon: %+v", r)
 	}
 }

@@ -113,6 +113,38 @@ func TestListenURL(t *testing.T) {
 	}
 }
 
+// daemonServingHTTP runs the daemon with its admin socket and its health
+// listener (http settings beyond listen in httpExtra) on a free loopback
+// port until the test ends, and returns its environment, listen address
+// and a function that stops it.
+func daemonServingHTTP(t *testing.T, httpExtra string) (env map[string]string, addr string, stop func()) {
+	t.Helper()
+	dir := shortTempDir(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr = ln.Addr().String()
+	ln.Close()
+	sock := filepath.Join(dir, "admin.sock")
+	cfg, _ := setup(t, fmt.Sprintf("admin: {socket: %s}\nhttp: {listen: %q%s}\n", sock, addr, httpExtra))
+	env = map[string]string{"MCPDRIFT_CONFIG": cfg}
+	return env, addr, startDaemon(t, env, sock)
+}
+
+// TestHealthcheckAgainstDaemon: 0 while the real daemon serves /healthz,
+// 1 once it has stopped.
+func TestHealthcheckAgainstDaemon(t *testing.T) {
+	env, _, stop := daemonServingHTTP(t, "")
+	if r := run(t, env, "healthcheck"); r.code != 0 {
+		t.Fatalf("healthcheck against a live daemon: %+v", r)
+	}
+	stop()
+	if r := run(t, env, "healthcheck"); r.code != 1 {
+		t.Fatalf("healthcheck against a stopped daemon: %+v", r)
+	}
+}
+
 // With http.web_config_file asking for basic auth, the daemon's /healthz
 // answers 401 without credentials, and healthcheck passes them from
 // --url's user info without ever printing the password.
@@ -122,19 +154,9 @@ func TestHealthcheckWithWebConfig(t *testing.T) {
 		// bcrypt, cost 4, of password (htpasswd -nbBC 4 healthcheck hc-canary-pw)
 		hash = "$2a$04$zfx8u1hRBfqmZRIotO/loubSa0BQMWqnqBd0wbEQJ1vFZ1p13cplS"
 	)
-	dir := shortTempDir(t)
-	web := filepath.Join(dir, "web-config.yml")
+	web := filepath.Join(t.TempDir(), "web-config.yml")
 	writeFile(t, web, "basic_auth_users:\n  healthcheck: "+hash+"\n")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	sock := filepath.Join(dir, "admin.sock")
-	cfg, _ := setup(t, fmt.Sprintf("admin: {socket: %s}\nhttp: {listen: %q, web_config_file: %s}\n", sock, addr, web))
-	env := map[string]string{"MCPDRIFT_CONFIG": cfg}
-	startDaemon(t, env, sock)
+	env, addr, _ := daemonServingHTTP(t, ", web_config_file: "+web)
 	for _, tt := range []struct {
 		name string
 		args []string

@@ -450,11 +450,7 @@ func TestCheckLockEnforcesTrust(t *testing.T) {
 // TestLockImportThroughDaemon: with a daemon holding the database, import
 // goes through its admin socket instead of failing on the database lock.
 func TestLockImportThroughDaemon(t *testing.T) {
-	sockDir, err := os.MkdirTemp("", "li") // short: sun_path is 108 bytes
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	sockDir := shortTempDir(t) // sun_path is 108 bytes
 	sock := filepath.Join(sockDir, "admin.sock")
 	cfg, srv := setup(t, fmt.Sprintf("admin: {socket: %s}\nhttp: {listen: \"\"}\n", sock))
 	env := map[string]string{"MCPDRIFT_CONFIG": cfg}

@@ -44,20 +44,8 @@ func TestHandler(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, err := Listen(Options{Listen: "127.0.0.1:0", Gatherer: testRegistry(), Ready: readiness{tt.ready}, Logger: slog.New(slog.DiscardHandler)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- srv.Serve(ctx) }()
-			defer func() {
-				cancel()
-				if err := <-done; err != nil {
-					t.Errorf("Serve: %v", err)
-				}
-			}()
-			req, _ := http.NewRequest(tt.method, "http://"+srv.Addr()+tt.path, nil)
+			addr := start(t, Options{Ready: readiness{tt.ready}})
+			req, _ := http.NewRequest(tt.method, "http://"+addr+tt.path, nil)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)

@@ -37,8 +37,20 @@ func serveWith(t *testing.T, webConfig string) string {
 	if err := os.WriteFile(path, []byte(webConfig), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := Listen(Options{Listen: "127.0.0.1:0", WebConfigFile: path, Gatherer: testRegistry(),
-		Ready: readiness{}, Logger: slog.New(slog.DiscardHandler)})
+	return start(t, Options{WebConfigFile: path})
+}
+
+// start listens on a free loopback port with opts (a test registry, ready,
+// and a discarding logger unless set) and serves until the test ends.
+func start(t *testing.T, opts Options) string {
+	t.Helper()
+	opts.Listen = "127.0.0.1:0"
+	opts.Gatherer = testRegistry()
+	if opts.Ready == nil {
+		opts.Ready = readiness{}
+	}
+	opts.Logger = slog.New(slog.DiscardHandler)
+	srv, err := Listen(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
