@@ -18,30 +18,16 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/mcpdrift/mcpdrift/internal/testtool"
 )
 
 // metricsSource is where the daemon declares its series.
 const metricsSource = "../../internal/monitor/metrics.go"
 
-// promtool finds promtool (Debian package prometheus). Missing, the test
-// is skipped, except in CI (CI=true), which installs it.
-func promtool(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("promtool")
-	if err == nil {
-		return p
-	}
-	const msg = "promtool is not installed (apt-get install prometheus)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg + "; CI must install it (.ci/run)")
-	}
-	t.Skip(msg)
-	return ""
-}
-
 func runPromtool(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(promtool(t), args...)
+	cmd := exec.Command(testtool.Require(t, "prometheus", "promtool"), args...)
 	cmd.Env = []string{"PATH=/usr/bin:/bin"}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -213,8 +213,8 @@ func description(a *notifiers.Alert, notifier string) string {
 		}
 		b.WriteString(".")
 	case notifiers.KindTest:
-		fmt.Fprintf(&b, "A test alert from the mcpdrift notifier %s; it ends by itself after %s. No action needed.",
-			line(notifier), TestTimeout)
+		fmt.Fprintf(&b, "A test alert from the mcpdrift notifier %s; it ends by itself after %d minutes. No action needed.",
+			line(notifier), int(TestTimeout/time.Minute))
 	default:
 		fmt.Fprintf(&b, "Alert of kind %s on %s.", line(a.Kind), server)
 	}
@@ -240,15 +240,15 @@ func driftDescription(a *notifiers.Alert) string {
 	if a.Report.Note != "" {
 		head = append(head, "Note: "+line(a.Report.Note))
 	}
-	lines := make([]string, len(changes))
-	for i := range changes {
-		lines[i] = changeLine(&changes[i])
-	}
+	var lines []string
 	more := render.MoreChanges(len(changes), a.Server) + "."
 	room := maxDescriptionBytes - len(strings.Join(head, "\n")) - len(more) - 1
-	shown := render.Fit(len(lines), room, func(i int) int { return len(lines[i]) + 1 })
+	shown := render.Fit(len(changes), room, func(i int) int {
+		lines = append(lines, changeLine(&changes[i]))
+		return len(lines[i]) + 1
+	})
 	out := append(head, lines[:shown]...)
-	if shown < len(lines) {
+	if shown < len(changes) {
 		out = append(out, line(render.MoreChanges(len(changes)-shown, a.Server))+".")
 	}
 	return strings.Join(out, "\n")

@@ -9,12 +9,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -211,7 +208,7 @@ func TestRealAlertmanagerTestAlert(t *testing.T) {
 func TestRealAlertmanagerHAPair(t *testing.T) {
 	am := startAlertmanager(t)
 	var logs bytes.Buffer
-	n := newNotifier(t, config.Notifier{URL: config.NewSecret(closedURL(t) + notifytest.CanaryWebhookPath + " " + am.url + "/")}, nil, &logs)
+	n := newNotifier(t, config.Notifier{URL: config.NewSecret(notifytest.ClosedURL(t) + notifytest.CanaryWebhookPath + " " + am.url + "/")}, nil, &logs)
 	if retry, err := n.Notify(context.Background(), notifytest.RichDrift()); err != nil {
 		t.Fatalf("Notify = %v, %v", retry, err)
 	}
@@ -226,51 +223,10 @@ func TestRealAlertmanagerHAPair(t *testing.T) {
 
 // --- the request, on a local receiver --------------------------------------
 
-type received struct {
-	path   string
-	header http.Header
-	body   []byte
-}
-
-type receiver struct {
-	mu    sync.Mutex
-	got   []received
-	reply func(w http.ResponseWriter)
-}
-
-func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	rc.mu.Lock()
-	rc.got = append(rc.got, received{r.URL.RequestURI(), r.Header.Clone(), body})
-	rc.mu.Unlock()
-	if rc.reply != nil {
-		rc.reply(w)
-	}
-}
-
-func (rc *receiver) all() []received {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	return append([]received(nil), rc.got...)
-}
-
-func newReceiver(t *testing.T, reply func(http.ResponseWriter)) (*receiver, string) {
+func newReceiver(t *testing.T, reply func(http.ResponseWriter)) (*notifytest.Receiver, string) {
 	t.Helper()
-	rc := &receiver{reply: reply}
-	srv := httptest.NewServer(rc)
-	t.Cleanup(srv.Close)
-	return rc, srv.URL
-}
-
-func closedURL(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr
+	rc := notifytest.NewReceiver(t, reply)
+	return rc, rc.URL
 }
 
 func decode(t *testing.T, body []byte) []PostableAlert {
@@ -303,20 +259,20 @@ func TestRequest(t *testing.T) {
 	if _, err := n.Notify(context.Background(), res); err != nil {
 		t.Fatal(err)
 	}
-	reqs := rc.all()
+	reqs := rc.Requests()
 	if len(reqs) != 2 {
 		t.Fatalf("%d requests, want 2", len(reqs))
 	}
 	for _, r := range reqs {
-		if r.path != "/alertmanager/api/v2/alerts" {
-			t.Errorf("path = %q", r.path)
+		if r.Path != "/alertmanager/api/v2/alerts" {
+			t.Errorf("path = %q", r.Path)
 		}
 		want := "Basic " + base64.StdEncoding.EncodeToString([]byte("mcpdrift:"+notifytest.CanaryPassword))
-		if r.header.Get("Authorization") != want || r.header.Get("Content-Type") != "application/json" {
-			t.Errorf("headers = %v", r.header)
+		if r.Header.Get("Authorization") != want || r.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("headers = %v", r.Header)
 		}
 	}
-	firing, resolved := decode(t, reqs[0].body), decode(t, reqs[1].body)
+	firing, resolved := decode(t, reqs[0].Body), decode(t, reqs[1].Body)
 	if len(firing) != 1 || len(resolved) != 1 {
 		t.Fatalf("alerts per request: %d, %d; want 1, 1", len(firing), len(resolved))
 	}
@@ -344,7 +300,7 @@ func TestBearerToken(t *testing.T) {
 	if _, err := n.Notify(context.Background(), notifytest.Unreachable()); err != nil {
 		t.Fatal(err)
 	}
-	if got := rc.all()[0].header.Get("Authorization"); got != "Bearer "+notifytest.CanaryToken {
+	if got := rc.Requests()[0].Header.Get("Authorization"); got != "Bearer "+notifytest.CanaryToken {
 		t.Errorf("Authorization = %q", got)
 	}
 }
@@ -361,7 +317,7 @@ func TestHostileTextInert(t *testing.T) {
 			if _, err := n.Notify(context.Background(), a); err != nil {
 				t.Fatal(err)
 			}
-			alerts := decode(t, rc.all()[0].body)
+			alerts := decode(t, rc.Requests()[0].Body)
 			var all []string
 			for _, v := range alerts[0].Annotations {
 				all = append(all, v)
@@ -400,16 +356,7 @@ func TestDescriptionBudget(t *testing.T) {
 }
 
 func TestRetryClassification(t *testing.T) {
-	status := func(code int, header, body string) func(http.ResponseWriter) {
-		return func(w http.ResponseWriter) {
-			if header != "" {
-				k, v, _ := strings.Cut(header, ": ")
-				w.Header().Set(k, v)
-			}
-			w.WriteHeader(code)
-			_, _ = io.WriteString(w, body)
-		}
-	}
+	status := notifytest.Reply
 	tests := []struct {
 		name      string
 		reply     func(http.ResponseWriter) // nil: connection refused
@@ -426,7 +373,7 @@ func TestRetryClassification(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			url := closedURL(t)
+			url := notifytest.ClosedURL(t)
 			if tt.reply != nil {
 				_, url = newReceiver(t, tt.reply)
 			}
@@ -450,7 +397,7 @@ func TestRetryClassification(t *testing.T) {
 // TestAllInstancesDown: with every instance down the delivery is
 // retryable and the error names each, redacted.
 func TestAllInstancesDown(t *testing.T) {
-	n := newNotifier(t, config.Notifier{URL: config.NewSecret(closedURL(t) + notifytest.CanaryWebhookPath + "\n" + closedURL(t))}, nil, nil)
+	n := newNotifier(t, config.Notifier{URL: config.NewSecret(notifytest.ClosedURL(t) + notifytest.CanaryWebhookPath + "\n" + notifytest.ClosedURL(t))}, nil, nil)
 	retry, err := n.Notify(context.Background(), notifytest.RichDrift())
 	notifytest.Failed(t, retry, err, true, 0)
 	if c := strings.Count(err.Error(), "connection refused"); c != 2 {
@@ -463,18 +410,7 @@ func TestSecretFileReadAtSend(t *testing.T) {
 	rc, url := newReceiver(t, nil)
 	path := t.TempDir() + "/url"
 	n := newNotifier(t, config.Notifier{URL: config.NewSecretFile(path)}, nil, nil)
-	if _, err := n.Notify(context.Background(), notifytest.Test()); err == nil {
-		t.Fatal("Notify succeeded without its url file")
-	}
-	if err := os.WriteFile(path, []byte(url+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := n.Notify(context.Background(), notifytest.Test()); err != nil {
-		t.Fatalf("after writing the url file: %v", err)
-	}
-	if len(rc.all()) != 1 {
-		t.Error("want one post after the url file appeared")
-	}
+	notifytest.SecretFileReadAtSend(t, n, path, url, rc)
 }
 
 func TestNew(t *testing.T) {

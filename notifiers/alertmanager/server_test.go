@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/syncbuf"
+	"github.com/mcpdrift/mcpdrift/internal/testtool"
 )
 
 // amConfig routes every alert to a receiver that sends nothing, and holds
@@ -51,30 +52,12 @@ type realAM struct {
 	url string
 }
 
-// alertmanagerBinary finds the Alertmanager of the Debian package
-// prometheus-alertmanager (or an upstream build on PATH). Missing, the
-// test is skipped, except in CI (CI=true), which installs it.
-func alertmanagerBinary(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"prometheus-alertmanager", "alertmanager"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	const msg = "Alertmanager is not installed (apt-get install prometheus-alertmanager)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg + "; CI must install it (.ci/run)")
-	}
-	t.Skip(msg)
-	return ""
-}
-
 // startAlertmanager runs Alertmanager on a free loopback port with its
 // storage in a temp dir and clustering off (no other port), and waits for
 // /-/ready. It is killed when the test ends.
 func startAlertmanager(t *testing.T) *realAM {
 	t.Helper()
-	bin := alertmanagerBinary(t)
+	bin := testtool.Require(t, "prometheus-alertmanager", "prometheus-alertmanager", "alertmanager")
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "alertmanager.yml")
 	if err := os.WriteFile(cfg, []byte(amConfig), 0o600); err != nil {

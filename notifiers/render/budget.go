@@ -9,7 +9,9 @@ import (
 // Fit returns how many of the first n items fit in budget, item i costing
 // cost(i), stopping at the first item that does not fit. Given changes in
 // BySeverity order, a message cut for size therefore never leaves out a
-// change while it shows a less severe one.
+// change while it shows a less severe one. cost is called in order, and
+// for no item after the first that does not fit, so callers may render
+// items as they are asked for.
 func Fit(n, budget int, cost func(i int) int) int {
 	shown := 0
 	for shown < n {

@@ -301,12 +301,14 @@ func renderDrift(a *notifiers.Alert) []Block {
 
 	// Changes fill what the head, the tail and a note on what was left out
 	// leave of the budget, most severe first.
-	blocks := make([]Block, len(changes))
-	for i := range changes {
-		blocks[i] = changeBlock(&changes[i])
-	}
+	// Fit asks in order and stops at the first that does not fit, so only
+	// the changes shown (and one more) are rendered.
+	var blocks []Block
 	fixed := size(message(a, append(append(body, moreBlock(len(changes), a.Server)), tail...)))
-	shown := render.Fit(len(blocks), MaxBodyBytes-fixed, func(i int) int { return size(blocks[i]) + len(",") })
+	shown := render.Fit(len(changes), MaxBodyBytes-fixed, func(i int) int {
+		blocks = append(blocks, changeBlock(&changes[i]))
+		return size(blocks[i]) + len(",")
+	})
 	body = append(body, blocks[:shown]...)
 	if more := len(changes) - shown; more > 0 {
 		body = append(body, moreBlock(more, a.Server))

@@ -8,13 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,44 +23,15 @@ import (
 // hookPath is a Workflows webhook path with a canary in its signature.
 const hookPath = "/workflows/0123/triggers/manual/paths/invoke?api-version=1&sig=CANARYslackhookpath"
 
-type received struct {
-	path   string
-	header http.Header
-	body   []byte
-}
-
-// receiver is a Workflows webhook: it records each request and answers
-// with reply (202 Accepted, like Workflows, when nil).
-type receiver struct {
-	mu    sync.Mutex
-	got   []received
-	reply func(w http.ResponseWriter)
-}
-
-func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	rc.mu.Lock()
-	rc.got = append(rc.got, received{r.URL.RequestURI(), r.Header.Clone(), body})
-	rc.mu.Unlock()
-	if rc.reply != nil {
-		rc.reply(w)
-		return
-	}
-	w.WriteHeader(http.StatusAccepted)
-}
-
-func (rc *receiver) all() []received {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	return append([]received(nil), rc.got...)
-}
-
-func newReceiver(t *testing.T, reply func(http.ResponseWriter)) (*receiver, string) {
+// newReceiver is a Workflows webhook: it answers 202 Accepted, as
+// Workflows does, unless reply says otherwise.
+func newReceiver(t *testing.T, reply func(http.ResponseWriter)) (*notifytest.Receiver, string) {
 	t.Helper()
-	rc := &receiver{reply: reply}
-	srv := httptest.NewServer(rc)
-	t.Cleanup(srv.Close)
-	return rc, srv.URL + hookPath
+	if reply == nil {
+		reply = notifytest.Reply(http.StatusAccepted, "", "")
+	}
+	rc := notifytest.NewReceiver(t, reply)
+	return rc, rc.URL + hookPath
 }
 
 func newNotifier(t *testing.T, url string, logs io.Writer) *Notifier {
@@ -212,18 +179,18 @@ func TestPostsCard(t *testing.T) {
 	if retry, err := n.Notify(context.Background(), a); err != nil || retry {
 		t.Fatalf("Notify = %v, %v", retry, err)
 	}
-	reqs := rc.all()
+	reqs := rc.Requests()
 	if len(reqs) != 1 {
 		t.Fatalf("got %d requests, want 1", len(reqs))
 	}
 	p := reqs[0]
-	if p.path != hookPath {
-		t.Errorf("path = %q, want %q", p.path, hookPath)
+	if p.Path != hookPath {
+		t.Errorf("path = %q, want %q", p.Path, hookPath)
 	}
-	if ct := p.header.Get("Content-Type"); ct != "application/json" {
+	if ct := p.Header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type = %q", ct)
 	}
-	if ua := p.header.Get("User-Agent"); !strings.HasPrefix(ua, "mcpdrift/") {
+	if ua := p.Header.Get("User-Agent"); !strings.HasPrefix(ua, "mcpdrift/") {
 		t.Errorf("User-Agent = %q", ua)
 	}
 	var got struct {
@@ -234,11 +201,11 @@ func TestPostsCard(t *testing.T) {
 			Content     json.RawMessage `json:"content"`
 		} `json:"attachments"`
 	}
-	if err := json.Unmarshal(p.body, &got); err != nil {
+	if err := json.Unmarshal(p.Body, &got); err != nil {
 		t.Fatal(err)
 	}
 	if got.Type != "message" || len(got.Attachments) != 1 || got.Attachments[0].ContentType != "application/vnd.microsoft.card.adaptive" {
-		t.Fatalf("not a message with one Adaptive Card: %s", p.body)
+		t.Fatalf("not a message with one Adaptive Card: %s", p.Body)
 	}
 	var card struct {
 		Type, Version, Schema string
@@ -254,10 +221,10 @@ func TestPostsCard(t *testing.T) {
 	if card.FallbackText != "🚨 mcpdrift: drift on github — critical, 4 changes" {
 		t.Errorf("fallbackText = %q", card.FallbackText)
 	}
-	if !bytes.Equal(p.body, body(t, Render(a, "chat"))) {
+	if !bytes.Equal(p.Body, body(t, Render(a, "chat"))) {
 		t.Error("posted body differs from Render")
 	}
-	notifytest.NoCanary(t, "posted body", string(p.body))
+	notifytest.NoCanary(t, "posted body", string(p.Body))
 	notifytest.NoCanary(t, "logs", logs.String())
 }
 
@@ -282,7 +249,7 @@ func TestInjectionInert(t *testing.T) {
 			if _, err := n.Notify(context.Background(), notifytest.InjectionAlertWith(kind, hostile)); err != nil {
 				t.Fatal(err)
 			}
-			doc := rc.all()[0].body
+			doc := rc.Requests()[0].Body
 			checkCard(t, doc)
 			all := texts(t, doc)
 			for _, problem := range notifytest.Inert(all, false) {
@@ -395,28 +362,8 @@ func TestSizeLimitTopSeverityFirst(t *testing.T) {
 	}
 }
 
-func closedURL(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr + hookPath
-}
-
 func TestRetryClassification(t *testing.T) {
-	status := func(code int, header, body string) func(http.ResponseWriter) {
-		return func(w http.ResponseWriter) {
-			if header != "" {
-				k, v, _ := strings.Cut(header, ": ")
-				w.Header().Set(k, v)
-			}
-			w.WriteHeader(code)
-			_, _ = io.WriteString(w, body)
-		}
-	}
+	status := notifytest.Reply
 	tests := []struct {
 		name      string
 		reply     func(http.ResponseWriter) // nil: connection refused
@@ -437,7 +384,7 @@ func TestRetryClassification(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			url := closedURL(t)
+			url := notifytest.ClosedURL(t) + hookPath
 			if tt.reply != nil {
 				_, url = newReceiver(t, tt.reply)
 			}
@@ -465,18 +412,7 @@ func TestSecretFileReadAtSend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := n.Notify(context.Background(), notifytest.Test()); err == nil || strings.Contains(err.Error(), "CANARY") {
-		t.Fatalf("missing secret file: err = %v", err)
-	}
-	if err := os.WriteFile(path, []byte(url+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := n.Notify(context.Background(), notifytest.Test()); err != nil {
-		t.Fatalf("after writing the secret file: %v", err)
-	}
-	if len(rc.all()) != 1 {
-		t.Errorf("want one post after the secret appeared")
-	}
+	notifytest.SecretFileReadAtSend(t, n, path, url, rc)
 }
 
 func TestNew(t *testing.T) {
