@@ -15,11 +15,16 @@ import (
 const (
 	envChildSocket = "MCPDRIFT_ADMIN_TEST_APPROVE"     // socket to approve through
 	envChildDepth  = "MCPDRIFT_ADMIN_TEST_GENERATIONS" // "2": start a grandchild to do it
+	envChildFind   = "MCPDRIFT_ADMIN_TEST_CONNECT"     // socket to Connect to, for the database in envChildDB
+	envChildDB     = "MCPDRIFT_ADMIN_TEST_DB"
 )
 
 func TestMain(m *testing.M) {
 	if sock := os.Getenv(envChildSocket); sock != "" {
 		os.Exit(approveChild(sock))
+	}
+	if sock := os.Getenv(envChildFind); sock != "" {
+		os.Exit(connectChild(sock, os.Getenv(envChildDB)))
 	}
 	os.Exit(m.Run())
 }
@@ -59,4 +64,21 @@ func approveFromChild(t *testing.T, sock string, generations int) string {
 	cmd.Env = append(os.Environ(), envChildSocket+"="+sock, fmt.Sprintf("%s=%d", envChildDepth, generations))
 	out, _ := cmd.CombinedOutput()
 	return string(out)
+}
+
+// connectChild connects as the CLI does to the daemon of db on sock and
+// prints what it found: "connected", or the error and each socket skipped
+// with its reason.
+func connectChild(sock, db string) int {
+	c, ignored, err := Connect(context.Background(), sock, db, Locator{})
+	if err == nil {
+		c.Close()
+		fmt.Println("connected")
+		return 0
+	}
+	fmt.Println(err)
+	for _, ig := range ignored {
+		fmt.Printf("skipped %s: %v\n", ig.Socket, ig.Reason)
+	}
+	return 1
 }

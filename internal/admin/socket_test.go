@@ -6,8 +6,10 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -306,6 +308,39 @@ func TestConnectSkipsUnidentified(t *testing.T) {
 		_, ignored, err := Connect(context.Background(), tt.socket, db, Locator{})
 		if !errors.Is(err, ErrNoDaemon) || len(ignored) != 1 || !strings.Contains(ignored[0].Reason.Error(), tt.reason) {
 			t.Errorf("%s: %v, ignored %+v; want ErrNoDaemon and %q", tt.socket, err, ignored, tt.reason)
+		}
+	}
+}
+
+// A plain user who may not use a daemon's socket (the system daemon's,
+// for one) is not stopped by it: the socket is skipped with the reason,
+// and the CLI goes on to open its own database.
+func TestConnectSkipsSocketItMayNotUse(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to run a client as another user")
+	}
+	dir := shortTempDir(t) // 0700 root: uid 65534 may not reach the socket
+	ts := serveAt(t, filepath.Join(dir, SocketName), &fake{}, Options{Database: identify(t, touch(t, dir, "a.db"))})
+	// The test binary, where another user may run it.
+	binDir, err := os.MkdirTemp("", "admbin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(binDir) })
+	if err := os.Chmod(binDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(binDir, "admin.test")
+	if err := os.Link(os.Args[0], bin); err != nil {
+		t.Skipf("cannot give the test binary to another user: %v", err)
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), envChildFind+"="+ts.path, envChildDB+"=/nonexistent/own.db")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, _ := cmd.CombinedOutput()
+	for _, want := range []string{ErrNoDaemon.Error(), "skipped " + ts.path + ": ", "permission denied"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the other user's client said %q, want %q in it", out, want)
 		}
 	}
 }
