@@ -27,7 +27,8 @@ digits), even if the server has changed since.
 --latest approves whatever the latest snapshot is instead, which may be
 newer than the one you reviewed. On a terminal, without either, approve
 shows the latest snapshot's id and a summary and asks before approving
-exactly that one; elsewhere (scripts, CI) one of them is required.
+exactly that one (any answer but y approves nothing and exits 1);
+elsewhere (scripts, CI) one of them is required.
 
 With --tool, only those tools are approved: the new baseline is the old one
 with those tools taken from the snapshot (added, changed, or removed), and
