@@ -515,7 +515,16 @@ func TestDiscoveryReusesConnections(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(fresh) > 0 {
-		t.Errorf("requests on a new connection: %q, want every one on a connection of the session", fresh)
+	// The SDK returns the last list response's connection to the pool from
+	// its own goroutine once the event stream ends, so on a loaded machine
+	// the first metadata GET may find it still busy and dial once; every
+	// request after that must find a pooled connection. An unread error
+	// body (the bug this guards) leaves the closing DELETE, at least, on a
+	// new connection.
+	for i, r := range fresh {
+		if i > 0 || !strings.HasPrefix(r, http.MethodGet+" ") {
+			t.Errorf("requests on a new connection: %q, want at most the first metadata GET on one", fresh)
+			break
+		}
 	}
 }
