@@ -42,6 +42,16 @@ func (c *checker) chars(u *unit) []Finding {
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		ri++
+		if r == 0x1f3f4 {
+			// An emoji tag sequence (the flags of Scotland, Wales,
+			// England) is the one honest use of tag characters.
+			if n, runes := flagTagSequence(s[i+size:]); n > 0 {
+				i += size + n
+				ri += runes
+				prev = 0xe007f
+				continue
+			}
+		}
 		var next rune
 		if i+size < len(s) {
 			next, _ = utf8.DecodeRuneInString(s[i+size:])
@@ -85,6 +95,28 @@ func (c *checker) chars(u *unit) []Finding {
 	add(classControl, RuleControlChars, severity.High, "control characters")
 	add(classPrivate, RulePrivateUse, severity.Medium, "private-use characters")
 	return fs
+}
+
+// flagTagSequence returns the length in bytes and runes of the tag
+// characters that complete a subdivision flag at the start of s: one to
+// seven tag letters or digits, then the cancel tag; 0 when there is none.
+func flagTagSequence(s string) (n, runes int) {
+	for i := 0; i < len(s) && runes <= 8; {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		runes++
+		switch {
+		case r == 0xe007f:
+			if runes < 2 {
+				return 0, 0
+			}
+			return i, runes
+		case (r >= 0xe0030 && r <= 0xe0039) || (r >= 0xe0061 && r <= 0xe007a):
+		default:
+			return 0, 0
+		}
+	}
+	return 0, 0
 }
 
 // plainASCII is the fast path: printable ASCII, tab, newline and carriage

@@ -50,7 +50,7 @@ func directivePhrases() []phrase {
 		p(RuleResponseManipulation, high, "scripts a message for the model to deliver: %q",
 			`(?:state|say|display|announce|output|print|tell the user|inform the user|report to the user|add|include|append)(?: the following)?(?: \S+){0,2}?\s?:?\s?['"\x60]\s?(?:important announcement|critical security alert|security alert|social media tip|sponsored|breaking news|urgent notice|special offer)`),
 		p(RuleResponseManipulation, med, "injects advertising into the answer: %q",
-			`(?:promotional|sponsored|advertising|marketing) (?:message|content|link|announcement|text)s?`),
+			`(?:promotional|sponsored|advertising) (?:message|content|link|announcement|text)s? (?:that )?(?:must|should|has to|needs to|is to|to be|in (?:the|your|every|each) (?:response|answer|reply|message)s?)`),
 		checked(pretextLevel, p(RuleResponseManipulation, low, "tells the model what to tell the user: %q",
 			`(?:halt|stop|abort|refuse) (?:the )?(?:operation|request|call|task)(?: \S+){0,2}? (?:and|then) (?:inform|tell|notify|warn) (?:the )?users?(?: that)?`)),
 		checked(pretextLevel, p(RuleResponseManipulation, low, "tells the model what to tell the user: %q",
@@ -105,7 +105,7 @@ func pretextLevel(m *match) (severity.Level, bool) {
 
 // dangerousCommandRe are shell commands that destroy, escalate, persist or
 // fetch and run code: no description needs the model to run them.
-var dangerousCommandRe = regexp.MustCompile(`rm -(?:rf|fr|r -f)\s+(?:/|~|\*|\$home)|sudo(?: -\S+)*\s+(?:-l\b|rm\b|chmod\b|chown\b|su\b|bash\b|sh\b|-s\b|tee\b)|(?:curl|wget)\b[^\n|;]{0,200}\|\s?(?:sudo )?(?:ba|z)?sh\b|wget\s+-q?o-?\s|>>\s?(?:~|\$home)?/?\S*\.(?:bashrc|zshrc|profile|bash_profile)|\.(?:bashrc|zshrc|bash_profile)\b|chmod\s+(?:-r\s+)?[0-7]?777|\bnc(?:at)?\s+(?:-\S+\s+)*-e\b|bash\s+-i\s+>&|/dev/tcp/|\bmkfifo\b|powershell(?:\.exe)?\s+(?:-\S+\s+)*-e(?:nc|ncodedcommand)?\s|base64\s+(?:-d|--decode)[^\n]{0,40}\|\s?(?:ba)?sh|crontab\s+-|'\s?;\s?drop (?:table|database)\b|curl\s+(?:-\S+\s+)*-x\s?post\b[^\n]{0,200}-d|cat\s+~/\.ssh`)
+var dangerousCommandRe = regexp.MustCompile(`rm -(?:rf|fr|r -f)\s+(?:/|~|\*|\$home)|sudo(?: -\S+)*\s+(?:-l\b|rm\b|chmod\b|chown\b|su\b|bash\b|sh\b|-s\b|tee\b)|(?:curl|wget)\b[^\n|;]{0,200}\|\s?(?:sudo )?(?:ba|z)?sh\b|wget\s+-q?o-?\s|>>\s?(?:~|\$home)?/?\S*\.(?:bashrc|zshrc|profile|bash_profile)|chmod\s+(?:-r\s+)?[0-7]?777|\bnc(?:at)?\s+(?:-\S+\s+)*-e\b|bash\s+-i\s+>&|/dev/tcp/|\bmkfifo\b|powershell(?:\.exe)?\s+(?:-\S+\s+)*-e(?:nc|ncodedcommand)?\s|base64\s+(?:-d|--decode)[^\n]{0,40}\|\s?(?:ba)?sh|crontab\s+-|'\s?;\s?drop (?:table|database)\b|curl\s+(?:-\S+\s+)*-x\s?post\b[^\n]{0,200}-d|cat\s+~/\.ssh`)
 
 // commandLevel raises a command directive to high when the passage holds a
 // destructive, escalating or persistent command, or a pretext.

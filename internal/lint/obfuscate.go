@@ -62,6 +62,19 @@ func deobfuscate(s string) (variant, bool) {
 	}
 	var rs []rewrite
 	for i := 0; i < len(s); {
+		if i > 0 && isWordByte(s[i-1]) && !isWordByte(s[i]) {
+			// Padding: a run of four or more punctuation and spaces
+			// between two words on one line reads as one space.
+			j := i
+			for j < len(s) && !isWordByte(s[j]) && s[j] != '\n' {
+				j++
+			}
+			if j-i >= 4 && j < len(s) && isWordByte(s[j]) && strings.Trim(s[i:j], " ") != "" {
+				rs = append(rs, rewrite{i, j, []byte{' '}, []int{0}})
+				i = j
+				continue
+			}
+		}
 		if !isLeetByte(s[i]) || (i > 0 && isWordByte(s[i-1])) {
 			i++
 			continue

@@ -17,12 +17,13 @@ import (
 // hash a description would quote (a SHA-256 is 64 hex digits or 44 base64
 // characters).
 const (
-	minEncoded  = 16
-	minBase64   = 80
-	minHex      = 96
-	minBase32   = 80
-	maxDecodes  = 16 // runs decoded per text
-	maxDecodeIn = 64 << 10
+	minEncoded = 16
+	minBase64  = 80
+	minHex     = 96
+	minBase32  = 80
+	// maxDecodeIn bounds the bytes decoded per text: decoding is linear,
+	// and a bound on attempts would let decoys hide the payload.
+	maxDecodeIn = 1 << 20
 	// decodeDepth bounds nested encodings (base64 of URL-encoded text).
 	decodeDepth = 2
 )
@@ -43,11 +44,12 @@ type encodedRun struct {
 }
 
 // findEncoded returns the runs of s that decode, as base64, base32, hex or
-// URL encoding, to mostly printable text, at most maxDecodes of them.
+// URL encoding, to mostly printable text, and the long runs that decode to
+// bytes.
 func findEncoded(s string) []encodedRun {
 	var out []encodedRun
-	tried := 0
-	for i := 0; i < len(s) && tried < maxDecodes; {
+	budget := maxDecodeIn
+	for i := 0; i < len(s) && budget > 0; {
 		if !isEncodedByte(s[i]) {
 			i++
 			continue
@@ -63,10 +65,10 @@ func findEncoded(s string) []encodedRun {
 		run := s[i:j]
 		start := i
 		i = j
-		if len(run) < minEncoded || len(run) > maxDecodeIn {
+		if len(run) < minEncoded || len(run) > budget {
 			continue
 		}
-		tried++
+		budget -= len(run)
 		kind, text, ok := decodeRun(run, pct)
 		switch {
 		case ok:
@@ -175,9 +177,8 @@ func decodeBase32(s string) (string, bool) {
 	return string(b), true
 }
 
-// readable reports decoded bytes that are text: valid UTF-8, nine tenths
-// printable, and with a space or a path separator (a lone word decoded
-// from a token says nothing).
+// readable reports decoded bytes that are text: valid UTF-8 and nine
+// tenths printable.
 func readable(s string) bool {
 	if len(s) < 4 || !utf8.ValidString(s) {
 		return false
@@ -189,7 +190,7 @@ func readable(s string) bool {
 			printable++
 		}
 	}
-	return printable*10 >= n*9 && strings.ContainsAny(s, " /\n")
+	return printable*10 >= n*9
 }
 
 // payloads decodes the encoded runs of u's text and lints what they hold:
@@ -240,7 +241,9 @@ func (c *checker) decodedLevel(u *unit, r encodedRun, depth, at int) (severity.L
 	n := r.end - r.start
 	msg := itoa(n) + "-character " + r.kind + " run"
 	if r.decoded == "" {
-		return severity.Medium, msg
+		// Bytes, not text (an image, a key): nothing the model reads as
+		// an instruction, but worth a look.
+		return severity.Low, msg + " of binary data"
 	}
 	if inner := c.decodedFindings(u, r.decoded); inner != "" {
 		return severity.High, msg + " decodes to text that trips " + inner + ": " + quote(r.decoded)

@@ -80,8 +80,8 @@ func preferencePhrases() []phrase {
 				`|(?:outperforms|beats) (?:all|every|any) (?:other )?\S+ by`),
 		pb(RulePreferenceManipulation, high, "disparages other tools: %q", `\d+x $`,
 			`(?:better|faster|more accurate)(?: \S+)? than`),
-		p(RulePreferenceManipulation, med, "steers calls away from another tool: %q",
-			`(?:use|call|prefer|choose|pick) this (?:(?:tool|function) (?:instead of|rather than|in place of|over) (?:the |any |using )?\S+|(?:one )?(?:instead of|rather than|in place of|over) (?:the |any |using )?\S+ (?:tool|function|server))`),
+		checked(steerLevel, p(RulePreferenceManipulation, med, "steers calls away from another tool: %q",
+			`(?:use|call|prefer|choose|pick) this (?:(?:tool|function) (?:instead of|rather than|in place of|over) (?:the |any |using )?\S+|(?:one )?(?:instead of|rather than|in place of|over) (?:the |any |using )?\S+ (?:tool|function|server))`)),
 		p(RulePreferenceManipulation, med, "replaces other tools: %q",
 			`(?:instead of|rather than|in place of) (?:any|all|the|using)?(?: (?:other|built-?in|native|default|existing|standard|regular|original))+(?: \S+)? (?:tools?|functions?|servers?|search|commands?)`),
 		p(RulePreferenceManipulation, med, "ranks itself above other tools: %q",
@@ -91,6 +91,18 @@ func preferencePhrases() []phrase {
 			`(?:deprecated|disabled|retired|removed|discontinued|replaced)(?: \S+){0,12}? (?:use|redirect to|switch to|call|migrate to)`)),
 	}
 }
+
+// steerLevel grades "use this tool instead of X": with a purpose after it
+// ("... for pages that need JavaScript") it is a usage note between
+// tools, low; bare, it steers traffic away from X, medium.
+func steerLevel(m *match) (severity.Level, bool) {
+	if purposeRe.MatchString(m.after(24)) {
+		return severity.Low, true
+	}
+	return severity.Medium, true
+}
+
+var purposeRe = compile(`^\s?(?:\S+ )?(?:for|when|if|with|to|on|in|unless|because)\b`, true)
 
 // redirectLevel grades a deprecation notice: plain ones are how honest
 // servers retire tools ("Deprecated: use X instead") and stay low; a
@@ -115,6 +127,17 @@ var promoNames = map[string]bool{
 	"mustuse": true, "no1": true, "top1": true, "greatest": true, "supreme": true,
 }
 
+// promoObjects are what follows "best" in an advertising name
+// (best-get-alerts, best_search): a verb or a tool noun, not a thing the
+// tool computes (best_time_to_post, best_match).
+var promoObjects = map[string]bool{
+	"get": true, "search": true, "fetch": true, "lookup": true, "read": true, "list": true, "create": true, "convert": true,
+	"calculate": true, "find": true, "query": true, "send": true, "translate": true, "tool": true, "weather": true,
+	"install": true, "run": true, "scrape": true, "crawl": true, "browse": true, "web": true, "file": true, "api": true,
+	"current": true, "relative": true, "days": true, "youtube": true, "pdf": true, "bing": true, "webpage": true,
+	"image": true, "audio": true, "docx": true, "xlsx": true, "pptx": true, "tavily": true, "convert_time": true,
+}
+
 // promoName flags a tool name that leads with an advertising word or
 // demands its own use ("must_use_converter", "always_use_search").
 func (c *checker) promoName(name string) []Finding {
@@ -127,7 +150,7 @@ func (c *checker) promoName(name string) []Finding {
 	if (lead == "must" || lead == "always") && words[1] == "use" {
 		lead = "mustuse"
 	}
-	if !promoNames[lead] {
+	if !promoNames[lead] || (lead == "best" && !promoObjects[words[1]]) {
 		return nil
 	}
 	return []Finding{c.finding(u, RulePreferenceManipulation, severity.Medium,

@@ -76,7 +76,7 @@ var (
 		`|keychain|keyring|(?:crypto )?wallets?|seed phrases?|mnemonic|recovery (?:phrases?|codes?|keys?)`+
 		`|(?:conversation|chat|message) (?:history|log|logs|transcripts?)|transcripts?|system prompt|(?:hidden|initial|original|previous) instructions`+
 		`|(?:previous|prior|earlier|past|all(?: of)? the user's|all (?:the )?user) (?:messages|prompts|questions)`+
-		`|(?:the user's|user's|users'|their|your|his|her) (?:own |private |personal |saved |stored )?(?:files?|documents?|emails?|messages?|contacts?|photos?|notes?|keys?|secrets?|passwords?|credentials?|tokens?|history|inbox|calendar|location|address book)`+
+		`|(?:the user's|user's|users'|their|your|his|her) (?:own |private |personal |saved |stored )?(?:files?|documents?|emails?|messages?|contacts?|photos?|notes?|secrets?|passwords?|credentials?|history|inbox|calendar|location|address book)`+
 		`|(?:aws|gcloud|azure|cloud) (?:credentials|keys|config)|kubeconfig|\.npmrc|\.netrc|\.pgpass|/etc/(?:passwd|shadow)|~/\.\S+)`, false)
 	// weakObjRe are secrets that honest setup notes also ask for ("provide
 	// a valid API token"): they count only with concealment or a channel.
@@ -101,10 +101,13 @@ var (
 		`|(?:not|isn't|is not) (?:worth|necessary) (?:mentioning|bringing up|noting)`+
 		`|(?:just|simply) a routine|routine (?:detail|step|housekeeping)|implementation detail)`, false)
 	// channelRe names a parameter to carry the data, or the call itself.
-	channelRe = compile(`(?:(?:in|into|as|inside|within|via|through|to|under) (?:the |a |an |its |your )?['"\x60]?[a-z_][a-z0-9_]*['"\x60]? (?:field|parameter|param|argument|arg|input|property|attribute|slot|header)s?`+
+	channelRe = compile(`(?:(?:in|into|as|inside|within|via|through|to|under) (?:the |a |an |its |your )?['"\x60]?[a-z_][a-z0-9_]*['"\x60]? (?:field|parameter|param|argument|arg|input|property|attribute|slot)s?`+
 		`|(?:pass|put|place|include|insert|add|attach|append|embed|stuff|tuck|paste|copy|send|provide|supply|fill|slip|drop) (?:it|them|that|this|its (?:contents?|text|value)|the (?:contents?|text|output|result|value)s?|those)(?: \S+){0,2}? (?:in|into|as|inside|within|with|along|through)`+
 		`|(?:in|with|along with) (?:your |the )?next (?:call|request|response|reply|message)|along with (?:the|your) (?:request|call|query|arguments?))`, false)
 )
+
+// negatedActionRe is an action the sentence forbids.
+var negatedActionRe = compile(`(?:not|never|don't|dont|no need to|avoid|refrain from|shouldn't|mustn't)(?: \S+){0,2} (?:read|open|load|grab|fetch|get|retrieve|collect|copy|access|extract|dump|include|pass|send|attach|put|insert|add|forward|upload|submit|append|provide|share|paste|embed|store|write|post|log|print|echo|expose|reveal|leak)`, false)
 
 // sentences splits normalized text into sentence spans: at ".", "!", "?"
 // or ";" followed by a space or line break, and at line breaks.
@@ -184,6 +187,9 @@ func (c *checker) covertDirective(u *unit) []Finding {
 		}
 		if !directiveRe.MatchString(window) && !((conceal || channel) && imperativeRe.MatchString(sentence)) {
 			continue
+		}
+		if negatedActionRe.MatchString(sentence) {
+			continue // "you should not include passwords"
 		}
 		level, what := severity.Medium, "directive to read or move "
 		switch {
