@@ -176,6 +176,19 @@ func (c *httpCapture) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithCancel(req.Context())
 	stop := context.AfterFunc(c.life, cancel)
 	done := func() { stop(); cancel() }
+	redirected := !sameHost(req.URL, c.ep.full)
+	if redirected {
+		// Only a redirect takes MCP traffic to another origin: the server
+		// chose it, so the OAuth discovery rule applies, and a server cannot
+		// steer mcpdrift into a network it is not on itself.
+		pol := fetchPolicy{server: hostClass(ctx, c.ep.full, c.classify), overTLS: req.URL.Scheme == "https"}
+		gctx, err := guard(req.WithContext(ctx), pol, c.classify, c.base.Proxy)
+		if err != nil {
+			done()
+			return nil, fmt.Errorf("refused to follow a redirect to %s: %w", req.URL.Host, err)
+		}
+		ctx = gctx
+	}
 
 	var remote netip.AddrPort
 	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
@@ -217,6 +230,10 @@ func (c *httpCapture) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		awaitDeadline(out.Context())
 		done()
+		if refused := (*refusedError)(nil); redirected && errors.As(err, &refused) {
+			// The name resolved to an address the rule refuses.
+			return nil, fmt.Errorf("refused to follow a redirect to %s: %w", req.URL.Host, refused)
+		}
 		return nil, err
 	}
 	c.observe(out, resp, remote)

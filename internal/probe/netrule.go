@@ -3,6 +3,7 @@ package probe
 import (
 	"context"
 	"net"
+	"net/http"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -225,6 +226,26 @@ func checkProxied(ctx context.Context, u *url.URL, pol fetchPolicy, classify add
 		}
 	}
 	return nil
+}
+
+// guard applies the rule to req before it is sent: to what its URL says,
+// and, through a proxy, to every address its name resolves to here. It
+// returns the context that carries the policy down to the dialer, which
+// checks the address really connected to.
+func guard(req *http.Request, pol fetchPolicy, classify addrClassifier, proxy func(*http.Request) (*url.URL, error)) (context.Context, error) {
+	ctx := req.Context()
+	if err := checkHost(req.URL, pol, classify); err != nil {
+		return nil, err
+	}
+	if proxy != nil {
+		if pu, err := proxy(req); err == nil && pu != nil {
+			if err := checkProxied(ctx, req.URL, pol, classify); err != nil {
+				return nil, err
+			}
+			pol.proxied = true
+		}
+	}
+	return withFetchPolicy(ctx, pol), nil
 }
 
 // hostClass is the class of a server known only by its URL (reached

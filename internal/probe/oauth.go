@@ -285,20 +285,13 @@ func (g *getOnly) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Method != http.MethodGet {
 		return nil, newKindError(ErrForbiddenMethod, "metadata discovery refused to send a %s request", req.Method)
 	}
-	ctx := req.Context()
-	pol, ok := ctx.Value(fetchPolicyKey{}).(fetchPolicy)
+	pol, ok := req.Context().Value(fetchPolicyKey{}).(fetchPolicy)
 	if !ok {
 		return nil, &refusedError{reason: "no discovery policy (a bug)"}
 	}
-	if err := checkHost(req.URL, pol, g.classify); err != nil {
+	ctx, err := guard(req, pol, g.classify, g.base.Proxy)
+	if err != nil {
 		return nil, err
-	}
-	if pu, err := g.base.Proxy(req); err == nil && pu != nil {
-		if err := checkProxied(ctx, req.URL, pol, g.classify); err != nil {
-			return nil, err
-		}
-		pol.proxied = true
-		ctx = withFetchPolicy(ctx, pol)
 	}
 	out := req.Clone(ctx)
 	out.Header = http.Header{"Accept": {"application/json"}, "User-Agent": {g.ua}}

@@ -404,3 +404,46 @@ func oauthMCPServer(t *testing.T, prm string, record func(string, *http.Request)
 	t.Cleanup(ts.Close)
 	return ts
 }
+
+// TestMCPRedirectCannotBeSteered: the MCP endpoint of a public server that
+// redirects to a loopback service, a link-local or cloud metadata address,
+// or plain HTTP on a public one, is refused before any packet leaves; a
+// redirect within the server's own network is still followed.
+func TestMCPRedirectCannotBeSteered(t *testing.T) {
+	tr := newTrap(t)
+	tests := []struct {
+		name, to string
+		refused  bool
+	}{
+		{"loopback port", "http://127.0.0.1:" + tr.port() + "/internal/admin?x=1", true},
+		{"loopback name", "http://localhost:" + tr.port() + "/mcp", true},
+		{"link-local", "http://169.254.10.10/mcp", true},
+		{"cloud metadata", "http://169.254.169.254/latest/meta-data/", true},
+		{"cloud metadata name", "http://metadata.google.internal/computeMetadata/v1/", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			redirector := httptest.NewServer(http.RedirectHandler(tt.to, http.StatusTemporaryRedirect))
+			t.Cleanup(redirector.Close)
+			_, err := Probe(context.Background(), Target{Name: "public", URL: redirector.URL + "/mcp",
+				Timeout: 20 * time.Second, classifyAddr: treatAs(netPublic, redirector)})
+			if err == nil || !strings.Contains(err.Error(), "refused to follow a redirect") {
+				t.Fatalf("err = %v, want the redirect refused", err)
+			}
+			tr.assertUntouched(t)
+		})
+	}
+
+	t.Run("same network", func(t *testing.T) {
+		target := oauthMCPServer(t, `{}`, nil)
+		redirector := httptest.NewServer(http.RedirectHandler(target.URL+"/mcp", http.StatusPermanentRedirect))
+		t.Cleanup(redirector.Close)
+		res, err := Probe(context.Background(), Target{Name: "local", URL: redirector.URL + "/mcp", Timeout: 20 * time.Second})
+		if err != nil {
+			t.Fatalf("a loopback server redirecting on loopback: %v", err)
+		}
+		if got := res.Capture.Identity.URL; got != target.URL+"/mcp" {
+			t.Errorf("final URL = %q, want %q", got, target.URL+"/mcp")
+		}
+	})
+}
