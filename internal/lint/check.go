@@ -130,7 +130,6 @@ func (c *checker) scanText(u *unit) scanned {
 	fs = append(fs, c.phrases(u)...)
 	fs = append(fs, c.obfuscated(u)...)
 	fs = append(fs, c.covertDirective(u)...)
-	fs = append(fs, c.commandSignature(u)...)
 	fs = append(fs, c.destinations(u)...)
 	fs = append(fs, c.payloads(u)...)
 	return scanned{fs: fs, toolRef: u.namesTool}

@@ -28,6 +28,23 @@ func directivePhrases() []phrase {
 		checked(commandLevel, pb(RuleCommandInjection, med, "tells the model to change the user's shell environment: %q",
 			`(?:must|should|need to|also|please|always)(?: \S+){0,3} `,
 			`(?:update|modify|edit|change|append to|add to)(?: \S+){0,4}? (?:environment configuration|shell (?:profile|configuration|config|startup)|(?:the )?\.?(?:bashrc|zshrc|bash_profile|profile) file|startup files?)`)),
+		// Dangerous commands written anywhere in model-visible text.
+		pw(RuleCommandInjection, med, "destructive shell command %q", "rm", `rm\s+-(?:rf|fr|r\s+-f)\s+(?:/|~|\*|\$home)\S*`),
+		pw(RuleCommandInjection, med, "privilege escalation %q", "sudo", `sudo(?:\s+-\S+)*\s+(?:-l|rm|chmod|chown|su|bash|sh|-s|tee)`),
+		pw(RuleCommandInjection, med, "download piped into a shell %q", "curl wget", `(?:curl|wget)\b[^\n|;]{0,200}\|\s?(?:sudo\s)?(?:ba|z)?sh`),
+		pw(RuleCommandInjection, med, "quiet download %q", "wget", `wget\s+-q?o-?\s\S+`),
+		psub(RuleCommandInjection, med, "shell profile persistence %q", []string{">>"}, `>>\s?(?:~|\$home)?/?\S*\.(?:bashrc|zshrc|profile|bash_profile)`, true),
+		pw(RuleCommandInjection, med, "world-writable permissions %q", "chmod", `chmod\s+(?:-r\s+)?[0-7]?777`),
+		pw(RuleCommandInjection, med, "reverse shell %q", "nc ncat bash", `(?:nc|ncat)(?:\s+-\S+)*\s+-e\b|bash\s+-i\s+>&`),
+		psub(RuleCommandInjection, med, "reverse shell %q", []string{"/dev/tcp/"}, `/dev/tcp/\S+`, true),
+		pw(RuleCommandInjection, med, "named pipe for a shell %q", "mkfifo", `mkfifo\b`),
+		pw(RuleCommandInjection, med, "encoded PowerShell %q", "powershell", `powershell(?:\.exe)?(?:\s+-\S+)*\s+-e(?:nc|ncodedcommand)?\s`),
+		pw(RuleCommandInjection, med, "decoded payload run by a shell %q", "base64", `base64\s+(?:-d|--decode)[^\n]{0,40}\|\s?(?:ba)?sh`),
+		pw(RuleCommandInjection, med, "cron persistence %q", "crontab", `crontab\s+-\S*`),
+		pw(RuleCommandInjection, med, "data posted out by curl %q", "curl", `curl\s+(?:-\S+\s+)*-x\s?post\b[^\n]{0,200}-d`),
+		pw(RuleCommandInjection, med, "SSH key printed by a command %q", "cat", `cat\s+~/\.ssh\S*`),
+		psub(RuleCommandInjection, med, "SQL injection %q", []string{"'"}, `'\s?;\s?drop\s(?:table|database)\b`, true),
+
 		checked(commandLevel, pb(RuleCommandInjection, med, "tells the model to delete files: %q",
 			`(?:must|should|need to|also|please|always)(?: \S+){0,3} `,
 			`(?:clean up|clear|delete|remove|wipe|purge|erase)(?: \S+){0,4}? (?:temporary files|all (?:contents|files)|the /tmp|/tmp|home directory|all data)`)),
@@ -132,20 +149,4 @@ func overrideCue(m *match) (severity.Level, bool) {
 		return severity.High, true
 	}
 	return severity.None, false
-}
-
-// commandSignature is the command-injection finding for a dangerous command
-// written into model-visible text, directive or not.
-func (c *checker) commandSignature(u *unit) []Finding {
-	if u.role == roleKey || u.role == roleName {
-		return nil
-	}
-	s := u.normalized().s
-	loc := dangerousCommandRe.FindStringIndex(s)
-	if loc == nil {
-		return nil
-	}
-	rs, re := u.rawStart(loc[0]), u.rawEnd(loc[1])
-	return []Finding{c.finding(u, RuleCommandInjection, severity.Medium,
-		"destructive, escalating or persistent shell command "+quote(runeSlice(u.text, rs, re)), rs, re)}
 }

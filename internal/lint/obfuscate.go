@@ -38,11 +38,23 @@ var vocabulary = func() map[string]bool {
 	return v
 }()
 
+// leetBytes and splitters are byte classes of deobfuscate's scanner.
+var leetBytes, splitters = func() (l, s [256]bool) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		l[c] = isASCIILetter(b) || ('0' <= b && b <= '9') || leet[c] != 0
+	}
+	for _, c := range ".-_*~^+`" {
+		s[c] = true
+	}
+	return l, s
+}()
+
 // isLeetByte reports a byte that may stand for a letter in a leet word.
-func isLeetByte(b byte) bool { return isASCIILetter(b) || ('0' <= b && b <= '9') || leet[b] != 0 }
+func isLeetByte(b byte) bool { return leetBytes[b] }
 
 // isSplitter reports punctuation that may split a word in two.
-func isSplitter(b byte) bool { return strings.IndexByte(".-_*~^+`", b) >= 0 }
+func isSplitter(b byte) bool { return splitters[b] }
 
 // variant is a rewritten normalized text; from[i] is the byte of the
 // normalized text that byte i came from.
@@ -63,13 +75,14 @@ func deobfuscate(s string) (variant, bool) {
 	var rs []rewrite
 	for i := 0; i < len(s); {
 		if i > 0 && isWordByte(s[i-1]) && !isWordByte(s[i]) {
-			// Padding: a run of four or more punctuation and spaces
-			// between two words on one line reads as one space.
+			// Padding: a run of one punctuation mark repeated three or
+			// more times, with spaces, between two words on one line
+			// ("ignore ..... all") reads as one space.
 			j := i
 			for j < len(s) && !isWordByte(s[j]) && s[j] != '\n' {
 				j++
 			}
-			if j-i >= 4 && j < len(s) && isWordByte(s[j]) && strings.Trim(s[i:j], " ") != "" {
+			if j-i >= 5 && j < len(s) && isWordByte(s[j]) && isPadding(s[i:j]) {
 				rs = append(rs, rewrite{i, j, []byte{' '}, []int{0}})
 				i = j
 				continue
@@ -113,27 +126,53 @@ func deobfuscate(s string) (variant, bool) {
 	return variant{s: b.String(), from: from}, true
 }
 
+// isPadding reports a run of spaces and one punctuation mark repeated at
+// least three times.
+func isPadding(run string) bool {
+	var mark byte
+	n := 0
+	for k := 0; k < len(run); k++ {
+		c := run[k]
+		if c == ' ' {
+			continue
+		}
+		if mark != 0 && c != mark {
+			return false
+		}
+		mark = c
+		n++
+	}
+	return n >= 3
+}
+
 // rewriteToken reads a token's parts (split at splitters) as leet words,
 // joining neighbouring parts when together they spell a vocabulary word.
 // at[k] is the token byte output byte k came from.
 func rewriteToken(tok string) (out []byte, at []int, ok bool) {
-	hasLeet, hasSplit := false, false
+	hasLeet, hasSplit, letters, ones := false, false, 0, strings.IndexByte(tok, '1') >= 0
 	for k := 0; k < len(tok); k++ {
 		switch {
 		case isSplitter(tok[k]):
 			hasSplit = true
-		case !isASCIILetter(tok[k]):
+		case isASCIILetter(tok[k]):
+			letters++
+		default:
 			hasLeet = true
 		}
 	}
-	if !hasLeet && !hasSplit {
+	// Words are short; a token without letters is a number.
+	if (!hasLeet && !hasSplit) || letters == 0 || len(tok) > 48 {
 		return nil, nil, false
 	}
 	type part struct{ start, end int }
-	var parts []part
+	var buf [12]part
+	parts := buf[:0]
 	st := 0
 	for k := 0; k <= len(tok); k++ {
 		if k == len(tok) || isSplitter(tok[k]) {
+			if len(parts) == len(buf) {
+				return nil, nil, false // a list, not a split word
+			}
 			parts = append(parts, part{st, k})
 			st = k + 1
 		}
@@ -143,10 +182,18 @@ func rewriteToken(tok string) (out []byte, at []int, ok bool) {
 		// word of the vocabulary.
 		best, bestWord, bestAt := -1, []byte(nil), []int(nil)
 		for q := min(len(parts)-1, p+4); q >= p; q-- {
+			if parts[q].end-parts[p].start > 32 {
+				continue // longer than any word of the vocabulary
+			}
 			for _, one := range []byte{'i', 'l'} {
-				w, wat := readLeet(tok, parts[p].start, parts[q].end, one)
+				if one == 'l' && !ones {
+					break
+				}
+				var buf [48]byte
+				w := readLeet(buf[:0], tok, parts[p].start, parts[q].end, one)
 				if len(w) >= 2 && vocabulary[string(w)] && (q > p || string(w) != tok[parts[p].start:parts[p].end]) {
-					best, bestWord, bestAt = q, w, wat
+					best, bestWord = q, append([]byte(nil), w...)
+					bestAt = leetSources(tok, parts[p].start, parts[q].end)
 					break
 				}
 			}
@@ -174,11 +221,9 @@ func rewriteToken(tok string) (out []byte, at []int, ok bool) {
 	return out, at, ok
 }
 
-// readLeet returns tok[from:to] with splitters dropped and leet bytes read
-// as letters ('1' as one), and the token byte each letter came from.
-func readLeet(tok string, from, to int, one byte) ([]byte, []int) {
-	w := make([]byte, 0, to-from)
-	at := make([]int, 0, to-from)
+// readLeet appends to w tok[from:to] with splitters dropped and leet bytes
+// read as letters ('1' as one); nil when a byte cannot be a letter.
+func readLeet(w []byte, tok string, from, to int, one byte) []byte {
 	for k := from; k < to; k++ {
 		c := tok[k]
 		switch {
@@ -188,14 +233,24 @@ func readLeet(tok string, from, to int, one byte) ([]byte, []int) {
 			c = one
 		case !isASCIILetter(c):
 			if leet[c] == 0 {
-				return nil, nil
+				return nil
 			}
 			c = leet[c]
 		}
 		w = append(w, c)
-		at = append(at, k)
 	}
-	return w, at
+	return w
+}
+
+// leetSources returns the token bytes readLeet reads letters from.
+func leetSources(tok string, from, to int) []int {
+	var at []int
+	for k := from; k < to; k++ {
+		if !isSplitter(tok[k]) {
+			at = append(at, k)
+		}
+	}
+	return at
 }
 
 // obfuscated runs the phrase and structural rules on the deobfuscated

@@ -266,7 +266,6 @@ func (c *checker) decodedFindings(u *unit, text string) string {
 	var rules []string
 	fs := c.phrases(inner)
 	fs = append(fs, c.covertDirective(inner)...)
-	fs = append(fs, c.commandSignature(inner)...)
 	fs = append(fs, c.destinations(inner)...)
 	for _, f := range fs {
 		if f.Severity < severity.Medium {
