@@ -283,8 +283,7 @@ func TestCorpus(t *testing.T) {
 			}
 		case classBenign, classLookalike:
 			if r.class == classBenign {
-				srv, _, _ := strings.Cut(r.entry.ID, "/")
-				servers[srv] = true
+				servers[serverOf(r.entry.ID)] = true
 				benignFP.of++
 			} else {
 				lookFP.of++

@@ -1,7 +1,9 @@
 package lint
 
 import (
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/mcpdrift/mcpdrift/internal/golden"
@@ -37,4 +39,25 @@ func TestRulesTable(t *testing.T) {
 	if Rules()[0].ID == "changed" {
 		t.Fatal("Rules exposes the table")
 	}
+}
+
+// docsPath is the user documentation of the rules.
+const docsPath = "../../docs/lint.md"
+
+// The rule table in docs/lint.md is the one the code renders, with the
+// measured corpus summary: the docs cannot drift from the rules.
+func TestDocsRuleTable(t *testing.T) {
+	b, err := os.ReadFile(docsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- rules table:", "<!-- end rules table -->"
+	doc := string(b)
+	i, j := strings.Index(doc, begin), strings.Index(doc, end)
+	if i < 0 || j < i {
+		t.Fatalf("%s lacks the %q ... %q markers", docsPath, begin, end)
+	}
+	i += strings.Index(doc[i:], "\n") + 1
+	want := doc[:i] + CorpusNote() + "\n" + MarkdownTable(Rules()) + doc[j:]
+	golden.Check(t, docsPath, []byte(want))
 }

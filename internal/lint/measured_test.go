@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"go/format"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -25,8 +26,7 @@ func summarizeCorpus(results []toolResult) CorpusSummary {
 			}
 		case classBenign:
 			c.RealTools++
-			srv, _, _ := strings.Cut(r.entry.ID, "/")
-			servers[srv] = true
+			servers[serverOf(r.entry.ID)] = true
 			if r.flagged() {
 				c.RealFlagged++
 			}
@@ -44,6 +44,16 @@ func summarizeCorpus(results []toolResult) CorpusSummary {
 	}
 	c.RealServers = len(servers)
 	return c
+}
+
+// versionSuffix is the release a benign corpus id may name
+// ("server-everything-2026.1.26/echo").
+var versionSuffix = regexp.MustCompile(`-\d+(?:\.\d+)+$`)
+
+// serverOf names the server of a benign corpus tool, whatever its release.
+func serverOf(id string) string {
+	srv, _, _ := strings.Cut(id, "/")
+	return versionSuffix.ReplaceAllString(srv, "")
 }
 
 // TestMeasuredTable keeps measured_table.go, the per-rule record and the
