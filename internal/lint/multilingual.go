@@ -19,6 +19,8 @@ import (
 // Latin-script patterns are written without accents, as normalization
 // drops them. Patterns in other scripts are normalized when built (see
 // pn), so they match normalized text whatever its compatibility forms.
+//
+//nolint:misspell // the words are French, Spanish and Portuguese, not misspelt English
 func multilingualPhrases() []phrase {
 	const (
 		crit = severity.Critical
