@@ -10,10 +10,16 @@
 // their arguments, resources, resource templates and the server's
 // instructions. Character rules run on the raw text. Phrase rules run on a
 // normalized form (compatibility-decomposed, marks and invisible characters
-// removed, look-alike letters mapped to Latin, case folded, whitespace
-// collapsed, letter-spaced words joined: see normalize), so spacing, case,
-// homoglyphs and zero-width splits do not hide a phrase. Rules describe
-// general patterns of attack, never strings of one example.
+// removed, look-alike letters mapped to Latin inside Latin words, case
+// folded, whitespace collapsed, letter-spaced words joined: see normalize),
+// so spacing, case, homoglyphs and zero-width splits do not hide a phrase;
+// a second pass reads leetspeak and split words (see deobfuscate), and
+// encoded runs are decoded and linted (see payloads). Instructions are also
+// recognised by structure (see covertDirective), and the highest-signal
+// rules have phrases in seven other languages (see multilingualPhrases).
+// Rules describe general patterns of attack, never strings of one example;
+// the labelled corpus under testdata measures them (see corpus_test.go and
+// Measured).
 //
 // Findings are deterministic: the same manifest and context always give the
 // same findings in the same order. Messages and evidence are escaped
