@@ -44,6 +44,8 @@
 //	                                        TLS appears: low; renewal by the same issuer with a new key: info
 //	identity.executable           high      another path or new content: high; a launcher updated in place: low; unresolvable: low
 //	identity.package              high      another version, package or content: high; spec changed: medium; version unknown: low
+//	identity.launch               medium    args, cwd, env names or values, configured URL or header names changed: medium;
+//	                                        a path argument widens or moves to another tree, a loader variable set: high
 //	oauth.metadata                medium    protected resource metadata appears or goes: medium; fetch failed: low
 //	oauth.authorization_servers   critical  new server: critical; server removed: low; endpoint changed: high
 //	oauth.scopes                  high      scopes added: high; only removed: low
@@ -158,6 +160,7 @@ const (
 	KindIdentityTLS               = "identity.tls"
 	KindIdentityExecutable        = "identity.executable"
 	KindIdentityPackage           = "identity.package"
+	KindIdentityLaunch            = "identity.launch"
 	KindOAuthMetadata             = "oauth.metadata"
 	KindOAuthAuthorizationServers = "oauth.authorization_servers"
 	KindOAuthScopes               = "oauth.scopes"
@@ -203,6 +206,7 @@ func defaults() map[string]severity.Level {
 		KindIdentityTLS:               severity.High,
 		KindIdentityExecutable:        severity.High,
 		KindIdentityPackage:           severity.High,
+		KindIdentityLaunch:            severity.Medium,
 		KindOAuthMetadata:             severity.Medium,
 		KindOAuthAuthorizationServers: severity.Critical,
 		KindOAuthScopes:               severity.High,

@@ -50,6 +50,16 @@ func (d *differ) identity(a, b json.RawMessage) {
 	if !reflect.DeepEqual(ia.OAuth, ib.OAuth) {
 		d.oauth(ia.OAuth, ib.OAuth)
 	}
+	if !reflect.DeepEqual(ia.Launch, ib.Launch) {
+		d.identityLaunch(ia.Launch, ib.Launch, pkgSpec(ia.Package), pkgSpec(ib.Package))
+	}
+}
+
+func pkgSpec(p *manifest.Package) string {
+	if p == nil {
+		return ""
+	}
+	return p.Spec
 }
 
 // prunedIdentity decodes an identity after the server's ignore rules. A
@@ -143,6 +153,10 @@ func (d *differ) identityOnce(id *manifest.Identity, what string, gone bool) {
 	if id.OAuth != nil {
 		b, a := pair(id.OAuth)
 		d.idChange(KindOAuthMetadata, "identity.oauth", severity.Info, []string{"OAuth metadata " + what + ": " + id.OAuth.Status}, b, a)
+	}
+	if id.Launch != nil {
+		b, a := pair(id.Launch)
+		d.idChange(KindIdentityLaunch, "identity.launch", severity.Info, []string{"launch " + what + ": " + launchLabel(id.Launch)}, b, a)
 	}
 }
 

@@ -49,6 +49,14 @@ func Target(s *config.Server) (probe.Target, error) {
 	if t.Env, err = reveal(s.Env, "env"); err != nil {
 		return t, err
 	}
+	for k, sec := range s.Env {
+		if sec.IsSet() && !sec.Inline() {
+			if t.ExternalEnv == nil {
+				t.ExternalEnv = map[string]bool{}
+			}
+			t.ExternalEnv[k] = true
+		}
+	}
 	if t.Headers, err = reveal(s.Headers, "headers"); err != nil {
 		return t, err
 	}

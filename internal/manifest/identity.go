@@ -12,7 +12,9 @@ import (
 // server describes itself (serverInfo is self-reported and never trusted as
 // identity): where an HTTP server really answered and with which
 // certificate, which executable and launcher package a stdio server really
-// ran, and the OAuth permission surface it publishes. It is the top-level
+// ran, how it was launched (arguments, working directory, environment
+// variable names; the configured URL and header names), and the OAuth
+// permission surface it publishes. It is the top-level
 // "identity" object of a format 2 document and is compared like any other
 // part of a manifest.
 //
@@ -32,6 +34,44 @@ type Identity struct {
 	Package *Package `json:"package,omitempty"`
 	// OAuth is the published OAuth permission surface of an HTTP server.
 	OAuth *OAuth `json:"oauth,omitempty"`
+	// Launch is how the server was configured to be started or reached;
+	// nil when not recorded (a snapshot from before launch identity), an
+	// empty object when recorded and empty.
+	Launch *Launch `json:"launch,omitempty"`
+}
+
+// LaunchEnvExternal is the value recorded for an environment variable
+// whose value comes from mcpdrift's own environment (${VAR}) or a file
+// (env_files): a credential by the config's convention, so neither its
+// value nor a hash of it is recorded, and rotating it is not a change.
+const LaunchEnvExternal = "external"
+
+// LaunchEnvHashPrefix starts the recorded fingerprint of an environment
+// variable whose value is written in the config itself.
+const LaunchEnvHashPrefix = "hmac-sha256:"
+
+// Launch is the part of a server's configuration an approval covers beyond
+// its executable: for a stdio server the arguments, working directory and
+// environment variable names (for the filesystem server, the directory in
+// args is the permission); for an HTTP server the configured URL and the
+// names of the headers sent. The command itself is Executable.Command.
+// Values that may be credentials are never recorded in clear (see
+// LaunchEnvExternal, LaunchEnvHashPrefix).
+type Launch struct {
+	// Args are the stdio arguments as configured (after ${VAR}
+	// expansion), with the values of credential variables redacted.
+	Args []string `json:"args,omitempty"`
+	// Cwd is the configured working directory; "" means mcpdrift's own.
+	Cwd string `json:"cwd,omitempty"`
+	// Env maps each configured variable name to LaunchEnvExternal or to
+	// LaunchEnvHashPrefix and a keyed hash of its value.
+	Env map[string]string `json:"env,omitempty"`
+	// URL is the configured URL of an HTTP server, without userinfo and
+	// fragment, every query value replaced by REDACTED.
+	URL string `json:"url,omitempty"`
+	// Headers are the names of the configured headers, canonical case,
+	// sorted; their values are credentials and never recorded.
+	Headers []string `json:"headers,omitempty"`
 }
 
 // TLSIdentity is a leaf certificate, reduced to what identifies its owner
@@ -136,7 +176,7 @@ type AuthorizationServer struct {
 
 // IsZero reports whether nothing was recorded.
 func (id *Identity) IsZero() bool {
-	return id == nil || (id.URL == "" && id.TLS == nil && id.Executable == nil && id.Package == nil && id.OAuth == nil)
+	return id == nil || (id.URL == "" && id.TLS == nil && id.Executable == nil && id.Package == nil && id.OAuth == nil && id.Launch == nil)
 }
 
 // normalize sorts and de-duplicates every list whose order means nothing,
@@ -167,6 +207,13 @@ func (id *Identity) normalize() *Identity {
 		}
 		o.AuthorizationServers = as
 		c.OAuth = &o
+	}
+	if id.Launch != nil {
+		l := *id.Launch
+		if len(l.Headers) > 0 {
+			l.Headers = setOf(l.Headers)
+		}
+		c.Launch = &l
 	}
 	return &c
 }

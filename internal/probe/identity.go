@@ -48,12 +48,12 @@ func (p *prober) identity(ctx context.Context) (id *manifest.Identity) {
 			}
 			final = u
 		}
-		id = &manifest.Identity{URL: final.String(), TLS: tlsIdentity(cs)}
+		id = &manifest.Identity{URL: final.String(), TLS: tlsIdentity(cs), Launch: httpLaunch(p.t)}
 		id.OAuth = p.discoverOAuth(ctx, final, hint)
 		return id
 	case p.proc != nil:
 		exe := executableIdentity(p.t, p.proc.exe)
-		id = &manifest.Identity{Executable: exe}
+		id = &manifest.Identity{Executable: exe, Launch: stdioLaunch(p.t)}
 		if exe.Launcher != "" {
 			id.Package = launcherPackage(p.proc.target(p.t), exe.Launcher, p.proc.pid, p.log)
 		}

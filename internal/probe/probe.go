@@ -13,8 +13,10 @@
 // The capture also records the server's observed identity
 // (manifest.Identity, see identity.go): final URL and TLS leaf, public
 // OAuth metadata fetched with credential-less GETs only (oauth.go), the
-// resolved executable and its hash, and the launcher package version read
-// from the running process group or the npx cache (launcher.go).
+// resolved executable and its hash, the launcher package version read
+// from the running process group or the npx cache (launcher.go), and the
+// launch as configured: arguments, cwd, environment variable names, the
+// configured URL and header names (launch.go).
 //
 // probe does not know the config file (the caller maps it to a Target),
 // stores nothing and keeps no state between probes.
@@ -136,7 +138,12 @@ type Target struct {
 	// Env is the server's environment: with PATH, LANG and a HOME of its
 	// own, all it gets (never mcpdrift's own environment).
 	Env map[string]string
-	Dir string
+	// ExternalEnv names the Env variables whose values come from
+	// mcpdrift's environment or a file (credentials): the launch identity
+	// records their names only. The others are written in the config and
+	// recorded as a keyed hash (manifest.Launch).
+	ExternalEnv map[string]bool
+	Dir         string
 	// Sandbox is how the server is isolated (internal/sandbox); the zero
 	// value runs it unsandboxed. engine.Target sets it from the config,
 	// where the default is auto.
