@@ -37,7 +37,11 @@ func (c *checker) destinations(u *unit) []Finding {
 	var ds []destination
 	for _, u := range findURLs(s) {
 		url := strings.TrimRight(s[u[0]:u[1]], ".,;:!?*_")
-		ds = append(ds, destination{start: u[0], end: u[0] + len(url), kind: "url", host: urlHost(url)})
+		kind := "url"
+		if wellKnownURL(url) {
+			kind = "structural"
+		}
+		ds = append(ds, destination{start: u[0], end: u[0] + len(url), kind: kind, host: urlHost(url)})
 	}
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
@@ -287,6 +291,15 @@ func urlHost(u string) string {
 	}
 	return u
 }
+
+// structuralURLRe matches URLs that name a format rather than a place data
+// goes: the JSON Schema meta-schemas ("$schema", "$id" of a well-known
+// draft) and the W3C XML namespaces. Every schema generator writes them, so
+// a `url` finding on them is noise; a directive sending data to one is
+// still an exfiltration finding.
+var structuralURLRe = regexp.MustCompile(`^(?i:https?://(?:www\.)?json-schema\.org/(?:draft-0[0-7]/(?:hyper-)?schema|draft/20\d\d-\d\d/(?:hyper-)?schema)#?|https?://www\.w3\.org/(?:1999/xhtml|2000/svg|1999/xlink|2001/xmlschema(?:-instance)?|xml/1998/namespace))$`)
+
+func wellKnownURL(u string) bool { return structuralURLRe.MatchString(u) }
 
 // reservedHost reports hosts that can never be an attacker's: the RFC 2606
 // and RFC 6761 example and test names, localhost, loopback and unspecified
