@@ -22,6 +22,8 @@ import (
 type reportOptions struct {
 	format *formatFlag
 	failOn string
+	// summary and full select the text rendering (report.Options).
+	summary, full bool
 	// sarif anchors SARIF results to a file (the lockfile or the config);
 	// commands that know none leave it zero.
 	sarif report.SARIFOptions
@@ -30,6 +32,8 @@ type reportOptions struct {
 func (o *reportOptions) addFlags(cmd *cobra.Command) {
 	o.format = addFormatFlag(cmd, "text", "json", "markdown", "sarif", "junit")
 	cmd.Flags().StringVar(&o.failOn, "fail-on", "low", "lowest severity that makes the exit status 1: info, low, medium, high, critical")
+	cmd.Flags().BoolVar(&o.summary, "summary", false, "text: a summary that fits a screen (counts, the riskiest changes, the rest folded)")
+	cmd.Flags().BoolVar(&o.full, "full", false, "text: show the whole definition of added and removed entities, not one line")
 }
 
 // print renders rep and turns it into the DESIGN exit code.
@@ -47,7 +51,7 @@ func (o *reportOptions) print(cmd *cobra.Command, rep *report.Report) error {
 	case "junit":
 		err = report.WriteJUnit(w, rep, report.JUnitOptions{FailOn: failOn})
 	default:
-		err = report.Render(w, rep, o.format.value, report.Options{Color: isTerminal(w)})
+		err = report.Render(w, rep, o.format.value, report.Options{Color: isTerminal(w), Summary: o.summary, Full: o.full})
 	}
 	if err != nil {
 		return &ExitError{Code: ExitFailure, Err: err}
@@ -61,6 +65,12 @@ func (o *reportOptions) print(cmd *cobra.Command, rep *report.Report) error {
 func (o *reportOptions) validate() error {
 	if err := o.format.check(); err != nil {
 		return err
+	}
+	if (o.summary || o.full) && o.format.value != "text" {
+		return usageError("--summary and --full apply to --format text only; --format %s always carries everything", o.format.value)
+	}
+	if o.summary && o.full {
+		return usageError("--summary and --full exclude each other: pick one")
 	}
 	_, err := parseFailOn(o.failOn)
 	return err

@@ -16,14 +16,21 @@ without probing (run 'mcpdrift check SERVER' first for a fresh snapshot).
 The server's current severity overrides and ignore rules apply, so changing
 them in the config re-evaluates what is pending.
 
+Changes come riskiest first: lint findings and escalations (a tool that may
+now write, a widened schema, new instructions), then description and
+instruction edits, then additions, then the rest; removals and info last.
 Every change shows its kind, severity and a diff: a word diff for one-line
 text, a unified line diff otherwise, with invisible characters shown as
-<U+200B>. Approve with 'mcpdrift approve SERVER --snapshot ID'.
+<U+200B>. Whole tools, prompts and resources added or removed show on one
+line; --full shows their definitions (or 'mcpdrift show'). --summary fits
+any upgrade on a screen: counts per kind and severity, the riskiest changes
+one line each, the rest folded (100 resources test://r/{1..100} removed). Approve with 'mcpdrift approve SERVER --snapshot ID'.
 --format sarif anchors each result to the server's entry in the config
 file, as GitHub code scanning requires.
 
 Exit status as for check: 0 nothing at or above --fail-on, 1 drift.`,
 		Example: `  mcpdrift diff github
+  mcpdrift diff github --summary
   mcpdrift diff github --format markdown > review.md`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

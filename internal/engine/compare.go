@@ -73,11 +73,13 @@ func Violations(snap *manifest.Manifest, s *config.Server) []report.Change {
 // Conclude completes rs once diff, the changes from the baseline (none when
 // the snapshot is the baseline), is known: it adds snap's trust violations,
 // reported on every evaluation since they depend on the snapshot alone,
-// then sets the severity and the status: drift, or ok when nothing is left
+// orders the changes riskiest first (report.SortByRisk), then sets the
+// severity and the status: drift, or ok when nothing is left
 // (identical, or every difference ignored by policy). The daemon, check and
 // check --lock all end here, so they agree.
 func Conclude(rs *report.Server, diff []report.Change, snap *manifest.Manifest, s *config.Server) {
 	rs.Changes = append(append([]report.Change{}, diff...), Violations(snap, s)...)
+	report.SortByRisk(rs.Changes)
 	rs.Severity = rs.MaxSeverity()
 	rs.Status = report.StatusDrift
 	if len(rs.Changes) == 0 {

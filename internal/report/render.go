@@ -17,6 +17,12 @@ type Options struct {
 	Color bool
 	// Now is used for ages ("2h ago"); time.Now when zero.
 	Now time.Time
+	// Summary renders text as a summary that fits a screen (see
+	// renderSummary) instead of every change in full.
+	Summary bool
+	// Full shows the whole definition of added and removed entities in
+	// text; by default they are one line each.
+	Full bool
 }
 
 // Render writes the report in format: text, json, markdown, sarif or junit.
@@ -33,6 +39,9 @@ func Render(w io.Writer, r *Report, format string, o Options) error {
 	case "junit":
 		return WriteJUnit(w, r, JUnitOptions{FailOn: severity.Low})
 	case "text":
+		if o.Summary {
+			return renderSummary(w, r, o)
+		}
 		return renderText(w, r, o)
 	default:
 		return fmt.Errorf("unknown report format %q", format)
@@ -126,7 +135,7 @@ func renderText(w io.Writer, r *Report, o Options) error {
 	for i := range r.Servers {
 		s := &r.Servers[i]
 		counts[s.Status]++
-		writeServerText(&b, s, p, now)
+		writeServerText(&b, s, p, now, o.Full)
 	}
 	var total []string
 	for _, st := range []string{StatusDrift, StatusUnapproved, StatusError, StatusBaselined, StatusOK} {
@@ -139,7 +148,7 @@ func renderText(w io.Writer, r *Report, o Options) error {
 	return err
 }
 
-func writeServerText(b *strings.Builder, s *Server, p painter, now time.Time) {
+func writeServerHeader(b *strings.Builder, s *Server, p painter, now time.Time) {
 	fmt.Fprintf(b, "%s %s", p.paint(ansiBold, line(s.Server)), p.paint(statusColor[s.Status], s.Status))
 	if s.Severity > severity.None {
 		fmt.Fprintf(b, " %s", p.badge(s.Severity))
@@ -160,25 +169,30 @@ func writeServerText(b *strings.Builder, s *Server, p painter, now time.Time) {
 	if s.Note != "" {
 		fmt.Fprintf(b, "  %s\n", p.paint(ansiDim, line(s.Note)))
 	}
-	lastEntity := ""
+}
+
+func writeServerText(b *strings.Builder, s *Server, p painter, now time.Time, full bool) {
+	writeServerHeader(b, s, p, now)
+	// Changes come riskiest first (SortByRisk), so they are not grouped
+	// by entity: each line names its entity instead.
+	folded := 0
 	for _, c := range s.Changes {
-		if c.Entity != lastEntity {
-			fmt.Fprintf(b, "  %s\n", plural(c.Entity))
-			lastEntity = c.Entity
-		}
-		name := line(c.Name)
-		if name == "" {
-			name = c.Kind
-		}
-		fmt.Fprintf(b, "    %s %s  %s\n", p.badge(c.Severity), name, line(c.Summary))
+		fmt.Fprintf(b, "  %s %s  %s\n", p.badge(c.Severity), changeName(&c), line(c.Summary))
 		if c.Diff != "" {
-			for _, l := range strings.Split(strings.TrimRight(escape.Visible(c.Diff), "\n"), "\n") {
-				fmt.Fprintf(b, "        %s\n", l)
+			if !full && WholeEntity(&c) {
+				folded++
+			} else {
+				for _, l := range strings.Split(strings.TrimRight(escape.Visible(c.Diff), "\n"), "\n") {
+					fmt.Fprintf(b, "      %s\n", l)
+				}
 			}
 		}
 		for _, f := range c.Findings {
-			fmt.Fprintf(b, "        ! %s %s: %s (%s)\n", p.badge(f.Severity), f.Rule, line(f.Message), line(f.Evidence))
+			fmt.Fprintf(b, "      ! %s %s: %s (%s)\n", p.badge(f.Severity), f.Rule, line(f.Message), line(f.Evidence))
 		}
+	}
+	if folded > 0 {
+		fmt.Fprintf(b, "  %s\n", p.paint(ansiDim, fmt.Sprintf("(%s shown on one line: --full shows their definitions)", plural2(folded, "added or removed entity", "added or removed entities"))))
 	}
 	for _, f := range s.Findings {
 		sup := ""
@@ -188,6 +202,20 @@ func writeServerText(b *strings.Builder, s *Server, p painter, now time.Time) {
 		fmt.Fprintf(b, "  ! %s %s %s: %s%s\n", p.badge(f.Severity), line(f.Entity+" "+f.Name), f.Rule, line(f.Message), sup)
 	}
 }
+
+// MarkdownLimit is the most characters a GitHub pull-request comment or
+// body holds; the markdown report always stays below it.
+const MarkdownLimit = 65536
+
+// Markdown budgets, in bytes (never fewer than characters): changes are
+// shown in full, riskiest first, until markdownFull; the rest one line each
+// inside <details> until markdownBudget, which leaves room for the closing
+// lines; each diff is cut at markdownDiff.
+const (
+	markdownFull   = 40000
+	markdownBudget = MarkdownLimit - 4096
+	markdownDiff   = 8000
+)
 
 func renderMarkdown(w io.Writer, r *Report) error {
 	var b strings.Builder
@@ -206,24 +234,58 @@ func renderMarkdown(w io.Writer, r *Report) error {
 		if len(s.Changes) == 0 && s.Error == "" && len(s.Findings) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "\n## %s\n\n", md(s.Server))
-		if s.Error != "" {
-			fmt.Fprintf(&b, "**error:** %s\n\n", md(s.Error))
-		}
-		for _, c := range s.Changes {
-			fmt.Fprintf(&b, "- **%s** `%s` %s: %s\n", c.Severity, c.Kind, md(c.Name), md(c.Summary))
-			if c.Diff != "" {
-				d := escape.Visible(c.Diff)
-				f := fence(d)
-				fmt.Fprintf(&b, "\n  %sdiff\n%s\n  %s\n", f, indent(d, "  "), f)
-			}
-		}
-		for _, f := range s.Findings {
-			fmt.Fprintf(&b, "- finding **%s** `%s` on %s %s: %s\n", f.Severity, f.Rule, f.Entity, md(f.Name), md(f.Message))
-		}
+		writeServerMarkdown(&b, &s)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeServerMarkdown writes one server's section within the document's
+// budget: the riskiest changes with their diffs, the rest folded, and a
+// pointer to `mcpdrift diff` for what did not fit.
+func writeServerMarkdown(b *strings.Builder, s *Server) {
+	fmt.Fprintf(b, "\n## %s\n\n", md(s.Server))
+	if s.Error != "" {
+		fmt.Fprintf(b, "**error:** %s\n\n", md(escape.Truncate(s.Error, markdownDiff)))
+	}
+	var folded []string
+	for _, c := range s.Changes {
+		item := fmt.Sprintf("- **%s** `%s` %s: %s\n", c.Severity, c.Kind, md(c.Name), md(c.Summary))
+		full := item
+		if c.Diff != "" {
+			d := escape.Visible(c.Diff)
+			if len(d) > markdownDiff {
+				d = escape.Truncate(d, markdownDiff) + "\n… (diff cut: run mcpdrift diff " + shellWord(s.Server) + ")"
+			}
+			f := fence(d)
+			full += fmt.Sprintf("\n  %sdiff\n%s\n  %s\n", f, indent(d, "  "), f)
+		}
+		if len(folded) == 0 && b.Len()+len(full) <= markdownFull {
+			b.WriteString(full)
+			continue
+		}
+		folded = append(folded, item)
+	}
+	for _, f := range s.Findings {
+		it := fmt.Sprintf("- finding **%s** `%s` on %s %s: %s\n", f.Severity, f.Rule, f.Entity, md(f.Name), md(f.Message))
+		if len(folded) == 0 && b.Len()+len(it) <= markdownFull {
+			b.WriteString(it)
+			continue
+		}
+		folded = append(folded, it)
+	}
+	if len(folded) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n<details><summary>%d more (one line each)</summary>\n\n", len(folded))
+	for i, it := range folded {
+		if b.Len()+len(it) > markdownBudget {
+			fmt.Fprintf(b, "- … and %d more not shown: run `mcpdrift diff %s`\n", len(folded)-i, strings.ReplaceAll(shellWord(s.Server), "`", "'"))
+			break
+		}
+		b.WriteString(it)
+	}
+	b.WriteString("\n</details>\n")
 }
 
 // md escapes text for a markdown table cell or list item: no markup, no
@@ -259,10 +321,32 @@ func indent(s, pre string) string {
 // ShowName makes a server or entity name safe for one terminal line.
 func ShowName(s string) string { return line(s) }
 
-// plural names an entity group in the text report.
+// plural names an entity group: "tools", "resource templates".
 func plural(entity string) string {
 	if entity == "server" {
 		return "server"
 	}
 	return strings.ReplaceAll(entity, "_", " ") + "s"
+}
+
+func plural2(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// changeName is how a change names what it is about on one line: "tool
+// get-sum", "resource template test://{id}", or the kind for server fields.
+func changeName(c *Change) string {
+	if c.Name == "" {
+		return c.Kind
+	}
+	return strings.ReplaceAll(c.Entity, "_", " ") + " " + line(c.Name)
+}
+
+// WholeEntity reports an entity added or removed as a whole, whose diff is
+// its entire definition: summaries show it on one line.
+func WholeEntity(c *Change) bool {
+	return c.Path == "" && (strings.HasSuffix(c.Kind, ".added") || strings.HasSuffix(c.Kind, ".removed"))
 }

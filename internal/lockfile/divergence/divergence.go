@@ -222,6 +222,7 @@ func diverged(c report.Change, as, configured string) report.Change {
 // drops because an extra probe failed.
 func Apply(rs *report.Server, changes []report.Change, err error) {
 	rs.Changes = append(rs.Changes, changes...)
+	report.SortByRisk(rs.Changes)
 	rs.Severity = rs.MaxSeverity()
 	// As the engine does for baseline drift: any change is drift, and
 	// --fail-on decides whether it fails the run.
