@@ -450,3 +450,11 @@ func TestEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestUpgradeRugPullFirst: the description annotation of a real
+// 148-change upgrade names the poisoned description first.
+func TestUpgradeRugPullFirst(t *testing.T) {
+	d := description(notifytest.Upgrade(t), "pager")
+	notifytest.Golden(t, "upgrade.description.golden", []byte(d))
+	notifytest.RugPullFirst(t, d)
+}

@@ -406,6 +406,7 @@ func TestBodiesGolden(t *testing.T) {
 		{"unreachable", notifytest.Unreachable()},
 		{"test", notifytest.Test()},
 		{"huge", notifytest.Huge(200)},
+		{"upgrade", notifytest.Upgrade(t)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -680,3 +681,15 @@ func TestNew(t *testing.T) {
 }
 
 func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o600) }
+
+// TestUpgradeRugPullFirst: in a real 148-change upgrade, the poisoned
+// description is the first change both bodies show.
+func TestUpgradeRugPullFirst(t *testing.T) {
+	v := newView(notifytest.Upgrade(t), "oncall")
+	h, err := htmlBody(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notifytest.RugPullFirst(t, textBody(v))
+	notifytest.RugPullFirst(t, h)
+}

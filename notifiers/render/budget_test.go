@@ -1,8 +1,11 @@
 package render
 
 import (
+	"fmt"
 	"testing"
 
+	"github.com/mcpdrift/mcpdrift/internal/report"
+	"github.com/mcpdrift/mcpdrift/internal/severity"
 	"github.com/mcpdrift/mcpdrift/notifiers"
 	"github.com/mcpdrift/mcpdrift/notifiers/internal/notifytest"
 )
@@ -59,5 +62,47 @@ func TestHeadline(t *testing.T) {
 				t.Errorf("Headline = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestBySeverityDilution is issue 16's dilution attack: 43 routine tool
+// additions before one high description change. Cut anywhere, a message
+// shows the description change first, and never cuts a change of the top
+// severity while it shows a lower one.
+func TestBySeverityDilution(t *testing.T) {
+	var cs []report.Change
+	for i := range 43 {
+		cs = append(cs, report.Change{Kind: "tool.added", Entity: "tool", Name: fmt.Sprintf("filler_%02d", i), Severity: severity.High})
+	}
+	cs = append(cs,
+		report.Change{Kind: "tool.removed", Entity: "tool", Name: "aaa", Severity: severity.Low},
+		report.Change{Kind: "tool.description", Entity: "tool", Name: "read_file", Path: "description", Severity: severity.High},
+		report.Change{Kind: "tool.title", Entity: "tool", Name: "zzz", Severity: severity.Medium},
+	)
+	got := BySeverity(cs)
+	if got[0].Name != "read_file" {
+		t.Fatalf("first change is %s %s, want the read_file description change", got[0].Kind, got[0].Name)
+	}
+	for shown := 1; shown <= len(got); shown++ {
+		top := severity.Critical
+		for _, c := range got[:shown] {
+			top = min(top, c.Severity)
+		}
+		for _, c := range got[shown:] {
+			if c.Severity > top {
+				t.Fatalf("cut after %d: %s %s (%s) left out while a %s change is shown", shown, c.Kind, c.Name, c.Severity, top)
+			}
+		}
+	}
+	if len(cs) != len(got) || cs[0].Name != "filler_00" {
+		t.Error("BySeverity changed its input")
+	}
+}
+
+func TestUpgradeOrder(t *testing.T) {
+	a := notifytest.Upgrade(t)
+	got := BySeverity(a.Report.Changes)
+	if got[0].Name != "echo" || got[0].Kind != "tool.description" {
+		t.Errorf("first change of the real upgrade is %s %s, want the rug pull", got[0].Kind, got[0].Name)
 	}
 }

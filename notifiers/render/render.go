@@ -141,11 +141,16 @@ func Plural(n int, word string) string {
 	return strconv.Itoa(n) + " " + word + "s"
 }
 
-// BySeverity returns the changes ordered by severity, highest first,
-// keeping the report's order among equals, so that a message cut for size
-// drops the least important changes.
+// BySeverity returns the changes ordered by severity, highest first, and
+// riskiest first within a severity (report.SortByRisk: findings and
+// escalations, then description and instruction edits, additions, the
+// rest, removals), so that a message cut for size (Fit) drops the least
+// important changes, never a change of the alert's top severity while it
+// shows a lower one, and 40 routine additions cannot push a poisoned
+// description out.
 func BySeverity(cs []report.Change) []report.Change {
 	out := slices.Clone(cs)
+	report.SortByRisk(out)
 	slices.SortStableFunc(out, func(a, b report.Change) int { return int(b.Severity) - int(a.Severity) })
 	return out
 }

@@ -170,6 +170,7 @@ func TestRenderGolden(t *testing.T) {
 		{"unreachable", notifytest.Unreachable()},
 		{"test", notifytest.Test()},
 		{"huge", notifytest.Huge(200)},
+		{"upgrade", notifytest.Upgrade(t)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -594,4 +595,12 @@ func TestRenderInjectionPerItem(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestUpgradeRugPullFirst: in a real 148-change upgrade, the poisoned
+// description is the first change the message shows.
+func TestUpgradeRugPullFirst(t *testing.T) {
+	m := Render(notifytest.Upgrade(t), "secops")
+	checkLimits(t, m)
+	notifytest.RugPullFirst(t, strings.Join(notifytest.Strings(t, marshal(t, m)), "\n"))
 }

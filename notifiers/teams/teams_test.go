@@ -127,6 +127,7 @@ func TestRenderGolden(t *testing.T) {
 		{"unreachable", notifytest.Unreachable()},
 		{"test", notifytest.Test()},
 		{"huge", notifytest.Huge(200)},
+		{"upgrade", notifytest.Upgrade(t)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -450,4 +451,12 @@ func TestNoAutolink(t *testing.T) {
 			t.Errorf("not idempotent on %q: %q", tt.in, again)
 		}
 	}
+}
+
+// TestUpgradeRugPullFirst: in a real 148-change upgrade, the poisoned
+// description is the first change the card shows.
+func TestUpgradeRugPullFirst(t *testing.T) {
+	doc := body(t, Render(notifytest.Upgrade(t), "chat"))
+	checkCard(t, doc)
+	notifytest.RugPullFirst(t, texts(t, doc))
 }

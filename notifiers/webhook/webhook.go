@@ -153,6 +153,8 @@ func Body(a *notifiers.Alert) ([]byte, error) {
 	// Clone before filling nil slices: the alert may be shared with
 	// notifiers running concurrently.
 	r.Changes = slices.Clone(r.Changes)
+	// Riskiest first, as in every rendering, whoever built the report.
+	report.SortByRisk(r.Changes)
 	if r.Changes == nil {
 		r.Changes = []report.Change{}
 	}

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -339,4 +340,22 @@ func TestBodyDoesNotMutateTheAlert(t *testing.T) {
 	if a.Report.Changes[0].Findings != nil {
 		t.Error("Body changed the alert, which other notifiers may be reading")
 	}
+}
+
+// TestUpgradeRugPullFirst: the body of a real 148-change upgrade lists the
+// poisoned description first, even when the report it is given is not in
+// risk order.
+func TestUpgradeRugPullFirst(t *testing.T) {
+	a := notifytest.Upgrade(t)
+	slices.Reverse(a.Report.Changes)
+	b, err := Body(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, b, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	notifytest.Golden(t, "upgrade.json.golden", pretty.Bytes())
+	notifytest.RugPullFirst(t, string(b))
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/golden"
 	"github.com/mcpdrift/mcpdrift/internal/report"
+	"github.com/mcpdrift/mcpdrift/internal/report/upgradetest"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 	"github.com/mcpdrift/mcpdrift/notifiers"
 )
@@ -169,6 +170,44 @@ func Huge(n int) *notifiers.Alert {
 		})
 	}
 	return a
+}
+
+// Upgrade is a drift alert for a real vendor upgrade with a rug pull
+// hidden in it (upgradetest.Upgrade: server-everything 2025.11.25 ->
+// 2026.8.31, 148 changes, echo's description poisoned). Every channel must
+// show the rug pull first (RugPullFirst).
+func Upgrade(t testing.TB) *notifiers.Alert {
+	t.Helper()
+	rs, err := upgradetest.Upgrade()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &notifiers.Alert{
+		Incident:  "drift/everything-http/" + rs.Baseline.ID + "/" + rs.Snapshot.ID,
+		Kind:      notifiers.KindDrift,
+		Server:    rs.Server,
+		Severity:  rs.Severity,
+		At:        Now,
+		FirstSeen: Now,
+		Report:    rs,
+	}
+}
+
+// RugPullFirst checks that out, a channel's rendering of Upgrade, shows
+// the rug pull (its summary "... changes description") before any other
+// change of the upgrade that it shows (server-level lint findings, which
+// are not changes, may come before it).
+func RugPullFirst(t testing.TB, out string) {
+	t.Helper()
+	rug := strings.Index(out, "changes description")
+	if rug < 0 {
+		t.Fatal("the rug pull (echo's description change) is not shown")
+	}
+	for _, other := range []string{"Compresses a single file", "get-annotated-message", "drops additionalProperties", "changes instructions", "test://static/resource", "serverInfo"} {
+		if i := strings.Index(out, other); i >= 0 && i < rug {
+			t.Errorf("%q is shown before the rug pull", other)
+		}
+	}
 }
 
 // Corpus is hostile text: Slack markup, links, HTML, ANSI, bidi,
