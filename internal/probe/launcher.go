@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/procfs"
 )
 
 // Bounds on what identity capture reads from the local system.
@@ -399,25 +400,11 @@ func groupPaths(pgid int) []string {
 
 // processGroup reads a process's group id from /proc/PID/stat, or -1.
 func processGroup(pid int) int {
-	b, err := readCapped(filepath.Join("/proc", strconv.Itoa(pid), "stat"), maxProcFile)
+	st, err := procfs.ReadStat(pid)
 	if err != nil {
 		return -1
 	}
-	// The command name is in parentheses and may hold anything: the
-	// fields that follow the last ')' are state, ppid, pgrp.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return -1
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 3 {
-		return -1
-	}
-	g, err := strconv.Atoi(f[2])
-	if err != nil {
-		return -1
-	}
-	return g
+	return st.PGID
 }
 
 func readCapped(path string, limit int64) ([]byte, error) {

@@ -1,7 +1,6 @@
 package reaper
 
 import (
-	"bytes"
 	"context"
 
 	"fmt"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mcpdrift/mcpdrift/internal/procfs"
 )
 
 // rescan is how often children are looked at without a SIGCHLD, in case
@@ -54,8 +55,8 @@ func loop(ctx context.Context, log *slog.Logger) {
 // registered, and in another session than ours.
 func reapOrphans(sid int, log *slog.Logger) {
 	for _, pid := range children() {
-		state, session, ok := stat(pid)
-		if !ok || state != 'Z' || session == sid {
+		st, err := procfs.ReadStat(pid)
+		if err != nil || st.State != 'Z' || st.Session == sid {
 			continue
 		}
 		reapIf(pid, func(pid int) bool {
@@ -104,48 +105,11 @@ func scanChildren() []int {
 		if err != nil {
 			continue
 		}
-		if ppid, ok := parent(pid); ok && ppid == self {
+		if st, err := procfs.ReadStat(pid); err == nil && st.PPID == self {
 			out = append(out, pid)
 		}
 	}
 	return out
-}
-
-// statFields returns the fields of /proc/PID/stat after the command name
-// (state, ppid, pgrp, session, ...).
-func statFields(pid int) ([]string, bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return nil, false
-	}
-	// The name is in parentheses and may hold anything, ')' included.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return nil, false
-	}
-	f := strings.Fields(string(b[i+1:]))
-	return f, len(f) >= 4
-}
-
-func stat(pid int) (state byte, session int, ok bool) {
-	f, ok := statFields(pid)
-	if !ok || f[0] == "" {
-		return 0, 0, false
-	}
-	s, err := strconv.Atoi(f[3])
-	if err != nil {
-		return 0, 0, false
-	}
-	return f[0][0], s, true
-}
-
-func parent(pid int) (int, bool) {
-	f, ok := statFields(pid)
-	if !ok {
-		return 0, false
-	}
-	p, err := strconv.Atoi(f[1])
-	return p, err == nil
 }
 
 func describe(ws unix.WaitStatus) string {

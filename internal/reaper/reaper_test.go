@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/mcpdrift/mcpdrift/internal/procfs"
 	"github.com/mcpdrift/mcpdrift/internal/reaper"
 )
 
@@ -62,13 +63,8 @@ func startLeader(t *testing.T, script string) (orphan int) {
 
 // stat returns a process's state and parent, and whether it exists.
 func stat(pid int) (state byte, ppid int, ok bool) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, 0, false
-	}
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	ppid, _ = strconv.Atoi(f[1])
-	return f[0][0], ppid, true
+	st, err := procfs.ReadStat(pid)
+	return st.State, st.PPID, err == nil
 }
 
 func poll(d time.Duration, cond func() bool) bool {

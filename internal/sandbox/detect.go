@@ -66,7 +66,12 @@ func detect(name string) (string, error) {
 		if len(msg) > 300 {
 			msg = msg[:300] + "..."
 		}
-		if msg == "" {
+		switch {
+		case ctx.Err() != nil:
+			// A seccomp filter that refuses mount or capset can leave bwrap
+			// waiting for its child rather than failing.
+			msg = fmt.Sprintf("it did not finish within %s", detectTimeout)
+		case msg == "":
 			msg = err.Error()
 		}
 		return "", fmt.Errorf("%w: %s cannot create its namespaces here (%s); %s", ErrUnavailable, path, msg, fixHint)

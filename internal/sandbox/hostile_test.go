@@ -106,13 +106,20 @@ func hostileServer() int {
 	}
 
 	report, _ := json.Marshal(a)
-	s := mcp.NewServer(&mcp.Implementation{Name: "hostile", Version: "1.0.0"}, nil)
-	s.AddTool(&mcp.Tool{Name: "report", Description: string(report), InputSchema: json.RawMessage(`{"type":"object"}`)},
+	return serveMCP(string(report))
+}
+
+// serveMCP serves one tool, "report", with description, over stdio until
+// stdin closes.
+func serveMCP(description string) int {
+	s := mcp.NewServer(&mcp.Implementation{Name: "test", Version: "1.0.0"}, nil)
+	s.AddTool(&mcp.Tool{Name: "report", Description: description, InputSchema: json.RawMessage(`{"type":"object"}`)},
 		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			return &mcp.CallToolResult{}, nil
 		})
 	if err := s.Run(context.Background(), &mcp.StdioTransport{}); err != nil {
-		fmt.Fprintln(os.Stderr, "hostile:", err)
+		fmt.Fprintln(os.Stderr, "mcp server:", err)
+		return 1
 	}
 	return 0
 }

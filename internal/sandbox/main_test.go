@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpdrift/mcpdrift/internal/procfs"
 	"github.com/mcpdrift/mcpdrift/internal/sandbox"
 )
 
@@ -21,6 +22,7 @@ const (
 	roleCheck  = "check"     // checkPaths: what can the process read and write?
 	roleServer = "hostile"   // hostileServer: attacks mcpdrift, then speaks MCP
 	roleBeat   = "heartbeat" // heartbeat: a detached child that keeps writing
+	roleMCP    = "mcp"       // mcpServer: a plain stdio MCP server with one tool
 )
 
 func TestMain(m *testing.M) {
@@ -32,6 +34,8 @@ func TestMain(m *testing.M) {
 	case roleBeat:
 		heartbeat()
 		os.Exit(0)
+	case roleMCP:
+		os.Exit(serveMCP("a plain server"))
 	}
 	os.Exit(m.Run())
 }
@@ -134,10 +138,8 @@ func withMarker(marker string) []int {
 		if err != nil || !strings.Contains(string(b), marker) {
 			continue
 		}
-		if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
-			if i := strings.LastIndexByte(string(st), ')'); i > 0 && i+2 < len(st) && (st[i+2] == 'Z' || st[i+2] == 'X') {
-				continue // dead, waiting for whoever inherited it
-			}
+		if st, err := procfs.ReadStat(pid); err != nil || st.Gone() {
+			continue // dead, perhaps waiting for whoever inherited it
 		}
 		pids = append(pids, pid)
 	}

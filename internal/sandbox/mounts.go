@@ -57,6 +57,9 @@ func (m mounts) add(path string, act action, prio int) {
 	if act != hide && prio < prioHome && m.inProtected(path) {
 		return // nothing inside a protected directory is shown, whoever names it
 	}
+	if act == showRW && m.holdsProtected(path) {
+		act = showRO // the server may not replace what hides the daemon's files
+	}
 	if r, ok := m[path]; ok && r.prio >= prio {
 		return
 	}
@@ -118,6 +121,16 @@ func (m mounts) inProtected(p string) bool {
 			return false
 		}
 	}
+}
+
+// holdsProtected reports whether a protected path lies inside p.
+func (m mounts) holdsProtected(p string) bool {
+	for q, r := range m {
+		if r.prio == prioProtected && q != p && under(q, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // addProtected hides p, its backups and neighbours named after it

@@ -99,11 +99,11 @@ func TestMounts(t *testing.T) {
 	}
 	c := sandbox.Command{
 		Args: []string{"-test.run=^$", at("work/etc/servers/run.sh"), "--root=" + at("data")},
-		Env:  map[string]string{"npm_config_cache": at("cache"), "WEBHOOK_FILE": at("creds/slack-webhook")},
+		Env:  map[string]string{"npm_config_cache": at("cache"), "WEBHOOK_FILE": at("creds/slack-webhook"), "DATA": at("work/etc")},
 		Dir:  at("work"),
 	}
 	paths := []string{
-		at("work/visible.txt"), at("work/etc/config.yaml"), at("work/etc/config.yaml.bak"), at("work/etc/servers/run.sh"),
+		at("work/visible.txt"), at("work/etc"), at("work/etc/config.yaml"), at("work/etc/config.yaml.bak"), at("work/etc/servers/run.sh"),
 		at("state/mcpdrift.db"), at("state/mcpdrift.db.schema-v1.bak"), at("state/other.txt"),
 		at("state/server-homes/other/token"), home,
 		at("creds/slack-webhook"), at("secrets/api-key"), at("cache"), at("data/file.txt"), at("unlisted.txt"),
@@ -114,16 +114,18 @@ func TestMounts(t *testing.T) {
 		ok     = "ok"
 		absent = "no such file or directory"
 		ro     = "read-only file system"
+		perm   = "permission denied" // /dev/null on a nodev mount
 	)
 	tests := []struct {
 		path, read, write, why string
 	}{
 		{"work/visible.txt", ok, ro, "the working directory is readable, not writable"},
-		{"work/etc/config.yaml", absent, absent, "the config's directory is hidden"},
-		{"work/etc/config.yaml.bak", absent, absent, "with everything in it"},
-		{"work/etc/servers/run.sh", ok, ro, "except a path in the server's args"},
+		{"work/etc/config.yaml", perm, perm, "the config is hidden in its directory, which env names"},
+		{"work/etc/config.yaml.bak", perm, perm, "its neighbours too"},
+		{"work/etc/servers/run.sh", ok, ro, "a path in the server's args is readable"},
+		{"work/etc", ok, ro, "a directory holding a protected file is read-only, even named in env"},
+		{"state/mcpdrift.db.schema-v1.bak", absent, absent, "the database's backups are hidden"},
 		{"state/mcpdrift.db", absent, absent, "the database is hidden"},
-		{"state/mcpdrift.db.schema-v1.bak", absent, absent, "its backups too"},
 		{"state/other.txt", absent, absent, "the state directory is hidden"},
 		{"state/server-homes/other/token", absent, absent, "another server's HOME is hidden"},
 		{"state/server-homes/own", ok, ok, "its own HOME is writable"},
