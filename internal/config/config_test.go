@@ -357,7 +357,7 @@ func TestLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = Load(bad)
-	if want := bad + ":3: servers[0].commnad: unknown key"; err == nil || err.Error() != want {
+	if want := bad + ":3: servers[0].commnad: unknown key (did you mean command?)"; err == nil || err.Error() != want {
 		t.Errorf("Load error = %v, want %q", err, want)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/mcpdrift/mcpdrift/internal/severity"
+	"github.com/mcpdrift/mcpdrift/internal/suggest"
 )
 
 const (
@@ -489,7 +490,11 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 		}
 		switch {
 		case !ok:
-			d.problem(p.key.Line, joinPath(path, p.key.Value), "unknown key")
+			keys := make([]string, 0, len(fields))
+			for _, f := range fields {
+				keys = append(keys, f.key)
+			}
+			d.problem(p.key.Line, joinPath(path, p.key.Value), "unknown key"+suggest.Hint(p.key.Value, keys))
 		case u.f.late || u.twin:
 			// Twins go after every plain key so a conflict with the plain
 			// key is found whatever the order in the file.

@@ -105,7 +105,7 @@ func TestExpand(t *testing.T) {
 		{
 			name:    "line numbers kept after a multi-line value",
 			yaml:    "servers:\n  - name: s\n    command: ./s\n    args: ['${MULTI}']\n    commnad: ls\n",
-			wantErr: "test.yaml:5: servers[0].commnad: unknown key",
+			wantErr: "test.yaml:5: servers[0].commnad: unknown key (did you mean command?)",
 		},
 		{
 			name:    "anchored value expanded once, reported where defined",

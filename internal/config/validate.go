@@ -12,12 +12,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpdrift/mcpdrift/internal/drift"
+	"github.com/mcpdrift/mcpdrift/internal/lint"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
+	"github.com/mcpdrift/mcpdrift/internal/suggest"
 )
 
 var (
 	nameRE     = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
-	kindRE     = regexp.MustCompile(`^[a-z_]+\.[a-z_.]+$`)
 	protocolRE = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
 )
 
@@ -343,15 +345,18 @@ func (d *decoder) checkServer(s *Server, path string, names map[string]string) {
 	}
 	d.checkLimits(at("limits"), s.Limits, false)
 
+	kinds := drift.Kinds()
 	for _, kind := range sortedKeys(s.Severity) {
-		if !kindRE.MatchString(kind) {
-			d.reportf(at("severity."+kind), "%s is not a change kind (such as tool.removed)", quoteText(kind))
+		if !slices.Contains(kinds, kind) {
+			d.reportf(at("severity."+kind), "%s is not a change kind%s", quoteText(kind), suggestion(kind, kinds, "such as tool.removed; docs/changes.md lists them all"))
 		}
 	}
 	for i, ig := range s.Ignore {
 		p := fmt.Sprintf("%s.ignore[%d]", path, i)
 		if ig.Path == "" {
 			d.report(p+".path", "required")
+		} else if err := (drift.Ignore{Path: ig.Path}).Validate(); err != nil {
+			d.reportf(p+".path", "%s (for example tools/echo/description, or server/instructions)", printable(err.Error()))
 		}
 		if ig.Pattern != "" {
 			if _, err := regexp.Compile(ig.Pattern); err != nil {
@@ -366,6 +371,8 @@ func (d *decoder) checkServer(s *Server, path string, names map[string]string) {
 		p := fmt.Sprintf("%s.suppress[%d]", path, i)
 		if su.Rule == "" {
 			d.report(p+".rule", "required")
+		} else if ids := lintRuleIDs(); !slices.Contains(ids, su.Rule) {
+			d.reportf(p+".rule", "%s is not a lint rule%s", d.quoteAt(p+".rule", su.Rule), suggestion(su.Rule, ids, "docs/lint.md lists them all"))
 		}
 		if strings.TrimSpace(su.Reason) == "" {
 			d.report(p+".reason", "required (say why the finding is acceptable)")
@@ -377,6 +384,23 @@ func (d *decoder) checkServer(s *Server, path string, names map[string]string) {
 			d.report(p+".name", "needs entity as well")
 		}
 	}
+}
+
+// suggestion is " (did you mean X?)" for a mistyped name, else
+// " (otherwise)".
+func suggestion(word string, names []string, otherwise string) string {
+	if h := suggest.Hint(word, names); h != "" {
+		return h
+	}
+	return " (" + otherwise + ")"
+}
+
+func lintRuleIDs() []string {
+	var ids []string
+	for _, r := range lint.Rules() {
+		ids = append(ids, r.ID)
+	}
+	return ids
 }
 
 var (
