@@ -141,7 +141,8 @@ func newRig(t *testing.T, yaml string) *identityRig {
 
 func (r *identityRig) check() report.Server {
 	r.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	// A backstop only: the server's own timeout bounds the probe.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	rs := r.eng.CheckServer(ctx, r.srv)
 	if rs.Status == report.StatusError {
@@ -494,7 +495,12 @@ func packFixture(t *testing.T, dir, version string, env []string) {
 	}
 	out := filepath.Join(dir, "packed")
 	cmd := exec.Command("npm", "pack", src, "--pack-destination", out)
-	cmd.Env = append(os.Environ(), env...)
+	// npm reads ~/.npmrc and writes logs under HOME: give it a home of
+	// the test's own and no user config, so the host's npm setup neither
+	// changes the run nor is touched by it.
+	home := filepath.Join(dir, "home")
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + home,
+		"npm_config_userconfig=" + filepath.Join(home, ".npmrc")}, env...)
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -63,10 +63,10 @@ func (c *fakeClock) Pending() int {
 // reaches the loops it is meant for.
 func (c *fakeClock) WaitForTimers(t *testing.T, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(waitTimeout)
 	for c.Pending() < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("fake clock: %d timers waiting after 10s, want %d", c.Pending(), n)
+			t.Fatalf("fake clock: %d timers waiting after %s, want %d", c.Pending(), waitTimeout, n)
 		}
 		time.Sleep(time.Millisecond)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"testing"
 
@@ -23,7 +24,13 @@ func TestMain(m *testing.M) {
 	}
 	if os.Getenv(envDaemon) == "1" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		code := cli.Run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
+		// The environment startDaemon gives; the system runtime directory
+		// and the implicit config files under the test's own HOME.
+		home := os.Getenv("HOME")
+		code := cli.RunHost(ctx, os.Args[1:], os.Stdout, os.Stderr, cli.Host{
+			Env: os.LookupEnv, UID: os.Getuid(), RunDir: filepath.Join(home, "run"),
+			ConfigSearch: []string{filepath.Join(home, "mcpdrift.yaml")},
+		})
 		stop()
 		os.Exit(code)
 	}
