@@ -46,7 +46,7 @@ func (db *DB) ResolveSnapshot(server, ref string) (string, error) {
 	case 1:
 		return matches[0], nil
 	case 0:
-		return "", fmt.Errorf("resolve snapshot %q of %s: no snapshot or baseline with that id: %w", ref, server, ErrNotFound)
+		return "", fmt.Errorf("resolve snapshot %q of %s: no snapshot or baseline with that id (run 'mcpdrift history %s' to list them): %w", ref, server, server, ErrNotFound)
 	}
 	listed := matches[:min(len(matches), maxListed)]
 	more := ""

@@ -125,7 +125,9 @@ func serviceError(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, service.ErrUsage):
+	case errors.Is(err, service.ErrUsage), errors.Is(err, service.ErrNotFound):
+		// A server, snapshot or tool that does not exist is the caller's
+		// to correct, like any other bad argument: exit 2, not 4.
 		return &ExitError{Code: ExitUsage, Err: err}
 	default:
 		return &ExitError{Code: ExitFailure, Err: err}

@@ -52,7 +52,12 @@ func renderHistory(w io.Writer, h service.History, format string) error {
 	}
 	rows := make([][]string, 0, len(h.History))
 	for _, e := range h.History {
+		// A folded run is placed (and shown) at its newest observation, so
+		// the times read strictly newest first.
 		when := e.At.UTC().Format(time.RFC3339)
+		if e.Until.After(e.At) {
+			when = e.Until.UTC().Format(time.RFC3339)
+		}
 		var what string
 		switch e.Type {
 		case "approval":
@@ -72,10 +77,14 @@ func renderHistory(w io.Writer, h service.History, format string) error {
 		case "error":
 			what = "probe failed: " + e.Error
 		default:
-			what = fmt.Sprintf("snapshot %s (%s, %s)", report.ShortID(e.SnapshotID), e.Client, e.Protocol)
+			server := strings.TrimSpace(e.ServerName + " " + e.ServerVersion)
+			if server == "" {
+				server = "server info unknown"
+			}
+			what = fmt.Sprintf("snapshot %s (%s, protocol %s)", report.ShortID(e.SnapshotID), server, e.Protocol)
 		}
 		if e.Count > 1 {
-			what += fmt.Sprintf(" x%d until %s", e.Count, e.Until.UTC().Format(time.RFC3339))
+			what += fmt.Sprintf(" x%d since %s", e.Count, e.At.UTC().Format(time.RFC3339))
 		}
 		rows = append(rows, []string{when, e.Type, escape.Line(what)})
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/suggest"
 	"github.com/mcpdrift/mcpdrift/store"
 )
 
@@ -138,7 +139,17 @@ func mergeTools(base, snap *manifest.Manifest, tools []string) (*manifest.Manife
 		out.Replace(manifest.KindTool, name, inSnap)
 	}
 	if len(unknown) > 0 {
-		return nil, fmt.Errorf("%w: %s in neither the snapshot nor the baseline", ErrUnknownTool, strings.Join(unknown, ", "))
+		hint := ""
+		if len(unknown) == 1 {
+			var names []string
+			for _, m := range []*manifest.Manifest{snap, base} {
+				for _, e := range m.Entities[manifest.KindTool] {
+					names = append(names, e.Key)
+				}
+			}
+			hint = suggest.Hint(unknown[0], names)
+		}
+		return nil, fmt.Errorf("%w: %s in neither the snapshot nor the baseline%s", ErrUnknownTool, strings.Join(unknown, ", "), hint)
 	}
 	return out, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
 	"github.com/mcpdrift/mcpdrift/internal/redact"
 	"github.com/mcpdrift/mcpdrift/internal/report"
+	"github.com/mcpdrift/mcpdrift/internal/suggest"
 	"github.com/mcpdrift/mcpdrift/store"
 )
 
@@ -96,6 +97,11 @@ type HistoryEntry struct {
 	Client     string    `json:"client,omitempty"`
 	Protocol   string    `json:"protocol,omitempty"`
 	Error      string    `json:"error,omitempty"`
+	// ServerName and ServerVersion are the serverInfo the snapshot's
+	// server reported (what changed, for a reader of the history), not
+	// mcpdrift's own client identity (Client).
+	ServerName    string `json:"server_name,omitempty"`
+	ServerVersion string `json:"server_version,omitempty"`
 }
 
 // Local runs the operations on an open store.
@@ -147,7 +153,11 @@ func Select(cfg *config.Config, names []string) ([]*config.Server, error) {
 		for i, s := range cfg.Servers {
 			known[i] = s.Name
 		}
-		return nil, fmt.Errorf("%w: unknown server %s (configured: %s)", ErrUsage, strings.Join(unknown, ", "), strings.Join(known, ", "))
+		hint := ""
+		if len(unknown) == 1 {
+			hint = suggest.Hint(strings.Trim(unknown[0], `"`), known)
+		}
+		return nil, fmt.Errorf("%w: unknown server %s%s (configured: %s)", ErrUsage, strings.Join(unknown, ", "), hint, strings.Join(known, ", "))
 	}
 	return out, nil
 }
@@ -217,7 +227,42 @@ func (l *Local) History(_ context.Context, name string, limit int) (History, err
 	if err != nil {
 		return History{}, err
 	}
-	return History{Server: s.Name, History: entries(obs, apps)}, nil
+	h := History{Server: s.Name, History: entries(obs, apps)}
+	infos := map[string][2]string{}
+	for i := range h.History {
+		e := &h.History[i]
+		if e.Type != "snapshot" || e.SnapshotID == "" {
+			continue
+		}
+		info, ok := infos[e.SnapshotID]
+		if !ok {
+			info = serverInfo(l.Store, e.SnapshotID)
+			infos[e.SnapshotID] = info
+		}
+		e.ServerName, e.ServerVersion = info[0], info[1]
+	}
+	return h, nil
+}
+
+// serverInfo reads serverInfo.name and .version from a stored manifest;
+// empty when the manifest cannot be read (history still lists the entry).
+func serverInfo(db *store.DB, id string) [2]string {
+	doc, err := db.Manifest(id)
+	if err != nil {
+		return [2]string{}
+	}
+	var m struct {
+		Server struct {
+			ServerInfo struct {
+				Name    string `json:"name"`
+				Version string `json:"version"`
+			} `json:"serverInfo"`
+		} `json:"server"`
+	}
+	if json.Unmarshal(doc, &m) != nil {
+		return [2]string{}
+	}
+	return [2]string{m.Server.ServerInfo.Name, m.Server.ServerInfo.Version}
 }
 
 // ImportLock imports the named servers of a lockfile as baselines.
@@ -291,39 +336,36 @@ func classify(err error) error {
 }
 
 // entries merges observations and approvals (both newest first) into one
-// newest-first list, folding runs of identical observations.
+// newest-first list, folding runs of identical observations that no
+// approval interrupts, so that the list stays strictly newest first: a run
+// goes from its oldest observation (At) to its newest (Until), and is
+// placed by Until. At equal times an observation comes before an approval.
 func entries(obs []store.Observation, apps []store.Approval) []HistoryEntry {
 	var out []HistoryEntry
-	for _, o := range obs {
-		typ := "snapshot"
-		if o.Error != "" {
-			typ = "error"
-		}
-		if n := len(out); n > 0 && out[n-1].Type == typ && out[n-1].SnapshotID == o.SnapshotID && out[n-1].Error == o.Error {
-			// obs is newest first: extend the run backwards in time.
-			out[n-1].Count++
-			out[n-1].At = o.TakenAt
+	i, j := 0, 0
+	for i < len(obs) || j < len(apps) {
+		if j == len(apps) || (i < len(obs) && !apps[j].At.After(obs[i].TakenAt)) {
+			o := obs[i]
+			i++
+			typ := "snapshot"
+			if o.Error != "" {
+				typ = "error"
+			}
+			if n := len(out); n > 0 && out[n-1].Type == typ && out[n-1].SnapshotID == o.SnapshotID && out[n-1].Error == o.Error {
+				// obs is newest first: extend the run backwards in time.
+				out[n-1].Count++
+				out[n-1].At = o.TakenAt
+				continue
+			}
+			out = append(out, HistoryEntry{Type: typ, At: o.TakenAt, Until: o.TakenAt, Count: 1,
+				SnapshotID: o.SnapshotID, Client: o.Client, Protocol: o.Protocol, Error: o.Error})
 			continue
 		}
-		out = append(out, HistoryEntry{Type: typ, At: o.TakenAt, Until: o.TakenAt, Count: 1,
-			SnapshotID: o.SnapshotID, Client: o.Client, Protocol: o.Protocol, Error: o.Error})
-	}
-	for _, ap := range apps {
+		ap := apps[j]
+		j++
 		out = append(out, HistoryEntry{Type: "approval", At: ap.At, SnapshotID: ap.SnapshotID,
 			BaselineID: ap.BaselineID, PreviousID: ap.PreviousID, Approver: ap.Approver,
 			Method: ap.Method, Comment: ap.Comment, Tools: ap.Tools})
-	}
-	latest := func(e HistoryEntry) time.Time {
-		if e.Until.After(e.At) {
-			return e.Until
-		}
-		return e.At
-	}
-	// Insertion sort keeps equal times in input order (stable).
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && latest(out[j]).After(latest(out[j-1])); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
 	}
 	return out
 }
