@@ -17,9 +17,10 @@ import (
 func newApproveCommand(a *app) *cobra.Command {
 	var req engine.ApproveRequest
 	var latest bool
+	var entities []string
 	cmd := &cobra.Command{
-		Use:   "approve SERVER (--snapshot ID | --latest) [--tool NAME]... [--comment TEXT]",
-		Short: "Make a snapshot (or some of its tools) the approved baseline",
+		Use:   "approve SERVER (--snapshot ID | --latest) [--tool NAME | --entity KIND:NAME]... [--comment TEXT]",
+		Short: "Make a snapshot (or some of its entities) the approved baseline",
 		Long: `Approve what you reviewed: exactly the snapshot named by --snapshot (the
 id 'mcpdrift diff SERVER' shows, in full or as a unique prefix of 8+ hex
 digits), even if the server has changed since.
@@ -30,9 +31,15 @@ shows the latest snapshot's id and a summary and asks before approving
 exactly that one (any answer but y approves nothing and exits 1);
 elsewhere (scripts, CI) one of them is required.
 
-With --tool, only those tools are approved: the new baseline is the old one
-with those tools taken from the snapshot (added, changed, or removed), and
-every other change stays pending. The same rule applies.
+With --tool or --entity, only those entities are approved: the new baseline
+is the old one with them taken from the snapshot (added, changed, or
+removed), and every other change stays pending. The same rule applies.
+--entity KIND:NAME names any entity: tool:NAME, prompt:NAME, resource:URI,
+resource_template:URI_TEMPLATE, or server:FIELD for a server field
+(instructions, serverInfo, capabilities, protocolVersion). --tool NAME is
+--entity tool:NAME. Findings that were on the manifest when it was approved
+are acknowledged by the approval ('mcpdrift check' reports them, and does
+not fail on them).
 
 Every approval is appended to the audit trail ('mcpdrift history SERVER'):
 who (your OS user, or the socket peer's when a daemon runs), when, the
@@ -40,10 +47,21 @@ comment, and the previous and new baseline ids.`,
 		Example: `  mcpdrift diff github
   mcpdrift approve github --snapshot 3f2a9c41 --comment "reviewed new search tool"
   mcpdrift approve github --snapshot 3f2a9c41 --tool search_issues --tool list_repos
+  mcpdrift approve github --snapshot 3f2a9c41 --entity prompt:summarize --entity server:instructions
   mcpdrift approve github --latest --comment "re-baselined after the upgrade"`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req.Server = args[0]
+			for i, t := range req.Tools {
+				req.Tools[i] = engine.ToolRef(engine.EntityRef{Kind: "tool", Name: t})
+			}
+			for _, e := range entities {
+				ref, err := engine.ParseEntityFlag(e)
+				if err != nil {
+					return &ExitError{Code: ExitUsage, Err: err}
+				}
+				req.Tools = append(req.Tools, ref)
+			}
 			if latest && req.Snapshot != "" {
 				return usageError("--snapshot and --latest are exclusive: --snapshot approves the snapshot you reviewed, --latest whatever is newest")
 			}
@@ -73,7 +91,13 @@ comment, and the previous and new baseline ids.`,
 			out := cmd.OutOrStdout()
 			what := "snapshot " + ap.SnapshotID
 			if len(ap.Tools) > 0 {
-				what = fmt.Sprintf("tools %s of snapshot %s", strings.Join(ap.Tools, ", "), ap.SnapshotID)
+				word := "tools"
+				for _, ref := range ap.Tools {
+					if engine.ParseEntityRef(ref).Kind != "tool" {
+						word = "entities"
+					}
+				}
+				what = fmt.Sprintf("%s %s of snapshot %s", word, strings.Join(ap.Tools, ", "), ap.SnapshotID)
 			}
 			fmt.Fprintf(out, "approved %s of %s by %s\n", what, report.ShowName(ap.Server), ap.Approver)
 			fmt.Fprintf(out, "baseline: %s\n", ap.BaselineID)
@@ -87,6 +111,7 @@ comment, and the previous and new baseline ids.`,
 	f.StringVar(&req.Snapshot, "snapshot", "", "the snapshot you reviewed: id or unique prefix (8+ hex digits), as 'mcpdrift diff' shows it")
 	f.BoolVar(&latest, "latest", false, "approve the latest snapshot, whichever it is")
 	f.StringArrayVar(&req.Tools, "tool", nil, "approve only this tool (repeatable)")
+	f.StringArrayVar(&entities, "entity", nil, "approve only this entity, KIND:NAME: tool:NAME, prompt:NAME, resource:URI, resource_template:URI_TEMPLATE, server:FIELD (repeatable)")
 	f.StringVar(&req.Comment, "comment", "", "why this is approved, kept in the audit trail")
 	return cmd
 }

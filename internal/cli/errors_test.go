@@ -20,7 +20,9 @@ func TestNotFoundIsUsageWithSuggestions(t *testing.T) {
 		{"server in check", []string{"check", "lve"}, []string{"did you mean live?"}},
 		{"snapshot id", []string{"show", "live", "--snapshot", "0123456789abcdef"}, []string{"no snapshot or baseline with that id", "mcpdrift history live"}},
 		{"approve snapshot id", []string{"approve", "live", "--snapshot", "0123456789abcdef"}, []string{"no snapshot or baseline with that id"}},
-		{"tool", []string{"approve", "live", "--snapshot", pending.Snapshot.ID, "--tool", "serch"}, []string{"serch in neither the snapshot nor the baseline (did you mean search?)"}},
+		{"tool", []string{"approve", "live", "--snapshot", pending.Snapshot.ID, "--tool", "serch"}, []string{"serch (did you mean search?) in neither the snapshot nor the baseline"}},
+		{"entity kind", []string{"approve", "live", "--snapshot", pending.Snapshot.ID, "--entity", "promt:x"}, []string{"want KIND:NAME", "did you mean prompt?"}},
+		{"entity", []string{"approve", "live", "--snapshot", pending.Snapshot.ID, "--entity", "prompt:x"}, []string{"prompt:x in neither the snapshot nor the baseline"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			expect(t, run(t, env, tt.args...), ExitUsage, "", tt.want...)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -15,8 +16,8 @@ import (
 var (
 	// ErrNothingToApprove: the snapshot already is the baseline.
 	ErrNothingToApprove = errors.New("nothing to approve")
-	// ErrUnknownTool: a --tool name is in neither the snapshot nor the
-	// baseline.
+	// ErrUnknownTool: a --tool or --entity is in neither the snapshot nor
+	// the baseline, or is malformed.
 	ErrUnknownTool = errors.New("unknown tool")
 	// ErrNoSnapshot: the server has never been snapshotted.
 	ErrNoSnapshot = errors.New("no snapshot")
@@ -27,9 +28,10 @@ type ApproveRequest struct {
 	Server string
 	// Snapshot is a snapshot id or unique prefix; empty means the latest.
 	Snapshot string
-	// Tools, when set, approves only these tools of the snapshot: the new
-	// baseline is the old one with them taken from the snapshot (added,
-	// changed, or removed when the snapshot no longer has them).
+	// Tools, when set, approves only these entities of the snapshot (tool
+	// names, or other entities as EntityRef describes): the new baseline
+	// is the old one with them taken from the snapshot (added, changed, or
+	// removed when the snapshot no longer has them).
 	Tools    []string
 	Comment  string
 	Approver string
@@ -66,7 +68,7 @@ func (e *Engine) Approve(req ApproveRequest) (store.Approval, error) {
 		if err != nil {
 			return store.Approval{}, err
 		}
-		if next, err = mergeTools(base, snap, req.Tools); err != nil {
+		if next, err = mergeEntities(base, snap, req.Tools); err != nil {
 			return store.Approval{}, err
 		}
 	}
@@ -126,30 +128,133 @@ func (e *Engine) load(id string) (*manifest.Manifest, error) {
 	return m, nil
 }
 
-// mergeTools returns base with the named tools taken from snap.
-func mergeTools(base, snap *manifest.Manifest, tools []string) (*manifest.Manifest, error) {
+// EntityRef is one entity of a partial approval, as ApproveRequest.Tools
+// and the audit trail (store.Approval.Tools) write it: a bare name is a
+// tool (as before partial approval covered other entities), and
+// "prompt:NAME", "resource:URI", "resource_template:URI_TEMPLATE",
+// "server:FIELD" (instructions, serverInfo, capabilities, protocolVersion
+// or any other server field) and "tool:NAME" name the others.
+type EntityRef struct {
+	Kind string // "tool", "prompt", "resource", "resource_template" or "server"
+	Name string
+}
+
+// refKinds are the kinds an EntityRef may name, in the order errors list
+// them.
+var refKinds = []string{"tool", "prompt", "resource", "resource_template", "server"}
+
+// ParseEntityRef reads a ref as ApproveRequest.Tools holds it.
+func ParseEntityRef(ref string) EntityRef {
+	if k, name, ok := strings.Cut(ref, ":"); ok && slices.Contains(refKinds, k) {
+		return EntityRef{Kind: k, Name: name}
+	}
+	return EntityRef{Kind: "tool", Name: ref}
+}
+
+// ParseEntityFlag reads a "KIND:NAME" flag value into the ref
+// ApproveRequest.Tools takes, and says what is wrong with a bad one.
+func ParseEntityFlag(v string) (string, error) {
+	k, name, ok := strings.Cut(v, ":")
+	if !ok || !slices.Contains(refKinds, k) || name == "" {
+		return "", fmt.Errorf("%w: --entity %q: want KIND:NAME with KIND one of %s (e.g. prompt:summarize, resource:file:///notes, server:instructions)%s",
+			ErrUnknownTool, v, strings.Join(refKinds, ", "), suggest.Hint(k, refKinds))
+	}
+	return ToolRef(EntityRef{Kind: k, Name: name}), nil
+}
+
+// ToolRef writes r as ApproveRequest.Tools holds it: a tool as its bare
+// name unless that name would read as another kind.
+func ToolRef(r EntityRef) string {
+	if r.Kind == "tool" && ParseEntityRef(r.Name).Kind == "tool" {
+		return r.Name
+	}
+	return r.Kind + ":" + r.Name
+}
+
+// mergeEntities returns base with the named entities (refs, see EntityRef)
+// taken from snap: added, changed, or removed when snap no longer has
+// them.
+func mergeEntities(base, snap *manifest.Manifest, refs []string) (*manifest.Manifest, error) {
 	out := base.Clone()
 	var unknown []string
-	for _, name := range tools {
-		inSnap := snap.Lookup(manifest.KindTool, name)
-		if len(inSnap) == 0 && len(base.Lookup(manifest.KindTool, name)) == 0 {
-			unknown = append(unknown, name)
+	var names map[string][]string
+	for _, ref := range refs {
+		r := ParseEntityRef(ref)
+		if r.Kind == "server" {
+			ok, err := mergeServerField(out, base, snap, r.Name)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				unknown = append(unknown, ref)
+			}
 			continue
 		}
-		out.Replace(manifest.KindTool, name, inSnap)
+		k := manifest.Kind(r.Kind)
+		inSnap := snap.Lookup(k, r.Name)
+		if len(inSnap) == 0 && len(base.Lookup(k, r.Name)) == 0 {
+			if names == nil {
+				names = entityNames(base, snap)
+			}
+			unknown = append(unknown, ref+suggest.Hint(r.Name, names[r.Kind]))
+			continue
+		}
+		out.Replace(k, r.Name, inSnap)
 	}
 	if len(unknown) > 0 {
-		hint := ""
-		if len(unknown) == 1 {
-			var names []string
-			for _, m := range []*manifest.Manifest{snap, base} {
-				for _, e := range m.Entities[manifest.KindTool] {
-					names = append(names, e.Key)
-				}
-			}
-			hint = suggest.Hint(unknown[0], names)
-		}
-		return nil, fmt.Errorf("%w: %s in neither the snapshot nor the baseline%s", ErrUnknownTool, strings.Join(unknown, ", "), hint)
+		return nil, fmt.Errorf("%w: %s in neither the snapshot nor the baseline", ErrUnknownTool, strings.Join(unknown, ", "))
 	}
 	return out, nil
+}
+
+func entityNames(ms ...*manifest.Manifest) map[string][]string {
+	out := map[string][]string{}
+	for _, m := range ms {
+		for _, k := range manifest.Kinds {
+			for _, e := range m.Entities[k] {
+				out[string(k)] = append(out[string(k)], e.Key)
+			}
+		}
+	}
+	return out
+}
+
+// mergeServerField sets out's server field to snap's (removing it when
+// snap has none), and reports false when neither side has the field.
+func mergeServerField(out, base, snap *manifest.Manifest, field string) (bool, error) {
+	var b, s map[string]json.RawMessage
+	if err := json.Unmarshal(orEmptyObject(base.Server), &b); err != nil {
+		return false, fmt.Errorf("read baseline server fields: %w", err)
+	}
+	if err := json.Unmarshal(orEmptyObject(snap.Server), &s); err != nil {
+		return false, fmt.Errorf("read snapshot server fields: %w", err)
+	}
+	v, inSnap := s[field]
+	if _, inBase := b[field]; !inSnap && !inBase {
+		return false, nil
+	}
+	var cur map[string]json.RawMessage
+	if err := json.Unmarshal(orEmptyObject(out.Server), &cur); err != nil || cur == nil {
+		cur = map[string]json.RawMessage{}
+	}
+	if inSnap {
+		cur[field] = v
+	} else {
+		delete(cur, field)
+	}
+	raw, err := json.Marshal(cur)
+	if err != nil {
+		return false, fmt.Errorf("merge server field %s: %w", field, err)
+	}
+	if out.Server, err = manifest.Canonicalize(raw); err != nil {
+		return false, fmt.Errorf("merge server field %s: %w", field, err)
+	}
+	return true, nil
+}
+
+func orEmptyObject(b json.RawMessage) json.RawMessage {
+	if len(b) == 0 {
+		return json.RawMessage("{}")
+	}
+	return b
 }
