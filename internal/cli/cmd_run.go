@@ -18,6 +18,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/httpd"
 	"github.com/mcpdrift/mcpdrift/internal/monitor"
+	"github.com/mcpdrift/mcpdrift/internal/reaper"
 	"github.com/mcpdrift/mcpdrift/internal/systemd"
 	"github.com/mcpdrift/mcpdrift/notifiers"
 	"github.com/mcpdrift/mcpdrift/notifiers/build"
@@ -127,6 +128,11 @@ func (a *app) runDaemon(ctx context.Context) error {
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
+	// Whatever a stdio server detaches re-parents to the daemon, not to
+	// init: it stays a descendant the admin socket refuses, and is reaped.
+	if err := reaper.BecomeSubreaper(ctx, log); err != nil {
+		log.Warn("cannot become a child subreaper; processes a stdio server detaches escape to init", "error", err.Error())
+	}
 	var wg sync.WaitGroup
 	defer func() {
 		cancel()

@@ -32,10 +32,25 @@ func (a *app) readConfig() (*config.Config, error) {
 
 // readConfigFile loads the config at path, checked when implicit.
 func (a *app) readConfigFile(path string, implicit bool) (*config.Config, error) {
+	var cfg *config.Config
+	var err error
 	if implicit {
-		return config.LoadImplicit(path, a.env, a.host.UID)
+		cfg, err = config.LoadImplicit(path, a.env, a.host.UID)
+	} else {
+		cfg, err = config.LoadEnv(path, a.env)
 	}
-	return config.LoadEnv(path, a.env)
+	if err != nil {
+		return nil, err
+	}
+	// The database and socket named on the command line are as private as
+	// the ones the file names: no stdio server may see them.
+	if a.opts.dbPath != "" {
+		cfg.Private.UseDatabase(a.opts.dbPath)
+	}
+	if a.opts.socket != "" {
+		cfg.Private.Hide(a.opts.socket)
+	}
+	return cfg, nil
 }
 
 func (a *app) configPath() string {
