@@ -202,6 +202,7 @@ func (e *Engine) evaluate(s *config.Server, snap *manifest.Manifest, snapID stri
 	}
 	lctx := e.lintContext(s, baseM)
 	rs.Findings = e.cachedFindings(snap, snapID, s, lctx)
+	e.acknowledge(rs.Findings, baseM, base, snapID, s, lctx)
 	var diff []report.Change
 	if base.BaselineID != snapID {
 		diff = compare(baseM, snap, s, lintHook(s, lctx))
@@ -245,6 +246,10 @@ func (e *Engine) firstSight(s *config.Server, snap *manifest.Manifest, snapID st
 	}
 	rs.Status = report.StatusBaselined
 	rs.Baseline = baselineRef(a)
+	// The findings below high it was trusted with are now the baseline's,
+	// acknowledged as on every later check of the same snapshot.
+	e.acknowledge(rs.Findings, snap, a, snapID, s, e.lintContext(s, nil))
+	rs.Severity = rs.MaxSeverity()
 	return rs
 }
 

@@ -3,6 +3,7 @@ package engine
 import (
 	"crypto/sha256"
 	"path"
+	"strings"
 	"sync"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/lint"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/report"
+	"github.com/mcpdrift/mcpdrift/store"
 )
 
 // PeersFunc lists the tools of every configured server (from their latest
@@ -118,6 +120,49 @@ func suppressed(s *config.Server, rule, entity, name string) string {
 	}
 	return ""
 }
+
+// acknowledge marks the snapshot's findings that the approved baseline
+// already had: approving a manifest accepts what it carried, so check does
+// not fail on them until someone writes a suppress entry, while a new
+// finding (another rule, entity or text) still fails. A finding is the
+// same when its entity, name, path, rule and message are. The baseline's
+// lint is cached like the snapshot's (one entry per server), so a steady
+// daemon lints nothing.
+func (e *Engine) acknowledge(fs []report.Finding, baseM *manifest.Manifest, base store.Approval, snapID string, s *config.Server, ctx lint.Context) {
+	why := "in the baseline " + report.ShortID(base.BaselineID) + " approved by " + base.Approver
+	var known map[string]bool
+	if base.BaselineID != snapID {
+		key := lintKey(base.BaselineID, ctx)
+		cacheKey := s.Name + "\x00baseline"
+		e.mu.Lock()
+		c, ok := e.lints[cacheKey]
+		e.mu.Unlock()
+		if !ok || c.key != key {
+			c = lintCache{key: key, findings: lint.Manifest(baseM, ctx)}
+			e.mu.Lock()
+			if e.lints == nil {
+				e.lints = map[string]lintCache{}
+			}
+			e.lints[cacheKey] = c
+			e.mu.Unlock()
+		}
+		known = map[string]bool{}
+		for _, f := range c.findings {
+			known[findingKey(f.Entity, f.Name, f.Path, f.Rule, f.Message)] = true
+		}
+	}
+	for i := range fs {
+		f := &fs[i]
+		if f.Suppressed != "" {
+			continue
+		}
+		if known == nil || known[findingKey(f.Entity, f.Name, f.Path, f.Rule, f.Message)] {
+			f.Acknowledged = why
+		}
+	}
+}
+
+func findingKey(parts ...string) string { return strings.Join(parts, "\x00") }
 
 // lintHook is the drift policy's hook: findings on a change's new text,
 // without the suppressed ones, so a suppressed rule never raises a change.

@@ -169,6 +169,8 @@ func findingCase(class string, f Finding, failOn severity.Level) junitCase {
 	switch {
 	case f.Suppressed != "":
 		tc.Skipped = &junitSkipped{Message: "suppressed: " + line(f.Suppressed)}
+	case f.Acknowledged != "":
+		tc.Skipped = &junitSkipped{Message: "acknowledged: " + line(f.Acknowledged)}
 	case f.Severity >= failOn && f.Severity > severity.None:
 		tc.Failure = &junitProblem{Message: msg, Type: f.Rule, Text: line(f.Evidence)}
 	default:

@@ -198,6 +198,8 @@ func writeServerText(b *strings.Builder, s *Server, p painter, now time.Time, fu
 		sup := ""
 		if f.Suppressed != "" {
 			sup = " (suppressed: " + line(f.Suppressed) + ")"
+		} else if f.Acknowledged != "" {
+			sup = " (acknowledged: " + line(f.Acknowledged) + ")"
 		}
 		fmt.Fprintf(b, "  ! %s %s %s: %s%s\n", p.badge(f.Severity), line(f.Entity+" "+f.Name), f.Rule, line(f.Message), sup)
 	}

@@ -80,17 +80,26 @@ type Finding struct {
 	Message    string         `json:"message"`
 	Evidence   string         `json:"evidence"`
 	Suppressed string         `json:"suppressed,omitempty"`
+	// Acknowledged says which approval accepted the finding: it was on the
+	// approved baseline already, so approving it accepted it. Like a
+	// suppressed finding it is reported and fails nothing; unlike one, a
+	// new finding of the same rule still fails.
+	Acknowledged string `json:"acknowledged,omitempty"`
 }
 
+// Accepted reports a finding that fails nothing: suppressed by the config
+// or acknowledged by an approval.
+func (f *Finding) Accepted() bool { return f.Suppressed != "" || f.Acknowledged != "" }
+
 // MaxSeverity is the highest severity among a server's changes and
-// unsuppressed findings.
+// findings neither suppressed nor acknowledged (Finding.Accepted).
 func (s *Server) MaxSeverity() severity.Level {
 	max := severity.None
 	for _, c := range s.Changes {
 		max = severity.Max(max, c.Severity)
 	}
 	for _, f := range s.Findings {
-		if f.Suppressed == "" {
+		if !f.Accepted() {
 			max = severity.Max(max, f.Severity)
 		}
 	}

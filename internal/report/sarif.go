@@ -265,6 +265,8 @@ func (b *sarifBuilder) finding(s *Server, entity, name string, f Finding) {
 	r := b.add(s, f.Rule, f.Severity, entity, name, "", msg, f.Evidence)
 	if r != nil && f.Suppressed != "" {
 		r.Suppressions = []sarifSuppression{{Kind: "external", Justification: line(f.Suppressed)}}
+	} else if r != nil && f.Acknowledged != "" {
+		r.Suppressions = []sarifSuppression{{Kind: "external", Justification: "acknowledged: " + line(f.Acknowledged)}}
 	}
 }
 

@@ -172,7 +172,7 @@ func cutRunes(s string, n int) string {
 func unsuppressed(fs []Finding) []Finding {
 	var out []Finding
 	for _, f := range fs {
-		if f.Suppressed == "" {
+		if !f.Accepted() {
 			out = append(out, f)
 		}
 	}

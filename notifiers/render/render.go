@@ -155,11 +155,12 @@ func BySeverity(cs []report.Change) []report.Change {
 	return out
 }
 
-// Findings returns the unsuppressed server-level findings, highest first.
+// Findings returns the server-level findings neither suppressed nor
+// acknowledged by an approval, highest first.
 func Findings(fs []report.Finding) []report.Finding {
 	var out []report.Finding
 	for _, f := range fs {
-		if f.Suppressed == "" {
+		if !f.Accepted() {
 			out = append(out, f)
 		}
 	}
