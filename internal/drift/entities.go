@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/mcpdrift/mcpdrift/internal/escape"
@@ -203,6 +205,10 @@ type renamed struct {
 	from, to side
 	score    float64 // description similarity; 1 when identical but for the name
 	exact    bool
+	// shape, when set, is the parameter list ("a:number, b:number") of a
+	// pair matched on parameters and description words rather than on
+	// the whole input schema.
+	shape string
 }
 
 func (d *differ) rename(r renamed) {
@@ -215,7 +221,10 @@ func (d *differ) rename(r renamed) {
 		Diff:   truncateDiff(textdiff.Words(r.from.key, r.to.key)),
 	}
 	why := "otherwise identical"
-	if !r.exact {
+	switch {
+	case r.shape != "":
+		why = fmt.Sprintf("same parameters %s, descriptions share %.0f%% of their words", r.shape, r.score*100)
+	case !r.exact:
 		why = fmt.Sprintf("same input schema, descriptions %.0f%% alike", r.score*100)
 	}
 	c.Summary = oneLine(fmt.Sprintf("tool `%s` renamed to `%s` (%s)",
@@ -289,6 +298,7 @@ func findRenames(removed, added []side) ([]renamed, []side, []side) {
 		usedR[c.r], usedA[c.a] = true, true
 		pairs = append(pairs, renamed{from: removed[c.r], to: added[c.a], score: c.score})
 	}
+	pairs = append(pairs, shapeRenames(removed, added, usedR, usedA, budget)...)
 
 	var restR, restA []side
 	for i, r := range removed {
@@ -302,6 +312,159 @@ func findRenames(removed, added []side) ([]renamed, []side, []side) {
 		}
 	}
 	return pairs, restR, restA
+}
+
+// shapeRenames pairs the tools left over by the two stricter passes when
+// their parameters have the same names and types (and required list),
+// whatever their property descriptions, and their descriptions share
+// enough words (wordsRenameParams, or wordsRenameNoParams for tools
+// without parameters, which are many and alike). It is how a vendor's
+// rename with a reworded description (add -> get-sum, "Adds two numbers"
+// -> "Returns the sum of two numbers") is one change. A pair must be each
+// other's only candidate, so that of two look-alike tools none is paired
+// by chance.
+func shapeRenames(removed, added []side, usedR, usedA []bool, budget int) []renamed {
+	type cand struct {
+		r, a  int
+		score float64
+		shape string
+	}
+	var cands []cand
+	countR, countA := make([]int, len(removed)), make([]int, len(added))
+	shapes := make([]string, len(added))
+	words := make([]map[string]bool, len(added))
+	for j, a := range added {
+		if !usedA[j] {
+			shapes[j] = paramShape(a.v)
+			words[j] = descWords(a.v)
+		}
+	}
+	for i, r := range removed {
+		if usedR[i] {
+			continue
+		}
+		shape, rw := paramShape(r.v), descWords(r.v)
+		if shape == "" || len(rw) == 0 {
+			continue
+		}
+		for j := range added {
+			if usedA[j] || shapes[j] != shape || len(words[j]) == 0 {
+				continue
+			}
+			budget -= len(rw) + len(words[j])
+			if budget < 0 {
+				return nil
+			}
+			min := wordsRenameParams
+			if shape == noParams {
+				min = wordsRenameNoParams
+			}
+			if s := dice(rw, words[j]); s >= min {
+				cands = append(cands, cand{i, j, s, shape})
+				countR[i]++
+				countA[j]++
+			}
+		}
+	}
+	var out []renamed
+	for _, c := range cands {
+		if countR[c.r] != 1 || countA[c.a] != 1 {
+			continue
+		}
+		usedR[c.r], usedA[c.a] = true, true
+		shape := c.shape
+		if shape == noParams {
+			shape = "(none)"
+		}
+		out = append(out, renamed{from: removed[c.r], to: added[c.a], score: c.score, shape: shape})
+	}
+	return out
+}
+
+const (
+	// wordsRenameParams is the share of description words (Dice
+	// coefficient over stemmed words) two tools with the same parameters
+	// need to be one renamed tool; wordsRenameNoParams for tools without.
+	wordsRenameParams   = 0.5
+	wordsRenameNoParams = 0.75
+	noParams            = "-"
+)
+
+// paramShape is "name:type, ..." of a tool's top-level input parameters
+// in name order, then its required list: "a:number, b:number (required a,
+// b)"; noParams for none, "" when the schema is not an object schema.
+func paramShape(v map[string]any) string {
+	schema, ok := v["inputSchema"].(map[string]any)
+	if !ok {
+		return ""
+	}
+	props, _ := schema["properties"].(map[string]any)
+	names := make([]string, 0, len(props))
+	for n := range props {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, 0, len(names))
+	for _, n := range names {
+		typ := "any"
+		if p, ok := props[n].(map[string]any); ok {
+			if t, ok := p["type"]; ok {
+				typ = marshalKey(t)
+			}
+		}
+		parts = append(parts, escape.Line(n)+":"+strings.Trim(typ, `"`))
+	}
+	if len(parts) == 0 {
+		return noParams
+	}
+	out := strings.Join(parts, ", ")
+	if req, ok := schema["required"].([]any); ok && len(req) > 0 {
+		rs := make([]string, 0, len(req))
+		for _, x := range req {
+			rs = append(rs, escape.Line(fmt.Sprint(x)))
+		}
+		sort.Strings(rs)
+		out += " (required " + strings.Join(rs, ", ") + ")"
+	}
+	return out
+}
+
+// stopWords carry no meaning of their own in a tool description.
+var stopWords = map[string]bool{
+	"a": true, "an": true, "the": true, "of": true, "to": true, "and": true, "or": true, "for": true,
+	"in": true, "on": true, "with": true, "from": true, "by": true, "is": true, "it": true, "this": true,
+	"that": true, "be": true, "as": true, "at": true, "its": true, "your": true, "you": true,
+}
+
+// descWords is the set of a tool's description words, lower-cased, stop
+// words dropped and a plural or third-person "s" stripped.
+func descWords(v map[string]any) map[string]bool {
+	d, _ := v["description"].(string)
+	out := map[string]bool{}
+	for _, w := range strings.FieldsFunc(strings.ToLower(d), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		if len(w) < 2 || stopWords[w] {
+			continue
+		}
+		if len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") {
+			w = w[:len(w)-1]
+		}
+		out[w] = true
+	}
+	return out
+}
+
+// dice is the Dice coefficient of two word sets: 2|A∩B| / (|A|+|B|).
+func dice(a, b map[string]bool) float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	n := 0
+	for w := range a {
+		if b[w] {
+			n++
+		}
+	}
+	return 2 * float64(n) / float64(len(a)+len(b))
 }
 
 // lengthsAllow is a cheap bound: texts whose lengths differ by more than

@@ -17,7 +17,7 @@ import (
 const (
 	// summaryRiskiest is how many escalations and text edits are listed
 	// one line each before the rest are folded.
-	summaryRiskiest = 15
+	summaryRiskiest = 12
 	// summaryGroups is how many folded lines follow them.
 	summaryGroups = 15
 	// summaryKinds is how many kinds the per-kind count line names.
