@@ -18,6 +18,9 @@ import (
 const envDaemon = "MCPDRIFT_TEST_DAEMON"
 
 func TestMain(m *testing.M) {
+	if stage := os.Getenv(envSelfApprove); stage != "" {
+		selfApprove(stage)
+	}
 	mcptest.MaybeRunChild()
 	if n := os.Getenv(envFleet); n != "" {
 		os.Exit(serveFleet(n))
