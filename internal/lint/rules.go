@@ -102,7 +102,7 @@ var ruleTable = []ruleDef{
 		"Directives that move data to a fixed destination: \"send/forward/post/upload/bcc ... to\" a literal URL, e-mail address, IP or phone number (not \"send a request to\" an API); a destination added \"as bcc\"; \"change the recipient to\"; \"send all emails/messages to\"; \"exfiltrate\".",
 		"A destination chosen by the server is where stolen data goes. Critical when the same entity also names sensitive files or harvests data."},
 	{RuleURL, severity.Low,
-		"A URL in model-visible text (not in a URI field, not an example or loopback host).",
+		"A URL in model-visible text (not in a URI field, not an example or loopback host, not a JSON Schema meta-schema or W3C namespace URL such as a `$schema`).",
 		"Low: documentation links are common. Worth a look when it is new; the exfiltration rule raises the stakes when data is sent there."},
 	{RuleEmailAddress, severity.Low,
 		"An e-mail address in model-visible text (example domains excluded).",
