@@ -163,6 +163,8 @@ func (c *Config) Redactor() *redact.Redactor {
 		case err != nil || v == "":
 		case key == "headers":
 			out = append(out, redact.Header(name, v)...)
+		case key == "env":
+			out = append(out, redact.Env(name, name[strings.LastIndexByte(name, '.')+1:], v, !s.Inline())...)
 		case strings.Contains(key, "url"):
 			// A URL that is itself a credential (a Slack or webhook URL),
 			// or several separated by white space (alertmanager).

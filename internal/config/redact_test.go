@@ -70,10 +70,15 @@ func TestRedactorSkipsUnreadableFiles(t *testing.T) {
 servers:
   - name: local
     command: ./server
-    env: {INLINE: canary-inline-value}
+    env: {INLINE_TOKEN: canary-inline-value, MODE: production}
     env_files: {GONE: /nonexistent/secret}
 `)
-	if got := cfg.Redactor().Replace("canary-inline-value"); got != "[REDACTED:servers.local.env.INLINE]" {
+	if got := cfg.Redactor().Replace("canary-inline-value"); got != "[REDACTED:servers.local.env.INLINE_TOKEN]" {
+		t.Fatalf("got %q", got)
+	}
+	// An inline value under a name that is no credential's is left alone:
+	// redacting it would garble every message holding the word.
+	if got := cfg.Redactor().Replace("production"); got != "production" {
 		t.Fatalf("got %q", got)
 	}
 }

@@ -707,7 +707,7 @@ func advertisedCapabilities(handshake string, params json.RawMessage) json.RawMe
 func (t Target) Redactor() *redact.Redactor {
 	var secrets []redact.Secret
 	for k, v := range t.Env {
-		secrets = append(secrets, redact.Secret{Name: "env." + k, Value: v})
+		secrets = append(secrets, redact.Env("env."+k, k, v, t.ExternalEnv[k])...)
 	}
 	for k, v := range t.Headers {
 		secrets = append(secrets, redact.Header("headers."+k, v)...)

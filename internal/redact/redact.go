@@ -287,3 +287,37 @@ func URL(raw string) string {
 	}
 	return b.String()
 }
+
+// secretNameParts are the words a variable name holds when its value is a
+// credential (API_KEY, GITHUB_PERSONAL_ACCESS_TOKEN, DB_PASSWORD...).
+var secretNameParts = []string{"KEY", "TOKEN", "SECRET", "PASS", "PWD", "AUTH", "CREDENTIAL", "COOKIE", "SESSION", "PRIVATE", "SIGNATURE", "BEARER", "CERT"}
+
+// Env lists the secrets of an environment variable a server is given.
+// Redacting every value would garble every message that happens to hold
+// one ("server", "production", a path), so a value counts as a secret when
+// it comes from outside the config file (external: ${VAR} or env_files,
+// where credentials belong), when its name says it is a credential, or
+// when it looks like a token (16+ characters, letters and digits, no
+// spaces or slashes). The user info and query of a URL value are secrets
+// whatever its name (DATABASE_URL=postgres://user:pass@host).
+func Env(name, key, value string, external bool) []Secret {
+	out := []Secret{}
+	upper := strings.ToUpper(key)
+	if external || slices.ContainsFunc(secretNameParts, func(p string) bool { return strings.Contains(upper, p) }) || tokenLike(value) {
+		out = append(out, Secret{name, value})
+	}
+	if strings.Contains(value, "://") {
+		out = append(out, URLParts(name, value, false)...)
+	}
+	return out
+}
+
+// tokenLike reports whether v looks like a generated credential.
+func tokenLike(v string) bool {
+	if len(v) < 16 || strings.ContainsAny(v, " \t\n/") {
+		return false
+	}
+	letter := strings.ContainsFunc(v, func(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' })
+	digit := strings.ContainsFunc(v, func(r rune) bool { return r >= '0' && r <= '9' })
+	return letter && digit
+}

@@ -204,3 +204,34 @@ func TestHandlerLevel(t *testing.T) {
 		t.Fatal("level not kept")
 	}
 }
+
+func TestEnv(t *testing.T) {
+	tests := []struct {
+		key, value string
+		external   bool
+		want       []string // values redacted
+	}{
+		{"API_KEY", "inline-key-value", false, []string{"inline-key-value"}},
+		{"GITHUB_PERSONAL_ACCESS_TOKEN", "ghp_abc", false, []string{"ghp_abc"}},
+		{"DB_PASSWORD", "hunter22", false, []string{"hunter22"}},
+		{"ANYTHING", "from-a-var", true, []string{"from-a-var"}},
+		{"GREETING", "sk1a2b3c4d5e6f7g8h", false, []string{"sk1a2b3c4d5e6f7g8h"}},
+		{"DATABASE_URL", "postgres://app:s3cr3t-pw@db/app", false, []string{"s3cr3t-pw"}},
+		{"MODE", "production", false, nil},
+		{"ROLE", "server", false, nil},
+		{"ROOT", "/srv/shared/2026/reports", false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			r := redact.New(redact.Env("env."+tt.key, tt.key, tt.value, tt.external)...)
+			for _, v := range tt.want {
+				if !r.Contains("x " + v + " x") {
+					t.Errorf("%s=%q: %q not redacted", tt.key, tt.value, v)
+				}
+			}
+			if tt.want == nil && r.Contains(tt.value) {
+				t.Errorf("%s=%q redacted, want it left alone", tt.key, tt.value)
+			}
+		})
+	}
+}
