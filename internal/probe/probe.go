@@ -632,7 +632,7 @@ func (p *prober) teardown(ctx context.Context) {
 func (p *prober) wrap(err error) *Error {
 	e := &Error{Server: p.t.Name, Phase: p.phase, Err: p.redactor.Err(err)}
 	if p.proc != nil {
-		e.Stderr = p.redactor.Replace(p.proc.stderrTail())
+		e.Stderr = p.proc.stderrTail(p.redactor)
 	}
 	return e
 }

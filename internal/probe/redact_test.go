@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -69,6 +71,39 @@ func TestServerOutputIsRedacted(t *testing.T) {
 				}
 			}
 			t.Logf("error: %v", err)
+		})
+	}
+}
+
+// TestStderrTailRedactedBeforeCut: a secret split by a terminal escape
+// sequence, or by where the stderr excerpt starts, is redacted whole: no
+// part of it shows in the error.
+func TestStderrTailRedactedBeforeCut(t *testing.T) {
+	t.Parallel()
+	const key = "canary-cut-0f9e8d7c6b" // 21 bytes
+	scripts := map[string]string{
+		// The excerpt is the last 2 KiB: the key starts 10 bytes before it.
+		"split by the cut": `printf '%s' "$API_KEY" >&2; head -c 2037 /dev/zero | tr '\0' x >&2; echo >&2; exit 7`,
+		"split by an escape": `printf 'fatal: %s\033[0m%s\n' "$(printf '%s' "$API_KEY" | cut -c1-11)" "$(printf '%s' "$API_KEY" | cut -c12-)" >&2; exit 7`,
+	}
+	for name, script := range scripts {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "server.sh")
+			if err := os.WriteFile(path, []byte("#!/bin/sh\n"+script+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := probe.Probe(context.Background(), probe.Target{Name: "leaky", Command: "/bin/sh", Args: []string{path},
+				Env: map[string]string{"API_KEY": key}, Timeout: testTimeout})
+			var pe *probe.Error
+			if !errors.As(err, &pe) || pe.Stderr == "" {
+				t.Fatalf("err = %v, want a probe error with a stderr excerpt", err)
+			}
+			for _, part := range []string{key[:11], key[11:], key[len(key)-10:]} {
+				if strings.Contains(pe.Stderr, part) {
+					t.Errorf("stderr excerpt %q shows %q of the secret", pe.Stderr, part)
+				}
+			}
 		})
 	}
 }

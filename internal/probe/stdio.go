@@ -19,6 +19,7 @@ import (
 	segjson "github.com/segmentio/encoding/json"
 
 	"github.com/mcpdrift/mcpdrift/internal/reaper"
+	"github.com/mcpdrift/mcpdrift/internal/redact"
 	"github.com/mcpdrift/mcpdrift/internal/sandbox"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -234,9 +235,12 @@ func (p *process) status() string {
 	return p.state.String()
 }
 
-// stderrTail returns the escaped end of the server's stderr.
-func (p *process) stderrTail() string {
-	return terminalTail(p.stderr.Bytes(), stderrTailBytes)
+// stderrTail returns the escaped end of the server's stderr, without the
+// secrets r knows. The whole buffer is redacted, terminal escapes removed
+// first, before the tail is cut: a secret split by the cut or by an escape
+// sequence would otherwise get past the redactor.
+func (p *process) stderrTail(r *redact.Redactor) string {
+	return terminalTail([]byte(r.Replace(stripANSI(string(p.stderr.Bytes())))), stderrTailBytes)
 }
 
 // waitFor waits for ch to close (never, for a nil ch) for at most d.
