@@ -222,7 +222,7 @@ notifiers:
 	if len(msgs) != 1 {
 		t.Fatalf("mailbox holds %d messages, want exactly 1", len(msgs))
 	}
-	for _, want := range []string{"Subject: =?UTF-8?q?[mcpdrift]_DRIFT_high:_live_", "To: <secops@example.com>", "rev-1", "X-Mcpdrift-Incident:\r\n drift/live/sha256:"} {
+	for _, want := range []string{"Subject: [mcpdrift] live: drift\r\n", "To: <secops@example.com>", "rev-1", "X-Mcpdrift-Incident:\r\n drift/live/sha256:"} {
 		if !strings.Contains(msgs[0], want) {
 			t.Errorf("message does not contain %q:\n%s", want, msgs[0])
 		}

@@ -178,17 +178,33 @@ func (l *lifecycle) drift(st *store.AlertState, cfg *config.Config, rs report.Se
 		}
 		var alerts []notifiers.Alert
 		reason := ""
+		sev := rs.MaxSeverity()
 		if cur != nil {
-			if cur.BaselineID != base {
-				if cfg.Alerts.SendResolved {
-					alerts = append(alerts, resolved(st.Server, cur, notifiers.KindDrift, rs, now,
-						fmt.Sprintf("baseline changed (approved by %s); what still differs is alerted anew", approver(rs))))
+			if cur.BaselineID != base && rs.Status == report.StatusDrift {
+				// A partial approval: the incident goes on with what is
+				// still pending, as an update in the same thread (same
+				// incident id), not a resolution followed by a new alert
+				// that re-sends everything. Resolved is sent only when
+				// nothing is pending.
+				cur.BaselineID, cur.SnapshotID, cur.Severity, cur.LastSent = base, snap, sev, now
+				n := len(rs.Changes)
+				left := fmt.Sprintf("%d changes left", n)
+				if n == 1 {
+					left = "1 change left"
 				}
-			} else {
+				return []notifiers.Alert{{
+					Incident: cur.ID, Kind: notifiers.KindDrift, Server: st.Server, Severity: sev,
+					Report: rs, At: now, FirstSeen: cur.FirstSeen,
+					Reason: fmt.Sprintf("partly approved by %s: %s", approver(rs), left),
+				}}
+			}
+			if cur.BaselineID == base {
 				reason = fmt.Sprintf("the server changed again: snapshot %s replaces %s", report.ShortID(snap), report.ShortID(cur.SnapshotID))
+			} else if cfg.Alerts.SendResolved {
+				alerts = append(alerts, resolved(st.Server, cur, notifiers.KindDrift, rs, now,
+					fmt.Sprintf("baseline changed (approved by %s); what still differs is alerted anew", approver(rs))))
 			}
 		}
-		sev := rs.MaxSeverity()
 		if rs.Status == report.StatusUnapproved {
 			sev = severity.Max(sev, severity.High)
 			if reason == "" {

@@ -309,7 +309,7 @@ func TestSendOverSTARTTLSWithAuth(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, got, want)
 		}
 	}
-	if got := subject(t, h); got != "[mcpdrift] DRIFT critical: github — 4 changes" {
+	if got := subject(t, h); got != "[mcpdrift] github: drift" {
 		t.Errorf("Subject = %q", got)
 	}
 	id, _ := MessageIDs("oncall", "example.com", a)
@@ -433,10 +433,11 @@ func TestSubject(t *testing.T) {
 		alert *notifiers.Alert
 		want  string
 	}{
-		{"drift", notifytest.RichDrift(), "[mcpdrift] DRIFT critical: github — 4 changes"},
-		{"reminder", notifytest.Reminder(3), "[mcpdrift] DRIFT critical: github — 4 changes"},
-		{"resolved", notifytest.Resolved(), "Re: [mcpdrift] DRIFT critical: github — 4 changes"},
-		{"unreachable", notifytest.Unreachable(), "[mcpdrift] UNREACHABLE: files"},
+		{"drift", notifytest.RichDrift(), "[mcpdrift] github: drift"},
+		{"reminder", notifytest.Reminder(3), "[mcpdrift] github: drift"},
+		{"changed again", notifytest.ChangedAgain(), "[mcpdrift] github: drift"},
+		{"resolved", notifytest.Resolved(), "Re: [mcpdrift] github: drift"},
+		{"unreachable", notifytest.Unreachable(), "[mcpdrift] files: unreachable"},
 		{"test", notifytest.Test(), "[mcpdrift] TEST: mcpdrift test message — no action needed"},
 	}
 	for _, tt := range tests {
@@ -445,6 +446,13 @@ func TestSubject(t *testing.T) {
 				t.Errorf("Subject = %q, want %q", got, tt.want)
 			}
 		})
+	}
+	// A resolution carries the report of the resolved state (no changes):
+	// its subject is still the incident's, so mail clients thread it.
+	empty := notifytest.Resolved()
+	empty.Report.Changes = nil
+	if got, want := Subject(empty), "Re: "+Subject(notifytest.RichDrift()); got != want {
+		t.Errorf("resolution with no changes left: subject %q, want %q", got, want)
 	}
 	r := notifytest.Unreachable()
 	r.Kind, r.Resolves = notifiers.KindResolved, notifiers.KindUnreachable

@@ -29,35 +29,29 @@ const (
 	maxInline    = 500  // bytes of a name, summary or message
 )
 
-// Subject is stable for the life of an incident, so that mail clients
-// thread by subject as well as by References: reminders repeat it, and the
-// resolution is "Re: " and the same subject. The resolution matches only if
-// it carries the incident's report (the change count is in the subject).
+// Subject is the same for every message of an incident, so that mail
+// clients that thread by subject (Gmail, Outlook) keep them together as
+// well as by References: it names the server and the incident's kind only
+// ("[mcpdrift] github: drift"); the severity, the count of changes, an
+// update after a partial approval and the resolution are in the body, and
+// the resolution adds "Re: ", which threading ignores.
 func Subject(a *notifiers.Alert) string {
 	server := escape.Truncate(render.Line(a.Server), 100)
 	switch a.Kind {
 	case notifiers.KindDrift:
-		return driftSubject(a, server)
+		return "[mcpdrift] " + server + ": drift"
 	case notifiers.KindUnreachable:
-		return "[mcpdrift] UNREACHABLE: " + server
+		return "[mcpdrift] " + server + ": unreachable"
 	case notifiers.KindResolved:
 		if a.Resolves == notifiers.KindUnreachable {
-			return "Re: [mcpdrift] UNREACHABLE: " + server
+			return "Re: [mcpdrift] " + server + ": unreachable"
 		}
-		return "Re: " + driftSubject(a, server)
+		return "Re: [mcpdrift] " + server + ": drift"
 	case notifiers.KindTest:
 		return "[mcpdrift] TEST: " + render.TestMessage
 	default:
 		return "[mcpdrift] " + strings.ToUpper(render.Line(a.Kind)) + ": " + server
 	}
-}
-
-func driftSubject(a *notifiers.Alert, server string) string {
-	s := fmt.Sprintf("[mcpdrift] DRIFT %s: %s", a.Severity, server)
-	if n := len(a.Report.Changes); n > 0 || a.Kind == notifiers.KindDrift {
-		s += " — " + render.Plural(n, "change")
-	}
-	return s
 }
 
 // MessageIDs derives the Message-ID of a's message, and of the incident's
