@@ -701,3 +701,20 @@ func TestUpgradeRugPullFirst(t *testing.T) {
 	notifytest.RugPullFirst(t, textBody(v))
 	notifytest.RugPullFirst(t, h)
 }
+
+// A resolution whose report has no changes left (the resolved state) does
+// not say "0 changes".
+func TestResolvedWithoutChangesLeft(t *testing.T) {
+	a := notifytest.Resolved()
+	a.Report.Changes = nil
+	v := newView(a, "oncall")
+	h, err := htmlBody(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{textBody(v), h} {
+		if strings.Contains(body, "0 changes") || !strings.Contains(body, "is resolved") {
+			t.Errorf("resolution body:\n%s", body)
+		}
+	}
+}

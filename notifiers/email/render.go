@@ -348,7 +348,14 @@ func textBody(v *view) string {
 		if v.Resolves == notifiers.KindUnreachable {
 			w("%s answers probes again", server)
 		} else {
-			w("The drift on %s (%s, %s) is resolved", server, v.Severity, render.Plural(v.NChanges, "change"))
+			// A resolution carries the resolved state's report: its count
+			// of changes is that of what is left, so none is not printed
+			// (as in Slack and Teams) rather than read as "0 changes".
+			if v.NChanges > 0 {
+				w("The drift on %s (%s, %s) is resolved", server, v.Severity, render.Plural(v.NChanges, "change"))
+			} else {
+				w("The drift on %s (%s) is resolved", server, v.Severity)
+			}
 		}
 		if v.Reason != "" {
 			w(": %s", textLine(v.Reason))
