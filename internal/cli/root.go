@@ -206,6 +206,7 @@ snapshots (trusted on first use unless configured otherwise).`,
 		newRunCommand(a),
 		newBackupCommand(a),
 		newHealthcheckCommand(a),
+		newPrepareCommand(a),
 	)
 	return root
 }

@@ -56,6 +56,10 @@ type Defaults struct {
 	TrustOnFirstUse bool          `yaml:"trust_on_first_use"`
 	Client          Client        `yaml:"client"`
 	Limits          Limits        `yaml:"limits"`
+	// FirstRunTimeout replaces Timeout for the first probe of a stdio
+	// server started through a package launcher (npx, uvx, pipx), which
+	// may be installing the package.
+	FirstRunTimeout time.Duration `yaml:"first_run_timeout"`
 	// Sandbox is how stdio servers are isolated: auto, strict or off.
 	Sandbox string `yaml:"sandbox"`
 }
@@ -123,6 +127,7 @@ type Server struct {
 	Private *Private `yaml:"-"`
 
 	Timeout         time.Duration `yaml:"timeout"`
+	FirstRunTimeout time.Duration `yaml:"first_run_timeout,omitempty"` // zero for HTTP after Parse
 	Schedule        string        `yaml:"schedule"`
 	Watch           bool          `yaml:"watch,omitempty"`
 	TrustOnFirstUse bool          `yaml:"trust_on_first_use"`

@@ -19,6 +19,7 @@ const (
 
 	DefaultSchedule        = "@every 5m"
 	DefaultTimeout         = 30 * time.Second
+	DefaultFirstRunTimeout = 5 * time.Minute // npx took 80-120 s to install a server on 2 loaded cores
 	DefaultTrustOnFirstUse = true
 	DefaultClientName      = "mcpdrift"
 	DefaultClientVersion   = "1.0.0"
@@ -59,6 +60,7 @@ func Default() *Config {
 		Defaults: Defaults{
 			Schedule:        DefaultSchedule,
 			Timeout:         DefaultTimeout,
+			FirstRunTimeout: DefaultFirstRunTimeout,
 			TrustOnFirstUse: DefaultTrustOnFirstUse,
 			Client:          Client{Name: DefaultClientName, Version: DefaultClientVersion, Capabilities: []string{}},
 			Limits: Limits{
@@ -87,6 +89,7 @@ func (d Defaults) server() Server {
 	c.Capabilities = slices.Clone(c.Capabilities)
 	return Server{
 		Timeout:         d.Timeout,
+		FirstRunTimeout: d.FirstRunTimeout,
 		Schedule:        d.Schedule,
 		TrustOnFirstUse: d.TrustOnFirstUse,
 		Client:          c,

@@ -84,6 +84,8 @@ func resolve(c *Config) {
 		}
 		if s.Transport != TransportStdio {
 			s.Sandbox = "" // no process to sandbox
+			// Nor a package to install.
+			s.FirstRunTimeout = 0
 		}
 	}
 	for i := range c.Notifiers {
@@ -180,6 +182,9 @@ func (d *decoder) checkDefaults(s Defaults) {
 	d.checkSchedule("defaults.schedule", s.Schedule)
 	if s.Timeout <= 0 {
 		d.report("defaults.timeout", "must be positive")
+	}
+	if s.FirstRunTimeout <= 0 {
+		d.report("defaults.first_run_timeout", "must be positive")
 	}
 	d.checkClient("defaults.client", s.Client)
 	d.checkLimits("defaults.limits", s.Limits, true)
@@ -309,7 +314,7 @@ func (d *decoder) checkServer(s *Server, path string, names map[string]string) {
 			d.report(at(key), "only valid for HTTP servers")
 		}
 	}
-	for _, key := range []string{"args", "env", "env_files", "cwd", "sandbox"} {
+	for _, key := range []string{"args", "env", "env_files", "cwd", "sandbox", "first_run_timeout"} {
 		if httpOnly && !hasCmd && d.present(at(key)) {
 			d.report(at(key), "only valid for stdio servers")
 		}
@@ -333,6 +338,9 @@ func (d *decoder) checkServer(s *Server, path string, names map[string]string) {
 	}
 	if d.present(at("timeout")) && s.Timeout <= 0 {
 		d.report(at("timeout"), "must be positive")
+	}
+	if stdioOnly && d.present(at("first_run_timeout")) && s.FirstRunTimeout <= 0 {
+		d.report(at("first_run_timeout"), "must be positive")
 	}
 	if d.present(at("schedule")) {
 		d.checkSchedule(at("schedule"), s.Schedule)

@@ -99,6 +99,7 @@ func (e *Engine) CheckServer(ctx context.Context, s *config.Server) report.Serve
 func (e *Engine) checkServer(ctx context.Context, s *config.Server, slot func() (release func())) (rs report.Server) {
 	start := e.Now()
 	t, terr := Target(s)
+	t.Timeout = e.probeTimeout(s)
 	// Everything said about a failure, which may quote the server's
 	// output, leaves here redacted: the report, the stored failure record
 	// (and so status and notifications) and the log.

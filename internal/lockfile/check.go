@@ -79,6 +79,7 @@ func (c *Checker) CheckServer(ctx context.Context, f *File, s *config.Server) (r
 		return Result{Report: errorStatus(s.Name, err)}
 	}
 	t.Logger = logger
+	t.Timeout = engine.StatelessProbeTimeout(s, t)
 	pr, err := c.Probe(ctx, t)
 	if err != nil {
 		return Result{Report: errorStatus(s.Name, err)}

@@ -16,6 +16,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
+	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 )
 
@@ -320,7 +321,7 @@ func (a *App) check(ctx context.Context, s *config.Server, trigger string, wait 
 		}()
 		rs, ok = a.runCheck(ctx, s, trigger)
 	}()
-	watchdog := time.NewTimer(s.Timeout + a.opts.CheckGrace)
+	watchdog := time.NewTimer(engine.CheckDeadline(s) + a.opts.CheckGrace)
 	defer watchdog.Stop()
 	select {
 	case <-done:
@@ -337,7 +338,7 @@ func (a *App) check(ctx context.Context, s *config.Server, trigger string, wait 
 // runCheck checks s and feeds the outcome to the metrics, the logs and the
 // alert lifecycle.
 func (a *App) runCheck(ctx context.Context, s *config.Server, trigger string) (report.Server, bool) {
-	cctx, cancel := context.WithTimeout(ctx, s.Timeout+a.opts.CheckGrace)
+	cctx, cancel := context.WithTimeout(ctx, engine.CheckDeadline(s)+a.opts.CheckGrace)
 	defer cancel()
 	gen := a.life.generation(s.Name)
 	start := time.Now()

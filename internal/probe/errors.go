@@ -53,6 +53,12 @@ var (
 	// ErrPanic reports a panic inside a probe, recovered so that one server
 	// cannot take down the others.
 	ErrPanic = errors.New("panic")
+
+	// ErrLauncherCache reports a server started through npx whose package
+	// is not installed completely: the install was still running at the
+	// deadline, or an interrupted install left the npx cache entry broken.
+	// The message names the entry and the fix (mcpdrift prepare).
+	ErrLauncherCache = errors.New("launcher package not installed")
 )
 
 // Error is the error every failed probe returns. Its text never holds a

@@ -492,20 +492,34 @@ func lockIntegrity(nodeModules, name string) string {
 	return clip(lock.Packages["node_modules/"+name].Integrity)
 }
 
-// npxCache finds the npx cache entry (~/.npm/_npx/HASH) that npx made for
-// spec: its package.json lists the specs it was made for. Of several, the
-// most recently installed wins.
-func npxCache(t Target, spec, want string, pkg *manifest.Package) bool {
+// npmCache is the npm cache a target's npx uses: npm_config_cache from its
+// environment, else .npm in its HOME (its environment's, or the one the
+// sandbox gives it); "" when neither is known.
+func npmCache(t Target) string {
 	cache := envOf(t, "npm_config_cache")
 	if cache == "" {
 		cache = envOf(t, "NPM_CONFIG_CACHE")
 	}
+	if cache != "" {
+		return cache
+	}
+	home := envOf(t, "HOME")
+	if home == "" {
+		home = t.Sandbox.Home
+	}
+	if home == "" {
+		return ""
+	}
+	return filepath.Join(home, ".npm")
+}
+
+// npxCache finds the npx cache entry (~/.npm/_npx/HASH) that npx made for
+// spec: its package.json lists the specs it was made for. Of several, the
+// most recently installed wins.
+func npxCache(t Target, spec, want string, pkg *manifest.Package) bool {
+	cache := npmCache(t)
 	if cache == "" {
-		home := envOf(t, "HOME")
-		if home == "" {
-			return false
-		}
-		cache = filepath.Join(home, ".npm")
+		return false
 	}
 	entries, err := os.ReadDir(filepath.Join(cache, "_npx"))
 	if err != nil {

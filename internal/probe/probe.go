@@ -630,6 +630,11 @@ func (p *prober) teardown(ctx context.Context) {
 
 // wrap turns a run error into an *Error, redacted, with the stderr tail.
 func (p *prober) wrap(err error) *Error {
+	if p.proc != nil {
+		if d := npxDiagnosis(p.proc.target(p.t), err, p.proc.stderr.Bytes()); d != nil {
+			err = fmt.Errorf("%w; %w", err, d)
+		}
+	}
 	e := &Error{Server: p.t.Name, Phase: p.phase, Err: p.redactor.Err(err)}
 	if p.proc != nil {
 		e.Stderr = p.proc.stderrTail(p.redactor)
