@@ -125,6 +125,14 @@ func (p painter) badge(l severity.Level) string {
 }
 
 func renderText(w io.Writer, r *Report, o Options) error {
+	return renderServers(w, r, o, func(b *strings.Builder, s *Server, p painter, now time.Time) {
+		writeServerText(b, s, p, now, o.Full)
+	})
+}
+
+// renderServers writes each server with write, then the one-line total
+// ("3 servers: 1 drift, 2 ok"): the frame of the text and the summary.
+func renderServers(w io.Writer, r *Report, o Options, write func(*strings.Builder, *Server, painter, time.Time)) error {
 	now := o.Now
 	if now.IsZero() {
 		now = time.Now()
@@ -135,7 +143,7 @@ func renderText(w io.Writer, r *Report, o Options) error {
 	for i := range r.Servers {
 		s := &r.Servers[i]
 		counts[s.Status]++
-		writeServerText(&b, s, p, now, o.Full)
+		write(&b, s, p, now)
 	}
 	var total []string
 	for _, st := range []string{StatusDrift, StatusUnapproved, StatusError, StatusBaselined, StatusOK} {

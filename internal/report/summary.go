@@ -36,27 +36,7 @@ const (
 // severity, with runs of numbered names written once
 // ("test://static/resource/{1..100}").
 func renderSummary(w io.Writer, r *Report, o Options) error {
-	now := o.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
-	p := painter{on: o.Color}
-	var b strings.Builder
-	counts := map[string]int{}
-	for i := range r.Servers {
-		s := &r.Servers[i]
-		counts[s.Status]++
-		writeServerSummary(&b, s, p, now)
-	}
-	var total []string
-	for _, st := range []string{StatusDrift, StatusUnapproved, StatusError, StatusBaselined, StatusOK} {
-		if n := counts[st]; n > 0 {
-			total = append(total, fmt.Sprintf("%d %s", n, st))
-		}
-	}
-	fmt.Fprintf(&b, "%d servers: %s\n", len(r.Servers), strings.Join(total, ", "))
-	_, err := io.WriteString(w, b.String())
-	return err
+	return renderServers(w, r, o, writeServerSummary)
 }
 
 func writeServerSummary(b *strings.Builder, s *Server, p painter, now time.Time) {
