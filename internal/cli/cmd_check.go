@@ -14,6 +14,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/lockfile/divergence"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/probe"
+	"github.com/mcpdrift/mcpdrift/internal/redact"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/service"
 	"github.com/mcpdrift/mcpdrift/internal/version"
@@ -27,6 +28,10 @@ type reportOptions struct {
 	// sarif anchors SARIF results to a file (the lockfile or the config);
 	// commands that know none leave it zero.
 	sarif report.SARIFOptions
+	// secrets are the loaded configuration's: every error and note is
+	// redacted with them before it is printed, whichever path (daemon,
+	// database, lockfile, other client identities) produced it.
+	secrets *redact.Live
 }
 
 func (o *reportOptions) addFlags(cmd *cobra.Command) {
@@ -41,6 +46,11 @@ func (o *reportOptions) print(cmd *cobra.Command, rep *report.Report) error {
 	failOn, err := parseFailOn(o.failOn)
 	if err != nil {
 		return err
+	}
+	r := o.secrets.Load()
+	for i := range rep.Servers {
+		s := &rep.Servers[i]
+		s.Error, s.Note = r.Replace(s.Error), r.Replace(s.Note)
 	}
 	w := cmd.OutOrStdout()
 	switch o.format.value {
@@ -85,6 +95,7 @@ type checkOptions struct {
 
 func newCheckCommand(a *app) *cobra.Command {
 	o := &checkOptions{}
+	o.secrets = a.secrets
 	cmd := &cobra.Command{
 		Use:   "check [SERVER...]",
 		Short: "Snapshot servers now and compare them with their baselines",

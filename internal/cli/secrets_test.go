@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,6 +20,8 @@ func TestLeakedSecretsNeverPrinted(t *testing.T) {
 	cfg, _ := setup(t, leak.Servers+
 		"notifiers:\n  - {name: siem, type: webhook, url: \"https://siem.example/hook\", secret: "+leak.NotifierSecret+"}\n")
 	env := map[string]string{"MCPDRIFT_CONFIG": cfg}
+	lock := filepath.Join(t.TempDir(), "mcp.lock.json")
+	writeFile(t, lock, `{"lockfile": 1, "mcpdrift": "test", "servers": {}}`)
 	tests := []struct {
 		args  []string
 		code  int
@@ -26,6 +31,9 @@ func TestLeakedSecretsNeverPrinted(t *testing.T) {
 			[]string{"[REDACTED:env.API_KEY]", "[REDACTED:env.FILE_KEY]", "[REDACTED:servers.other.env.TOKEN]", "[REDACTED:headers.Authorization]"}},
 		{[]string{"--log-level", "debug", "--log-format", "json", "check", "--format", "json"}, ExitUnreachable,
 			[]string{"[REDACTED:notifiers.siem.secret]", "[REDACTED:url.query]"}},
+		// Without a database: the lockfile path reports errors itself.
+		{[]string{"check", "--lock", lock}, ExitDrift,
+			[]string{"[REDACTED:env.API_KEY]", "[REDACTED:servers.other.env.TOKEN]"}},
 		{[]string{"status"}, ExitOK, []string{"[REDACTED:headers.Authorization]"}},
 		{[]string{"status", "--format", "json"}, ExitOK, []string{"[REDACTED:headers.Authorization]"}},
 		{[]string{"history", "leaky"}, ExitOK, nil},
@@ -45,5 +53,28 @@ func TestLeakedSecretsNeverPrinted(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUnusableManifestNeverPrinted: a server whose manifest cannot be used
+// names, in the error, a tool called after another server's secret. The
+// error is built after the probe, from the manifest, so only the CLI's own
+// redaction (with every secret of the configuration) hides it, on every
+// path: the database's and the lockfile's.
+func TestUnusableManifestNeverPrinted(t *testing.T) {
+	const token = "canary-other-token-5b7e"
+	bad := mcptest.StdioRaw(t, mcptest.Raw{Pages: map[string][]json.RawMessage{
+		"tools/list": {json.RawMessage(`{"tools":[{"name":"` + token + `","inputSchema":{"type":"object","maxLength":1e400}}]}`)},
+	}}, mcptest.ChildOptions{})
+	cfg, _ := setup(t, bad.ConfigEntry("bad", "")+
+		fmt.Sprintf("  - {name: other, command: /nonexistent, env: {TOKEN: %s}, disabled: true}\n", token))
+	env := map[string]string{"MCPDRIFT_CONFIG": cfg}
+	lock := filepath.Join(t.TempDir(), "mcp.lock.json")
+	writeFile(t, lock, `{"lockfile": 1, "mcpdrift": "test", "servers": {}}`)
+	for _, args := range [][]string{{"check"}, {"check", "--lock", lock}} {
+		r := run(t, env, args...)
+		if out := r.stdout + r.stderr; strings.Contains(out, token) || !strings.Contains(out, "[REDACTED:servers.other.env.TOKEN]") {
+			t.Errorf("%v: exit %d, want the tool's name redacted:\n%s", args, r.code, out)
+		}
 	}
 }
