@@ -92,7 +92,9 @@ func TestHostileServersDoNotHurtOthers(t *testing.T) {
 	for _, h := range hostile {
 		c := mcptest.StdioRaw(t, raw(h.b), mcptest.ChildOptions{Grandchild: true})
 		children[h.name] = c
-		y += c.ConfigEntry(h.name, fmt.Sprintf("    timeout: %s\n", h.deadline))
+		// sandbox: off, because the test follows the children's host pids
+		// and call logs (internal/sandbox tests the sandboxed teardown).
+		y += c.ConfigEntry(h.name, fmt.Sprintf("    timeout: %s\n    sandbox: off\n", h.deadline))
 	}
 	// Small limits keep the endless-cursor case short.
 	y = strings.Replace(y, "servers:", "defaults: {limits: {max_pages: 20, max_response_bytes: 4MiB}}\nservers:", 1)
