@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/procfs"
 	"github.com/mcpdrift/mcpdrift/internal/sandbox"
+	"github.com/mcpdrift/mcpdrift/internal/testtool"
 )
 
 // Roles the test binary plays when re-executed (envRole).
@@ -114,13 +115,12 @@ func heartbeat() {
 }
 
 // bwrapOrSkip skips a test that needs the sandbox where bwrap is not
-// installed, and fails it where bwrap is installed but cannot run.
+// installed (fails it in CI, which installs it), and fails it where bwrap
+// is installed but cannot run.
 func bwrapOrSkip(t *testing.T) {
 	t.Helper()
+	testtool.Require(t, "bubblewrap", "bwrap")
 	if _, err := sandbox.Available(""); err != nil {
-		if strings.Contains(err.Error(), "not found") {
-			t.Skipf("bubblewrap is not installed: %v", err)
-		}
 		t.Fatalf("bubblewrap is installed but cannot sandbox here: %v", err)
 	}
 }
