@@ -1,7 +1,7 @@
 // Package notifiers defines what an alert is and the Notifier interface the
-// delivery layer calls; each channel (slack, email, webhook, log) lives in
-// its own subpackage. A notifier renders and sends one alert; it does not
-// queue, retry or route: the outbox does that.
+// delivery layer calls; each channel (slack, teams, email, webhook,
+// alertmanager, log) lives in its own subpackage. A notifier renders and
+// sends one alert; it does not queue, retry or route: the outbox does that.
 package notifiers
 
 import (
@@ -33,8 +33,12 @@ type Alert struct {
 	// Resolves is the kind of incident a resolved alert closes.
 	Resolves string `json:"resolves,omitempty"`
 	// Reminder counts repeats of a still-pending incident (0 = first).
-	Reminder int    `json:"reminder,omitempty"`
-	Server   string `json:"server"`
+	Reminder int `json:"reminder,omitempty"`
+	// Update counts the updates of an open drift incident: a partial
+	// approval left some changes pending (0 = not an update). Channels
+	// that thread put it in the incident's thread.
+	Update int    `json:"update,omitempty"`
+	Server string `json:"server"`
 	// Severity is the highest severity of the incident (drift), high for
 	// unreachable, and the closed incident's severity for resolved.
 	Severity severity.Level `json:"severity"`
