@@ -69,6 +69,8 @@ type Incident struct {
 	// reminder); Reminders counts the reminders sent.
 	LastSent  time.Time `json:"last_sent"`
 	Reminders int       `json:"reminders,omitempty"`
+	// Updates counts the partial approvals the incident went through.
+	Updates int `json:"updates,omitempty"`
 }
 
 // AlertState returns the server's alert state; the zero state (with Server

@@ -187,13 +187,14 @@ func (l *lifecycle) drift(st *store.AlertState, cfg *config.Config, rs report.Se
 				// that re-sends everything. Resolved is sent only when
 				// nothing is pending.
 				cur.BaselineID, cur.SnapshotID, cur.Severity, cur.LastSent = base, snap, sev, now
+				cur.Updates++
 				n := len(rs.Changes)
 				left := fmt.Sprintf("%d changes left", n)
 				if n == 1 {
 					left = "1 change left"
 				}
 				return []notifiers.Alert{{
-					Incident: cur.ID, Kind: notifiers.KindDrift, Server: st.Server, Severity: sev,
+					Incident: cur.ID, Kind: notifiers.KindDrift, Update: cur.Updates, Server: st.Server, Severity: sev,
 					Report: rs, At: now, FirstSeen: cur.FirstSeen,
 					Reason: fmt.Sprintf("partly approved by %s: %s", approver(rs), left),
 				}}

@@ -55,7 +55,8 @@ func Subject(a *notifiers.Alert) string {
 }
 
 // MessageIDs derives the Message-ID of a's message, and of the incident's
-// first message it replies to ("" for a first message), from the notifier
+// first message it replies to ("" for a first message; reminders, updates
+// and the resolution reply to it), from the notifier
 // name and the incident alone, so threading needs no stored state and a
 // retried delivery keeps its id (receivers drop the duplicate). Ids have
 // no "<>"; domain is the right-hand side.
@@ -74,6 +75,10 @@ func MessageIDs(notifier, domain string, a *notifiers.Alert) (id, parent string)
 		return base + ".resolved@" + domain, first
 	case a.Reminder > 0:
 		return fmt.Sprintf("%s.r%d@%s", base, a.Reminder, domain), first
+	case a.Update > 0:
+		// An update of an open incident (a partial approval left some
+		// changes pending): its own id, in the first message's thread.
+		return fmt.Sprintf("%s.u%d@%s", base, a.Update, domain), first
 	default:
 		return first, ""
 	}
