@@ -9,7 +9,7 @@ import (
 func newConfigCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config",
-		Short: "Inspect the configuration",
+		Short: "Check the configuration, or import servers from agents' configs",
 	}
 	var print bool
 	check := &cobra.Command{
@@ -41,6 +41,6 @@ applied) with every secret replaced by [REDACTED].`,
 		},
 	}
 	check.Flags().BoolVar(&print, "print", false, "print the effective config with secrets redacted")
-	cmd.AddCommand(check)
+	cmd.AddCommand(check, newConfigImportCommand(a))
 	return cmd
 }
