@@ -3,6 +3,7 @@ package engine
 import (
 	"crypto/sha256"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -15,23 +16,26 @@ import (
 	"github.com/mcpdrift/mcpdrift/store"
 )
 
-// PeersFunc lists the tools of every configured server (from their latest
-// snapshots), for the cross-server shadowing and confusable-name rules.
-type PeersFunc func() []lint.ToolRef
+// PeersFunc returns the index of the tools of every configured server
+// (from their latest snapshots), for the cross-server shadowing and
+// confusable-name rules. Every server's check asks for it, so it must not
+// build a new index per call (see StorePeers).
+type PeersFunc func() *lint.Peers
 
 // lintContext is what the rules know beyond the text: the other tools of
-// all configured servers and this server's baseline tool names.
+// all configured servers and this server's baseline tool names, prepared
+// once for every lint of this server's check.
 func (e *Engine) lintContext(s *config.Server, base *manifest.Manifest) lint.Context {
 	ctx := lint.Context{Server: s.Name}
 	if e.Peers != nil {
-		ctx.OtherTools = e.Peers()
+		ctx.Peers = e.Peers()
 	}
 	if base != nil {
 		for _, t := range base.Entities[manifest.KindTool] {
 			ctx.BaselineNames = append(ctx.BaselineNames, t.Key)
 		}
 	}
-	return ctx
+	return lint.Prepare(ctx)
 }
 
 // findings lints a whole manifest and marks the findings the server's
@@ -54,6 +58,13 @@ func lintKey(snapID string, ctx lint.Context) [32]byte {
 	h.Write([]byte(snapID))
 	h.Write([]byte{0})
 	h.Write([]byte(ctx.Server))
+	if ctx.Peers != nil {
+		// The index's digest stands for its tools: hashing them per
+		// server would make a cycle quadratic again.
+		d := ctx.Peers.Digest()
+		h.Write([]byte{3})
+		h.Write(d[:])
+	}
 	for _, t := range ctx.OtherTools {
 		h.Write([]byte{0})
 		h.Write([]byte(t.Server))
@@ -167,6 +178,7 @@ func findingKey(parts ...string) string { return strings.Join(parts, "\x00") }
 // lintHook is the drift policy's hook: findings on a change's new text,
 // without the suppressed ones, so a suppressed rule never raises a change.
 func lintHook(s *config.Server, ctx lint.Context) func(entity, name, text string) []drift.Finding {
+	ctx = lint.Prepare(ctx) // once, not per changed field
 	return func(entity, name, text string) []drift.Finding {
 		var out []drift.Finding
 		for _, f := range lint.Text(entity, name, "", text, ctx) {
@@ -179,36 +191,50 @@ func lintHook(s *config.Server, ctx lint.Context) func(entity, name, text string
 	}
 }
 
-// peersTTL is how long a computed peer list is reused. Every server's check
-// asks for it, so without reuse a cycle over n servers would read the store
-// n*n times; a few seconds of staleness only delays a cross-server finding.
+// peersTTL is how long a computed peer index is reused. Every server's
+// check asks for it, so without reuse a cycle over n servers would read the
+// store n*n times; a few seconds of staleness only delays a cross-server
+// finding.
 const peersTTL = 2 * time.Second
 
-// StorePeers returns a PeersFunc listing the tools of the latest snapshot
-// of each named server. Parsed tool names are cached by snapshot id and the
-// whole list is reused for peersTTL, so a cycle costs one small read per
-// server.
+// StorePeers returns a PeersFunc indexing the tools of the latest snapshot
+// of each named server. Parsed tool names are cached by snapshot id, the
+// latest snapshots are looked up at most once per peersTTL, and the index
+// is built again only when one of them changed: a cycle costs one small
+// read per server, a steady daemon builds nothing, and every server of a
+// cycle shares one index.
 func StorePeers(st Store, servers []string) PeersFunc {
 	var mu sync.Mutex
 	cache := map[string][]string{} // snapshot id -> tool names
-	var last []lint.ToolRef
+	var last *lint.Peers
+	var lastIDs []string // latest snapshot id per server ("" for none) behind last
 	var lastAt time.Time
-	return func() []lint.ToolRef {
+	return func() *lint.Peers {
 		mu.Lock()
 		defer mu.Unlock()
-		if !lastAt.IsZero() && time.Since(lastAt) < peersTTL {
+		if last != nil && time.Since(lastAt) < peersTTL {
 			return last
 		}
 		defer func() { lastAt = time.Now() }()
+		ids := make([]string, len(servers))
+		for i, name := range servers {
+			if o, err := st.LatestSnapshot(name); err == nil {
+				ids[i] = o.SnapshotID
+			}
+		}
+		if last != nil && slices.Equal(ids, lastIDs) {
+			return last
+		}
 		var out []lint.ToolRef
-		for _, name := range servers {
-			o, err := st.LatestSnapshot(name)
-			if err != nil {
+		live := map[string]bool{}
+		for i, name := range servers {
+			if ids[i] == "" {
 				continue
 			}
-			tools, ok := cache[o.SnapshotID]
+			live[ids[i]] = true
+			tools, ok := cache[ids[i]]
 			if !ok {
-				doc, err := st.Manifest(o.SnapshotID)
+				doc, err := st.Manifest(ids[i])
 				if err != nil {
 					continue
 				}
@@ -219,14 +245,21 @@ func StorePeers(st Store, servers []string) PeersFunc {
 				for _, t := range m.Entities[manifest.KindTool] {
 					tools = append(tools, t.Key)
 				}
-				cache[o.SnapshotID] = tools
+				cache[ids[i]] = tools
 			}
 			for _, t := range tools {
 				out = append(out, lint.ToolRef{Server: name, Name: t})
 			}
 		}
-		last = out
-		return out
+		// Names of snapshots no server points at any more are dropped, so
+		// the cache stays the size of the current data.
+		for id := range cache {
+			if !live[id] {
+				delete(cache, id)
+			}
+		}
+		last, lastIDs = lint.NewPeers(out), ids
+		return last
 	}
 }
 

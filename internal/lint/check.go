@@ -19,31 +19,61 @@ const (
 // checker holds what one lint run derives from its Context.
 type checker struct {
 	ctx Context
-	// own holds this server's tool names (raw).
-	own map[string]bool
-	// others maps a lower-cased tool name to the tools of other servers
-	// with that name; built on first use.
-	others map[string][]ToolRef
-	// ownLower holds this server's tool names, lower-cased.
-	ownLower map[string]bool
-	// heads holds the first word of every known tool name (and "mcp"): a
-	// text without one of them cannot name a tool.
-	heads map[string]bool
-	built bool
-	// skeletons maps a name skeleton to the known names having it.
-	skeletons map[string][]nameRef
+	// prep is the context's name indexes, shared with other runs in the
+	// same context (see Prepare).
+	prep *prepared
+	// mineLower and mineHeads hold the lower-cased tool names of the
+	// manifest being linted and their first words; with prep.ownLower,
+	// prep.heads and the peers' heads they are every known name (a text
+	// without one of the heads cannot name a tool).
+	mineLower, mineHeads map[string]bool
+	// mineSkeletons maps a skeleton to the manifest's tool names having
+	// it, sorted.
+	mineSkeletons map[string][]string
 	// cache remembers the text rules' outcome per string (see scanKey).
 	cache map[scanKey]scanned
 }
 
 func newChecker(ctx Context) *checker {
-	c := &checker{ctx: ctx, own: map[string]bool{}}
-	for _, t := range ctx.OtherTools {
-		if ctx.Server != "" && t.Server == ctx.Server {
-			c.own[t.Name] = true
-		}
+	c := &checker{ctx: ctx, prep: ctx.prep}
+	if c.prep == nil {
+		c.prep = prepare(ctx)
 	}
 	return c
+}
+
+// addOwn records the tool names of the manifest being linted.
+func (c *checker) addOwn(names []string) {
+	c.mineLower, c.mineHeads, c.mineSkeletons = map[string]bool{}, map[string]bool{}, map[string][]string{}
+	for _, n := range names {
+		if l := lowerName(n); l != "" {
+			c.mineLower[l] = true
+			c.mineHeads[firstWord(l)] = true
+		}
+		sk := skeleton(n)
+		c.mineSkeletons[sk] = append(c.mineSkeletons[sk], n)
+	}
+	for _, ns := range c.mineSkeletons {
+		sort.Strings(ns)
+	}
+}
+
+// isOwn reports whether a lower-cased name is one of this server's tools.
+func (c *checker) isOwn(l string) bool { return c.prep.ownLower[l] || c.mineLower[l] }
+
+// others returns the tools of other servers with a lower-cased name (a
+// name this server also has counts as its own).
+func (c *checker) others(l string) ([]ToolRef, bool) {
+	if c.isOwn(l) {
+		return nil, false
+	}
+	refs, ok := c.prep.peers.byLower[l]
+	return refs, ok
+}
+
+// isHead reports whether a word is the first word of a known tool name.
+func (c *checker) isHead(w string) bool {
+	return c.prep.heads[w] || c.prep.peers.heads[w] || c.mineHeads[w]
 }
 
 func (c *checker) newUnit(entity, name, path, text string, r role) *unit {
@@ -226,8 +256,7 @@ func (c *checker) phrases(u *unit) []Finding {
 		return nil
 	}
 	var fs []Finding
-	c.buildNames()
-	hits, head, cues := anchorsHit(s, c.heads)
+	hits, head, cues := anchorsHit(s, c.isHead)
 	u.namesTool = head
 	u.cues |= cues
 	for len(hits) > 0 {
@@ -386,7 +415,7 @@ type anchorHit struct {
 // anchorsHit returns where the anchors of each phrase occur in s, sorted by
 // phrase and position, whether a word of heads occurs, and the cue bits of
 // the words of s.
-func anchorsHit(s string, heads map[string]bool) ([]anchorHit, bool, uint8) {
+func anchorsHit(s string, isHead func(string) bool) ([]anchorHit, bool, uint8) {
 	var hits []anchorHit
 	head := false
 	var cues uint8
@@ -412,7 +441,7 @@ func anchorsHit(s string, heads map[string]bool) ([]anchorHit, bool, uint8) {
 			for _, k := range wa.phrases {
 				hits = append(hits, anchorHit{k, int32(i)})
 			}
-			if !head && heads[s[i:j]] {
+			if !head && isHead(s[i:j]) {
 				head = true
 			}
 		}

@@ -86,8 +86,14 @@ type Context struct {
 	// OtherTools are the tools of every configured server (the linted
 	// server's own may be included, see Server).
 	OtherTools []ToolRef
+	// Peers, when set, is the index of the tools of every configured
+	// server, built once for a whole check cycle (NewPeers); it replaces
+	// OtherTools, which is then ignored.
+	Peers *Peers
 	// BaselineNames are the tool names of this server's approved baseline.
 	BaselineNames []string
+
+	prep *prepared // see Prepare
 }
 
 // Entity kinds as they appear in Finding.Entity.
@@ -102,16 +108,18 @@ func Manifest(m *manifest.Manifest, ctx Context) []Finding {
 		return nil
 	}
 	c := newChecker(ctx)
+	names := make([]string, 0, len(m.Entities[manifest.KindTool]))
 	for _, e := range m.Entities[manifest.KindTool] {
-		c.own[e.Key] = true
+		names = append(names, e.Key)
 	}
+	c.addOwn(names)
 	var out []Finding
 	out = append(out, c.entity(EntityServer, "", m.Server)...)
 	for _, k := range manifest.Kinds {
 		for _, e := range m.Entities[k] {
 			fs := c.entity(string(k), e.Key, e.JSON)
 			if k == manifest.KindTool {
-				fs = append(fs, c.toolName(e.Key, m)...)
+				fs = append(fs, c.toolName(e.Key)...)
 			}
 			out = append(out, fs...)
 		}
@@ -137,7 +145,7 @@ func Text(entity, name, path, text string, ctx Context) []Finding {
 	u := c.newUnit(entity, name, path, text, r)
 	fs := c.scan(u)
 	if entity == string(manifest.KindTool) && (path == "" || path == "name") {
-		fs = append(fs, c.toolName(name, nil)...)
+		fs = append(fs, c.toolName(name)...)
 	}
 	fs = escalate(fs)
 	sortFindings(fs)

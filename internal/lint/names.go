@@ -1,7 +1,6 @@
 package lint
 
 import (
-	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -18,19 +17,14 @@ type nameRef struct {
 // toolName checks a tool name: scripts mixed or spelled with look-alikes,
 // and names that look like (share a skeleton with) another tool of this
 // manifest, of another configured server or of the baseline.
-func (c *checker) toolName(name string, m *manifest.Manifest) []Finding {
+func (c *checker) toolName(name string) []Finding {
 	u := &unit{entity: string(manifest.KindTool), name: name, path: []string{"name"}, text: name, role: roleName}
 	var fs []Finding
 	if f, ok := c.scriptFinding(u); ok {
 		fs = append(fs, f)
 	}
 	fs = append(fs, c.promoName(name)...)
-	c.buildSkeletons(m)
-	sk := skeleton(name)
-	for _, ref := range c.skeletons[sk] {
-		if ref.name == name {
-			continue
-		}
+	if ref, ok := c.confusable(name, skeleton(name), c.mineSkeletons); ok {
 		level := severity.Medium
 		if !isASCII(name) || !isASCII(ref.name) {
 			level = severity.High
@@ -38,7 +32,6 @@ func (c *checker) toolName(name string, m *manifest.Manifest) []Finding {
 		at := firstDiff(name, ref.name)
 		fs = append(fs, c.finding(u, RuleConfusableName, level,
 			"name looks like tool "+quote(ref.name)+" of "+ref.where, at, at+1))
-		break
 	}
 	return dedupe(fs)
 }
@@ -73,46 +66,6 @@ func (c *checker) scriptFinding(u *unit) (Finding, bool) {
 			"name is spelled in "+sc[0]+" letters that look Latin", first, first+1), true
 	}
 	return Finding{}, false
-}
-
-// buildSkeletons indexes every name a tool name could be confused with.
-func (c *checker) buildSkeletons(m *manifest.Manifest) {
-	if c.skeletons != nil {
-		return
-	}
-	c.skeletons = map[string][]nameRef{}
-	add := func(name, where string) {
-		sk := skeleton(name)
-		for _, r := range c.skeletons[sk] {
-			if r.name == name && r.where == where {
-				return
-			}
-		}
-		c.skeletons[sk] = append(c.skeletons[sk], nameRef{name, where})
-	}
-	if m != nil {
-		for _, e := range m.Entities[manifest.KindTool] {
-			add(e.Key, "this server")
-		}
-	}
-	for _, t := range c.ctx.OtherTools {
-		where := `server "` + t.Server + `"`
-		if c.ctx.Server != "" && t.Server == c.ctx.Server {
-			where = "this server"
-		}
-		add(t.Name, where)
-	}
-	for _, b := range c.ctx.BaselineNames {
-		add(b, "the baseline")
-	}
-	for _, refs := range c.skeletons {
-		sort.SliceStable(refs, func(i, j int) bool {
-			if refs[i].name != refs[j].name {
-				return refs[i].name < refs[j].name
-			}
-			return refs[i].where < refs[j].where
-		})
-	}
 }
 
 func isASCII(s string) bool {

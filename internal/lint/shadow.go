@@ -22,8 +22,7 @@ var (
 // servers (any mention is suspect, a behaviour change is high) and tools of
 // this server whose behaviour the text changes.
 func (c *checker) shadowing(u *unit) []Finding {
-	c.buildNames()
-	if len(c.others) == 0 && len(c.ownLower) == 0 {
+	if len(c.prep.peers.byLower) == 0 && len(c.prep.ownLower) == 0 && len(c.mineLower) == 0 {
 		return nil
 	}
 	n := u.normalized()
@@ -45,11 +44,11 @@ func (c *checker) shadowing(u *unit) []Finding {
 		if tok == "" || tok == self {
 			continue
 		}
-		refs, ok := c.others[tok]
+		refs, ok := c.others(tok)
 		if !ok && strings.HasPrefix(tok, "mcp_") {
 			for k := 3; k < len(tok); k++ {
 				if tok[k] == '_' && k+1 < len(tok) {
-					if refs, ok = c.others[strings.TrimLeft(tok[k+1:], "_")]; ok {
+					if refs, ok = c.others(strings.TrimLeft(tok[k+1:], "_")); ok {
 						break
 					}
 				}
@@ -68,7 +67,7 @@ func (c *checker) shadowing(u *unit) []Finding {
 			msg := "refers to tool " + quote(refs[0].Name) + " of server " + quote(refs[0].Server)
 			return []Finding{c.finding(u, RuleToolShadowing, level, msg, rs, re)}
 		}
-		if c.ownLower[tok] && distinctive(tok, s, start, end) {
+		if c.isOwn(tok) && distinctive(tok, s, start, end) {
 			if ownChangeBeforeRe.MatchString(s[max(start-60, 0):start]) || ownChangeAfterRe.MatchString(s[end:min(end+60, len(s))]) {
 				rs, re := u.rawStart(start), u.rawEnd(end)
 				return []Finding{c.finding(u, RuleToolShadowing, severity.Medium,
@@ -116,37 +115,6 @@ func distinctive(tok, s string, start, end int) bool {
 	}
 	rest := s[end:min(end+10, len(s))]
 	return strings.HasPrefix(rest, " tool") || strings.HasPrefix(rest, " function") || strings.HasPrefix(rest, "(")
-}
-
-// buildNames indexes the known tool names by lower-cased name: this
-// server's (from the manifest and from context entries of the same server)
-// and other servers' (a name this server also has counts as its own).
-func (c *checker) buildNames() {
-	if c.built {
-		return
-	}
-	c.built = true
-	c.ownLower = map[string]bool{}
-	for name := range c.own {
-		if l := lowerName(name); l != "" {
-			c.ownLower[l] = true
-		}
-	}
-	c.others = map[string][]ToolRef{}
-	for _, t := range c.ctx.OtherTools {
-		l := lowerName(t.Name)
-		if l == "" || c.ownLower[l] || (c.ctx.Server != "" && t.Server == c.ctx.Server) {
-			continue
-		}
-		c.others[l] = append(c.others[l], t)
-	}
-	c.heads = map[string]bool{"mcp": true}
-	for l := range c.ownLower {
-		c.heads[firstWord(l)] = true
-	}
-	for l := range c.others {
-		c.heads[firstWord(l)] = true
-	}
 }
 
 // firstWord returns the leading letters and digits of a lower-cased name.
