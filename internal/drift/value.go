@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mcpdrift/mcpdrift/internal/escape"
+	"github.com/mcpdrift/mcpdrift/internal/manifest"
 )
 
 // notObject is the field a non-object entity is wrapped in. Build never
@@ -21,10 +22,10 @@ func decodeObject(raw []byte) map[string]any {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return map[string]any{}
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil || dec.More() {
+	// manifest's decoder keeps lone surrogates apart (as "<U+DC00>"), as
+	// the canonical form does.
+	v, err := manifest.DecodeValue(raw)
+	if err != nil {
 		return map[string]any{notObject: string(raw)}
 	}
 	if m, ok := v.(map[string]any); ok {

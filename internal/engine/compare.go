@@ -40,6 +40,12 @@ func Compare(base, snap *manifest.Manifest, s *config.Server) []report.Change {
 }
 
 func compare(base, snap *manifest.Manifest, s *config.Server, hook func(entity, name, text string) []drift.Finding) []report.Change {
+	// A baseline stored under older canonicalization rules is compared
+	// with the snapshot under the same rules: an upgrade alone changes
+	// ids, never the changes reported.
+	if u, err := manifest.Under(snap, base.Rules); err == nil {
+		snap = u
+	}
 	p := Policy(s)
 	p.Lint = hook
 	return reportChanges(drift.Diff(base, snap, p))

@@ -107,7 +107,7 @@ func (s *Server) Verify() error {
 	if id == s.Fingerprint {
 		return nil
 	}
-	if s.volatileRules != manifest.VolatileRulesVersion {
+	if !manifest.ReadsRules(s.volatileRules) {
 		return fmt.Errorf("%w: server %q: manifest written under volatile rules %d, this build uses %d, so fingerprint %s cannot match %s; re-export the lockfile",
 			ErrEdited, s.Name, s.volatileRules, manifest.VolatileRulesVersion, s.Fingerprint, id)
 	}

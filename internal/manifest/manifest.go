@@ -99,6 +99,9 @@ type Entity struct {
 	Fingerprint string
 
 	raw json.RawMessage // the server's bytes, kept only by BuildCached
+	// current: the canonical form under VolatileRulesVersion differs from
+	// the one under legacyRules (see Manifest.rules).
+	current bool
 }
 
 // Manifest is the canonical view of one server's manifest.
@@ -112,6 +115,36 @@ type Manifest struct {
 	// Identity is the canonical JSON of the observed Identity, or empty
 	// when none was recorded.
 	Identity json.RawMessage
+	// Rules is the volatile rules version the entities were canonicalized
+	// under: 0 for the current VolatileRulesVersion. Only Parse sets it,
+	// for a document written by an older release (see Under).
+	Rules int
+
+	// serverCurrent: the server object's canonical form needs the current
+	// rules (it holds a lone surrogate).
+	serverCurrent bool
+}
+
+// rules is the version written in the document: the oldest one under
+// which the canonical bytes are the same. A manifest that holds nothing
+// the current rules tell apart is written exactly as an older release
+// wrote it, so an upgrade changes no snapshot id but those of the
+// manifests it sees more of.
+func (m *Manifest) rules() int {
+	if m.Rules != 0 {
+		return m.Rules
+	}
+	if m.serverCurrent {
+		return VolatileRulesVersion
+	}
+	for _, es := range m.Entities {
+		for _, e := range es {
+			if e.current {
+				return VolatileRulesVersion
+			}
+		}
+	}
+	return legacyRules
 }
 
 // ErrMalformed reports a capture or document that is not what the protocol
@@ -178,7 +211,7 @@ func BuildCached(c Capture, cache *Cache) (*Manifest, error) {
 			h := sha256.Sum256(append([]byte(k+"\x00"), raw...))
 			e, ok := cache.last[h]
 			if !ok {
-				if e, err = newEntity(k, raw); err != nil {
+				if e, err = newEntity(k, raw, VolatileRulesVersion); err != nil {
 					return nil, err
 				}
 				e.raw = raw
@@ -235,7 +268,7 @@ func pageEntities(k Kind, page json.RawMessage) ([]Entity, error) {
 	}
 	es := make([]Entity, 0, len(items))
 	for _, raw := range items {
-		e, err := newEntity(k, raw)
+		e, err := newEntity(k, raw, VolatileRulesVersion)
 		if err != nil {
 			return nil, err
 		}
@@ -254,6 +287,7 @@ func build(c Capture, entities func(Kind, json.RawMessage) ([]Entity, error)) (*
 		return nil, err
 	}
 	m.Server = server
+	m.serverCurrent = hasLoneSurrogate(server)
 	if m.Identity, err = canonicalIdentity(c.Identity); err != nil {
 		return nil, err
 	}
@@ -273,7 +307,7 @@ func build(c Capture, entities func(Kind, json.RawMessage) ([]Entity, error)) (*
 func canonicalServer(init json.RawMessage, protocol string) (json.RawMessage, error) {
 	obj := map[string]any{}
 	if len(bytes.TrimSpace(init)) > 0 {
-		if err := decodeJSON(init, &obj); err != nil {
+		if err := decodeJSON(protectSurrogates(init), &obj); err != nil {
 			return nil, fmt.Errorf("%w: initialize result: %w", ErrMalformed, err)
 		}
 		if obj == nil {
@@ -295,7 +329,8 @@ func canonicalServer(init json.RawMessage, protocol string) (json.RawMessage, er
 	if protocol != "" {
 		obj["protocolVersion"] = protocol
 	}
-	return canonicalJSON(obj)
+	canon, err := canonicalJSON(obj)
+	return restoreSurrogates(canon), err
 }
 
 func pageItems(k Kind, page json.RawMessage) ([]json.RawMessage, error) {
@@ -342,9 +377,13 @@ func Page(k Kind, page json.RawMessage) (items []json.RawMessage, nextCursor str
 	}
 }
 
-func newEntity(k Kind, raw json.RawMessage) (Entity, error) {
+func newEntity(k Kind, raw json.RawMessage, rules int) (Entity, error) {
 	var v any
-	if err := decodeJSON(raw, &v); err != nil {
+	data := raw
+	if rules >= 2 {
+		data = protectSurrogates(raw)
+	}
+	if err := decodeJSON(data, &v); err != nil {
 		return Entity{}, fmt.Errorf("%w: %s: %w", ErrMalformed, k, err)
 	}
 	obj, ok := v.(map[string]any)
@@ -354,7 +393,7 @@ func newEntity(k Kind, raw json.RawMessage) (Entity, error) {
 	if k == KindTool {
 		for _, f := range []string{"inputSchema", "outputSchema"} {
 			if s, ok := obj[f]; ok {
-				obj[f] = normalizeSchema(s)
+				obj[f] = normalizeSchema(s, rules)
 			}
 		}
 	}
@@ -363,7 +402,12 @@ func newEntity(k Kind, raw json.RawMessage) (Entity, error) {
 	if err != nil {
 		return Entity{}, fmt.Errorf("%w: %s %q: %w", ErrMalformed, k, key, err)
 	}
-	return Entity{Kind: k, Key: key, JSON: canon, Fingerprint: Fingerprint(canon)}, nil
+	current := false
+	if rules >= 2 {
+		canon = restoreSurrogates(canon)
+		current = hasLoneSurrogate(canon) || (k == KindTool && (unsortedRequired(obj["inputSchema"]) || unsortedRequired(obj["outputSchema"])))
+	}
+	return Entity{Kind: k, Key: key, JSON: canon, Fingerprint: Fingerprint(canon), current: current}, nil
 }
 
 func sortEntities(es []Entity) {
@@ -402,13 +446,25 @@ func canonicalJSON(v any) (json.RawMessage, error) {
 	return out, nil
 }
 
-// Canonicalize returns the RFC 8785 form of any JSON document.
+// Canonicalize returns the RFC 8785 form of any JSON document, escaped
+// lone UTF-16 surrogates kept as escapes.
 func Canonicalize(data []byte) ([]byte, error) {
+	return canonicalize(data, VolatileRulesVersion)
+}
+
+func canonicalize(data []byte, rules int) ([]byte, error) {
+	if rules >= 2 {
+		data = protectSurrogates(data)
+	}
 	var v any
 	if err := decodeJSON(data, &v); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	return canonicalJSON(v)
+	out, err := canonicalJSON(v)
+	if err == nil && rules >= 2 {
+		out = restoreSurrogates(out)
+	}
+	return out, err
 }
 
 // Fingerprint returns "sha256:" and the hex SHA-256 digest of b.
@@ -443,7 +499,7 @@ func (m *Manifest) Document() []byte {
 	}
 	buf.WriteString(`,"tools":`)
 	writeEntities(&buf, m.Entities[KindTool])
-	fmt.Fprintf(&buf, `,"volatile_rules":%d}`, VolatileRulesVersion)
+	fmt.Fprintf(&buf, `,"volatile_rules":%d}`, m.rules())
 	return buf.Bytes()
 }
 
@@ -498,12 +554,24 @@ func Parse(doc []byte) (*Manifest, error) {
 	if d.Format != FormatVersion && d.Format != formatNoIdentity {
 		return nil, fmt.Errorf("%w: format %d, this build reads formats %d and %d", ErrMalformed, d.Format, formatNoIdentity, FormatVersion)
 	}
+	rules := d.VolatileRules
+	switch {
+	case rules == 0 || rules == VolatileRulesVersion:
+		// 0: a hand-written document without the field.
+		rules = VolatileRulesVersion
+	case rules < legacyRules || rules > VolatileRulesVersion:
+		return nil, fmt.Errorf("%w: volatile_rules %d, this build reads %d to %d", ErrMalformed, rules, legacyRules, VolatileRulesVersion)
+	}
 	m := &Manifest{Entities: map[Kind][]Entity{}}
-	server, err := Canonicalize(orEmpty(d.Server))
+	if rules != VolatileRulesVersion {
+		m.Rules = rules
+	}
+	server, err := canonicalize(orEmpty(d.Server), rules)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	m.Server = server
+	m.serverCurrent = rules >= 2 && hasLoneSurrogate(server)
 	if raw := d.Identity; len(bytes.TrimSpace(raw)) > 0 && string(raw) != "null" {
 		// The identity is re-canonicalized through its type, so a
 		// hand-edited document cannot smuggle in fields the comparison
@@ -522,7 +590,7 @@ func Parse(doc []byte) (*Manifest, error) {
 	}
 	for _, k := range Kinds {
 		for _, raw := range lists[k] {
-			e, err := newEntity(k, raw)
+			e, err := newEntity(k, raw, rules)
 			if err != nil {
 				return nil, err
 			}
@@ -531,6 +599,25 @@ func Parse(doc []byte) (*Manifest, error) {
 		sortEntities(m.Entities[k])
 	}
 	return m, nil
+}
+
+// Under returns m canonicalized under an older volatile rules version (a
+// baseline's Rules), so that comparing it with that baseline shows only
+// what the server changed, never what a newer canonical form tells apart.
+// It returns m itself when rules is 0 or m's own.
+func Under(m *Manifest, rules int) (*Manifest, error) {
+	if rules == 0 || rules == m.rules() {
+		return m, nil
+	}
+	doc := m.Document()
+	// Rewrite only the trailing version: the document is JCS, so the
+	// field is always last.
+	i := bytes.LastIndex(doc, []byte(`,"volatile_rules":`))
+	if i < 0 {
+		return nil, fmt.Errorf("%w: document without volatile_rules", ErrMalformed)
+	}
+	old := append(append([]byte{}, doc[:i]...), fmt.Sprintf(`,"volatile_rules":%d}`, rules)...)
+	return Parse(old)
 }
 
 func orEmpty(b json.RawMessage) json.RawMessage {
@@ -542,7 +629,7 @@ func orEmpty(b json.RawMessage) json.RawMessage {
 
 // Clone returns a copy of m that shares no slices with it.
 func (m *Manifest) Clone() *Manifest {
-	c := &Manifest{Server: m.Server, Identity: m.Identity, Entities: make(map[Kind][]Entity, len(m.Entities))}
+	c := &Manifest{Server: m.Server, Identity: m.Identity, Rules: m.Rules, serverCurrent: m.serverCurrent, Entities: make(map[Kind][]Entity, len(m.Entities))}
 	for k, es := range m.Entities {
 		c.Entities[k] = append([]Entity(nil), es...)
 	}
