@@ -35,11 +35,16 @@ func MoreChanges(n int, server string) string {
 // Headline is the alert on one line of plain text, for notification
 // previews and fallbacks: "🚨 mcpdrift: drift on github — critical, 4
 // changes". The server name goes through Line.
-func Headline(a *notifiers.Alert) string {
+func Headline(a *notifiers.Alert) string { return HeadlineEscaped(a, Line) }
+
+// HeadlineEscaped is Headline with the server's text (its name, an alert
+// kind it does not know) escaped by line, for a channel with markup of its
+// own.
+func HeadlineEscaped(a *notifiers.Alert, line func(string) string) string {
 	if a.Kind == notifiers.KindTest {
 		return Emoji(a) + " " + TestMessage
 	}
-	server := Line(a.Server)
+	server := line(a.Server)
 	var t string
 	switch {
 	case a.Kind == notifiers.KindDrift:
@@ -51,7 +56,7 @@ func Headline(a *notifiers.Alert) string {
 	case a.Kind == notifiers.KindResolved:
 		t = "drift on " + server + " resolved"
 	default:
-		t = Line(a.Kind) + " on " + server
+		t = line(a.Kind) + " on " + server
 	}
 	if a.Reminder > 0 {
 		t += fmt.Sprintf(" (reminder %d)", a.Reminder)

@@ -59,28 +59,7 @@ func Render(a *notifiers.Alert, notifier string) Message {
 // fallback is the plain text Slack shows in notifications and where
 // blocks cannot be shown; it names the server and nothing else a server
 // controls.
-func fallback(a *notifiers.Alert) string {
-	server := mrkdwnLine(a.Server)
-	var t string
-	switch {
-	case a.Kind == notifiers.KindTest:
-		return render.Emoji(a) + " " + render.TestMessage
-	case a.Kind == notifiers.KindDrift:
-		t = fmt.Sprintf("drift on %s — %s, %s", server, a.Severity, render.Plural(len(a.Report.Changes), "change"))
-	case a.Kind == notifiers.KindUnreachable:
-		t = server + " is unreachable"
-	case a.Kind == notifiers.KindResolved && a.Resolves == notifiers.KindUnreachable:
-		t = server + " is reachable again"
-	case a.Kind == notifiers.KindResolved:
-		t = "drift on " + server + " resolved"
-	default:
-		t = mrkdwnLine(a.Kind) + " on " + server
-	}
-	if a.Reminder > 0 {
-		t += fmt.Sprintf(" (reminder %d)", a.Reminder)
-	}
-	return render.Emoji(a) + " mcpdrift: " + t
-}
+func fallback(a *notifiers.Alert) string { return render.HeadlineEscaped(a, mrkdwnLine) }
 
 func header(a *notifiers.Alert) slackapi.Block {
 	text := render.TruncateRunes(render.Emoji(a)+" "+plain(render.Title(a)), MaxHeaderText)
