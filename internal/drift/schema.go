@@ -26,7 +26,7 @@ const (
 // input or output schema (field is "inputSchema" or "outputSchema"). noun
 // names what the schema's properties are ("parameter" or "property").
 func schemaParts(field string, a, b any, aok, bok bool, noun string) parts {
-	w := schemaWalker{noun: noun}
+	w := schemaWalker{noun: noun, rootA: a, rootB: b}
 	w.schema([]string{field}, "", "schema", a, b, aok, bok)
 	return w.ps
 }
@@ -34,6 +34,136 @@ func schemaParts(field string, a, b any, aok, bok bool, noun string) parts {
 type schemaWalker struct {
 	ps   parts
 	noun string
+	// rootA and rootB are the whole schemas, which local $refs point
+	// into; following holds the $ref pairs being compared by their
+	// targets, so that a recursive schema is followed once.
+	rootA, rootB any
+	following    map[[2]string]bool
+	followed     int
+}
+
+// maxRefChain bounds a chain of $refs to $refs; maxRefFollows the $ref
+// switches compared by their targets in one schema, so that a hostile
+// schema whose definitions refer to each other cannot make the walk
+// exponential. Past it, a switch is a plain $ref change.
+const (
+	maxRefChain   = 8
+	maxRefFollows = 256
+)
+
+// resolveRef returns the target of a local $ref ("#", "#/$defs/name", any
+// "#/json/pointer") in root.
+func resolveRef(root any, ref string) (any, bool) {
+	if ref == "#" {
+		return root, true
+	}
+	ptr, ok := strings.CutPrefix(ref, "#/")
+	if !ok {
+		return nil, false
+	}
+	cur := root
+	for _, tok := range strings.Split(ptr, "/") {
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		switch c := cur.(type) {
+		case map[string]any:
+			if cur, ok = c[tok]; !ok {
+				return nil, false
+			}
+		case []any:
+			var i int
+			if _, err := fmt.Sscan(tok, &i); err != nil || i < 0 || i >= len(c) {
+				return nil, false
+			}
+			cur = c[i]
+		default:
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+// deref returns an object schema with its local $ref replaced by the
+// target's keywords (the object's own keywords win, as they are checked
+// too), and the $ref it followed ("" when none). A $ref that does not
+// resolve locally is left for the keyword comparison.
+func deref(root any, m map[string]any) (map[string]any, string) {
+	first := ""
+	for range maxRefChain {
+		ref, ok := m["$ref"].(string)
+		if !ok {
+			break
+		}
+		target, ok := resolveRef(root, ref)
+		tm, isObj := target.(map[string]any)
+		if !ok || !isObj {
+			break
+		}
+		if first == "" {
+			first = ref
+		}
+		merged := make(map[string]any, len(m)+len(tm))
+		for k, v := range tm {
+			merged[k] = v
+		}
+		for k, v := range m {
+			if k != "$ref" {
+				merged[k] = v
+			}
+		}
+		if _, chained := tm["$ref"]; !chained {
+			delete(merged, "$ref")
+		}
+		m = merged
+	}
+	return m, first
+}
+
+// objects compares two object schemas through their local $refs: a switch
+// to another definition is compared by what the definitions accept, so a
+// $ref to a new, wider $defs entry is widening.
+func (w *schemaWalker) objects(p []string, lbl string, a, b map[string]any) {
+	ra, rb := refOf(a), refOf(b)
+	if ra == "" && rb == "" || ra == rb {
+		// Same $ref (its target's changes are reported under $defs) or
+		// none.
+		w.object(p, lbl, a, b)
+		return
+	}
+	key := [2]string{ra, rb}
+	if w.following[key] || w.followed >= maxRefFollows {
+		w.object(p, lbl, a, b)
+		return
+	}
+	da, fa := deref(w.rootA, a)
+	db, fb := deref(w.rootB, b)
+	if fa == "" && fb == "" {
+		w.object(p, lbl, a, b)
+		return
+	}
+	if w.following == nil {
+		w.following = map[[2]string]bool{}
+	}
+	w.following[key] = true
+	w.followed++
+	defer delete(w.following, key)
+	w.ps.add(sub(p, "$ref"), plain, "switches $ref%s from %s to %s", of(lbl), refLabel(ra), refLabel(rb))
+	delete(da, "$ref")
+	delete(db, "$ref")
+	if !equal(da, db) {
+		w.object(p, lbl, da, db)
+	}
+}
+
+func refOf(m map[string]any) string {
+	r, _ := m["$ref"].(string)
+	return r
+}
+
+func refLabel(ref string) string {
+	if ref == "" {
+		return "an inline schema"
+	}
+	return compact(ref, 60)
 }
 
 // on, of and to phrase where a keyword sits: nothing at the root, else the
@@ -91,7 +221,7 @@ func (w *schemaWalker) schema(p []string, lbl, what string, a, b any, aok, bok b
 	bm, bObj := b.(map[string]any)
 	switch {
 	case aObj && bObj:
-		w.object(p, lbl, am, bm)
+		w.objects(p, lbl, am, bm)
 	case permissive(b) && !permissive(a):
 		w.ps.add(p, widen, "drops every constraint%s (%s is now %s)", on(lbl), what, compact(b, 20))
 	default:
