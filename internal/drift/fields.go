@@ -119,6 +119,10 @@ func (d *differ) emit(entity, key, kind string, a, b map[string]any, ps parts) {
 	av, aok := lookup(a, prefix)
 	bv, bok := lookup(b, prefix)
 	before, after := show(av, aok), show(bv, bok)
+	if sameToTheEye(before, after) {
+		// Shown as they are, both sides would look the same.
+		before, after = reveal(before), reveal(after)
+	}
 
 	head := "server"
 	if entity != EntityServer {
@@ -214,6 +218,10 @@ func (ps *parts) generic(p []string, lbl string, a, b any, aok, bok bool, lvl se
 func (ps *parts) text(p []string, lbl, a, b string, lvl severity.Level) {
 	if textdiff.WhitespaceOnly(a, b) {
 		ps.add(p, severity.Info, "changes whitespace in %s", lbl)
+		return
+	}
+	if sameToTheEye(a, b) {
+		ps.add(p, lvl, "%s", normalizationNote(lbl, a, b))
 		return
 	}
 	ps.add(p, lvl, "changes %s%s%s", lbl, fromTo(a, b), invisibleNote(a, b))
