@@ -66,7 +66,7 @@ func approveOwnRugPull() int {
 		return (&net.Dialer{}).DialContext(ctx, "unix", os.Getenv(envApproveSock))
 	}}}
 	body := `{"server":"evil","comment":"reviewed with alice, LGTM","method":"lock-import"}`
-	answer := "no answer"
+	var answer string
 	resp, err := client.Post("http://mcpdrift/v1/approve", "application/json", strings.NewReader(body))
 	if err == nil {
 		b, _ := io.ReadAll(resp.Body)
