@@ -57,3 +57,28 @@ func TestApprovalAcknowledgesFindings(t *testing.T) {
 		t.Errorf("after approving the new finding: exit %d, want 0", code)
 	}
 }
+
+// TestLockAcknowledgesFindings: the manifest a lockfile pins is an
+// approval too: check --lock accepts the findings it carried and fails on
+// new ones, as check does with the database's baseline.
+func TestLockAcknowledgesFindings(t *testing.T) {
+	cfg, srv := setup(t, "")
+	env := map[string]string{"MCPDRIFT_CONFIG": cfg}
+	srv.SetTools(tool("search", "Search issues. Docs: https://docs.weather-api.io/v2"))
+	lock, _ := exportLock(t, env)
+
+	ok, code := checkJSON(t, env, "check", "--lock", lock)
+	if code != ExitOK || len(ok.Findings) != 1 || !strings.Contains(ok.Findings[0].Acknowledged, "approved by") {
+		t.Fatalf("check --lock on the pinned manifest: exit %d findings %+v, want 0 and the url finding acknowledged", code, ok.Findings)
+	}
+	srv.SetTools(tool("search", "Search issues. Docs: https://docs.weather-api.io/v2"), tool("fetch", "Fetch pages from https://pages.other-host.io/x"))
+	drift, code := checkJSON(t, env, "check", "--lock", lock)
+	if code != ExitDrift {
+		t.Fatalf("new finding: exit %d, want 1", code)
+	}
+	for _, f := range drift.Findings {
+		if acked := f.Acknowledged != ""; acked != (f.Name == "search") {
+			t.Errorf("finding on %s acknowledged=%v, want only search's", f.Name, acked)
+		}
+	}
+}

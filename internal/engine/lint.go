@@ -157,11 +157,34 @@ func (e *Engine) acknowledge(fs []report.Finding, baseM *manifest.Manifest, base
 			e.lints[cacheKey] = c
 			e.mu.Unlock()
 		}
-		known = map[string]bool{}
-		for _, f := range c.findings {
-			known[findingKey(f.Entity, f.Name, f.Path, f.Rule, f.Message)] = true
-		}
+		known = findingKeys(c.findings)
 	}
+	markKnown(fs, known, why)
+}
+
+// Acknowledge marks the findings fs of snapshot snapID that base, the
+// manifest approver approved as baselineID, already carried, as the
+// daemon and check do for a stored baseline: check --lock uses it with the
+// lockfile's pinned manifest.
+func Acknowledge(fs []report.Finding, base *manifest.Manifest, baselineID, approver, snapID string, s *config.Server) {
+	var known map[string]bool
+	if baselineID != snapID {
+		known = findingKeys(lint.Manifest(base, (&Engine{}).lintContext(s, base)))
+	}
+	markKnown(fs, known, "in the baseline "+report.ShortID(baselineID)+" approved by "+approver)
+}
+
+func findingKeys(fs []lint.Finding) map[string]bool {
+	known := make(map[string]bool, len(fs))
+	for _, f := range fs {
+		known[findingKey(f.Entity, f.Name, f.Path, f.Rule, f.Message)] = true
+	}
+	return known
+}
+
+// markKnown acknowledges the unsuppressed findings in known (all of them
+// when known is nil: the snapshot is the baseline) with why.
+func markKnown(fs []report.Finding, known map[string]bool, why string) {
 	for i := range fs {
 		f := &fs[i]
 		if f.Suppressed != "" {

@@ -114,6 +114,7 @@ func Compare(f *File, s *config.Server, snap *manifest.Manifest, takenAt time.Ti
 			pinned.Fingerprint, pinned.ContentID())
 	}
 	rs.Findings = engine.Lint(snap, pinned.Manifest, s)
+	engine.Acknowledge(rs.Findings, pinned.Manifest, rs.Baseline.ID, pinned.Approval.By, rs.Snapshot.ID, s)
 	var diff []report.Change
 	if rs.Baseline.ID != rs.Snapshot.ID {
 		diff = engine.Compare(pinned.Manifest, snap, s)
