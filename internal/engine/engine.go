@@ -54,7 +54,15 @@ type Engine struct {
 	// other configured secret (another server's token, a notifier's) is
 	// hidden too.
 	Secrets *redact.Live
+	// ProbeBytes is the budget of manifest bytes in flight across
+	// concurrent checks, beside the caller's concurrency limit: a check
+	// reserves its expected manifest size before probing and holds it
+	// until it is done (see budgetedCapture). 0 means DefaultProbeBytes,
+	// negative no budget.
+	ProbeBytes int64
 
+	bytes  *byteBudget
+	sizes  map[string]int64 // per server: raw bytes of the last capture
 	mu     sync.Mutex
 	caches map[string]*manifest.Cache // per server: canonical entities of the last build
 	lints  map[string]lintCache       // per server: findings of the last lint
@@ -111,14 +119,14 @@ func (e *Engine) checkServer(ctx context.Context, s *config.Server, slot func() 
 			e.Logger.Error("check panicked", slog.String("server", s.Name), slog.String("panic", err.Error()))
 		}
 	}()
-	res, m, err := func() (*probe.Result, *manifest.Manifest, error) {
+	res, m, release, err := func() (*probe.Result, *manifest.Manifest, func(), error) {
 		if terr != nil {
-			return nil, nil, terr
+			return nil, nil, nil, terr
 		}
 		if slot != nil {
 			defer slot()()
 		}
-		return e.capture(ctx, s, t)
+		return e.budgetedCapture(ctx, s, t)
 	}()
 	if err != nil {
 		err = scrub(err)
@@ -129,6 +137,7 @@ func (e *Engine) checkServer(ctx context.Context, s *config.Server, slot func() 
 		e.Logger.Warn("snapshot failed", slog.String("server", s.Name), slog.Duration("duration", obs.Duration), slog.String("error", err.Error()))
 		return errorStatus(s.Name, err)
 	}
+	defer release()
 	obs := store.Observation{
 		Server:     s.Name,
 		TakenAt:    res.StartedAt,
@@ -159,6 +168,10 @@ func (e *Engine) capture(ctx context.Context, s *config.Server, t probe.Target) 
 	if err != nil {
 		return nil, nil, fmt.Errorf("server %q sent an unusable manifest: %w", s.Name, err)
 	}
+	// The raw pages are as large as the manifest and nothing after the
+	// build reads them: dropping them here keeps them out of the peak of
+	// storing, linting and diffing (issue 15: memory of one check).
+	res.Capture = manifest.Capture{}
 	return res, m, nil
 }
 
