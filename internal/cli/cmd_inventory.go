@@ -19,14 +19,14 @@ func newInventoryCommand(a *app) *cobra.Command {
 annotations say they may do, riskiest first:
 
   unannotated   no annotations at all: the spec's defaults assume the worst
-  open-world    not read-only, may act outside the server (openWorldHint,
+  destructive   not read-only, may delete or overwrite (destructiveHint,
                 true unless said otherwise)
-  destructive   not read-only, closed world, may delete or overwrite
-                (destructiveHint, true unless said otherwise)
-  writes        not read-only, closed world, destructiveHint false
-  read-only     readOnlyHint true (may still read an open world)
+  writes        not read-only, destructiveHint false
+  read-only     readOnlyHint true
 
-with the number of lint findings on each tool. Annotations are what the
+A tool that may act outside the server (openWorldHint, true unless said
+otherwise) is marked "open world", whatever its group, and comes first in
+it. Each tool shows the number of lint findings on it. Annotations are what the
 server claims, not a guarantee: use this to decide which tools stay out of
 unsupervised runs, and the trust.max_risk policy to be alerted when one
 moves up. Nothing is probed: run 'mcpdrift check' first.`,

@@ -175,7 +175,8 @@ type Trust struct {
 	// Scopes the server's OAuth metadata may support.
 	Scopes []string `yaml:"scopes,omitempty"`
 	// MaxRisk is the riskiest tool group allowed: read-only, writes,
-	// destructive or open-world (unannotated tools always exceed it).
+	// destructive (writing tools in a closed world only) or open-world
+	// (any annotated tool); unannotated tools always exceed it.
 	MaxRisk string `yaml:"max_risk,omitempty"`
 }
 

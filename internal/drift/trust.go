@@ -116,12 +116,22 @@ func Violations(m *manifest.Manifest, t Trust, p Policy) []Change {
 	if t.MaxRisk != nil {
 		for _, e := range m.Entities[manifest.KindTool] {
 			r := RiskOf(e.JSON)
-			if r.Risk > *t.MaxRisk {
-				v("trust.max_risk", "tool `%s` is %s, above %s", escape.Truncate(e.Key, maxSummaryKey), r.Risk, *t.MaxRisk)
+			if r.Exceeds(*t.MaxRisk) {
+				v("trust.max_risk", "tool `%s` is %s, above %s", escape.Truncate(e.Key, maxSummaryKey), r, maxRiskLabel(*t.MaxRisk))
 			}
 		}
 	}
 	return d.out
+}
+
+// maxRiskLabel says what a trust.max_risk level allows, where the name
+// alone would not: writes and destructive allow writing tools in a closed
+// world only.
+func maxRiskLabel(r Risk) string {
+	if r == RiskWrites || r == RiskDestructive {
+		return r.String() + " (closed world)"
+	}
+	return r.String()
 }
 
 // oauthIssuers lists every authorization server a surface names.

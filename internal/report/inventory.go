@@ -34,10 +34,12 @@ type InventoryServer struct {
 type InventoryTool struct {
 	// Name is the tool name, escaped with escape.Line.
 	Name string `json:"name"`
-	// Risk is read-only, writes, destructive, open-world or unannotated.
+	// Risk is what the tool may do: read-only, writes, destructive or
+	// unannotated ("open-world" was a risk before; it is the OpenWorld
+	// flag now).
 	Risk drift.Risk `json:"risk"`
-	// OpenWorld is the effective openWorldHint, which read-only tools may
-	// carry too.
+	// OpenWorld is the effective openWorldHint (true unless said
+	// otherwise): the tool reaches outside the server, whatever its risk.
 	OpenWorld bool `json:"open_world"`
 	// Findings counts the unsuppressed lint findings on the tool.
 	Findings int `json:"findings"`
@@ -59,15 +61,25 @@ func BuildInventory(server, snapshotID string, m *manifest.Manifest, findings []
 		s.Tools = append(s.Tools, InventoryTool{Name: name, Risk: r.Risk, OpenWorld: r.OpenWorld, Findings: count[name]})
 	}
 	slices.SortStableFunc(s.Tools, func(a, b InventoryTool) int {
-		return cmp.Or(cmp.Compare(b.Risk, a.Risk), strings.Compare(a.Name, b.Name))
+		return cmp.Or(cmp.Compare(b.Risk, a.Risk), boolFirst(a.OpenWorld, b.OpenWorld), strings.Compare(a.Name, b.Name))
 	})
 	return s
+}
+
+// boolFirst orders true before false.
+func boolFirst(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return -1
+	}
+	return 1
 }
 
 // riskNotes explain each group in the text rendering.
 var riskNotes = map[drift.Risk]string{
 	drift.RiskUnannotated: "no annotations: assume the worst",
-	drift.RiskOpenWorld:   "may act outside the server",
 	drift.RiskDestructive: "may delete or overwrite",
 	drift.RiskWrites:      "may change things, additively",
 	drift.RiskReadOnly:    "changes nothing",
@@ -89,15 +101,22 @@ func RenderInventory(w io.Writer, inv *Inventory, format string) error {
 	}
 }
 
-// groupCounts summarizes a server's tools: "2 unannotated, 1 read-only".
+// groupCounts summarizes a server's tools: "2 unannotated, 3 destructive
+// (2 open world), 1 read-only".
 func groupCounts(tools []InventoryTool) string {
-	n := map[drift.Risk]int{}
+	n, open := map[drift.Risk]int{}, map[drift.Risk]int{}
 	for _, t := range tools {
 		n[t.Risk]++
+		if t.OpenWorld && t.Risk != drift.RiskUnannotated {
+			open[t.Risk]++
+		}
 	}
 	var parts []string
 	for r := drift.RiskUnannotated; r >= drift.RiskReadOnly; r-- {
-		if n[r] > 0 {
+		switch {
+		case open[r] > 0:
+			parts = append(parts, fmt.Sprintf("%d %s (%d open world)", n[r], r, open[r]))
+		case n[r] > 0:
 			parts = append(parts, fmt.Sprintf("%d %s", n[r], r))
 		}
 	}
@@ -144,7 +163,7 @@ func inventoryText(inv *Inventory) string {
 				last = t.Risk
 			}
 			var notes []string
-			if t.OpenWorld && t.Risk == drift.RiskReadOnly {
+			if t.OpenWorld && t.Risk != drift.RiskUnannotated {
 				notes = append(notes, "open world")
 			}
 			if f := findingsNote(t.Findings); f != "" {

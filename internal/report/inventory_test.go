@@ -52,3 +52,49 @@ func mustJSON(t *testing.T, s string) string {
 	}
 	return string(b)
 }
+
+// TestInventoryLabels: a tool is grouped by what it may do, with open
+// world as a separate flag, so destructive tools with the default
+// openWorldHint show as destructive.
+func TestInventoryLabels(t *testing.T) {
+	tests := []struct {
+		annotations string
+		risk        string
+		openWorld   bool
+		line        string
+	}{
+		{`"annotations":{"destructiveHint":true}`, "destructive", true, "open world"},
+		{`"annotations":{}`, "destructive", true, "open world"},
+		{`"annotations":{"openWorldHint":false}`, "destructive", false, ""},
+		{`"annotations":{"destructiveHint":false}`, "writes", true, "open world"},
+		{`"annotations":{"destructiveHint":false,"openWorldHint":false}`, "writes", false, ""},
+		{`"annotations":{"readOnlyHint":true}`, "read-only", true, "open world"},
+		{`"annotations":{"readOnlyHint":true,"openWorldHint":false}`, "read-only", false, ""},
+		{`"description":"x"`, "unannotated", true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.annotations, func(t *testing.T) {
+			m, err := manifest.Build(manifest.Capture{Pages: map[manifest.Kind][]json.RawMessage{manifest.KindTool: {
+				json.RawMessage(`{"tools":[{"name":"t",` + tt.annotations + `}]}`),
+			}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			inv := Inventory{Servers: []InventoryServer{BuildInventory("s", "sha256:0123456789abcdef", m, nil)}}
+			got := inv.Servers[0].Tools[0]
+			if got.Risk.String() != tt.risk || got.OpenWorld != tt.openWorld {
+				t.Fatalf("risk %s open world %v, want %s %v", got.Risk, got.OpenWorld, tt.risk, tt.openWorld)
+			}
+			var b bytes.Buffer
+			if err := RenderInventory(&b, &inv, "text"); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(b.String(), "\n  "+tt.risk+" (") {
+				t.Errorf("no %s group:\n%s", tt.risk, b.String())
+			}
+			if has := strings.Contains(b.String(), "    t  open world"); has != (tt.line != "") {
+				t.Errorf("open world note shown: %v, want %v:\n%s", has, tt.line != "", b.String())
+			}
+		})
+	}
+}
