@@ -12,7 +12,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -123,4 +125,73 @@ func sha256File(t *testing.T, path string) string {
 	t.Helper()
 	sum := sha256.Sum256(mustRead(t, path))
 	return hex.EncodeToString(sum[:])
+}
+
+// TestEveryBuildIsStamped builds with the flags scripts/stamp.sh gives
+// (the demo's build) and checks that the binary reports this checkout's
+// version and commit, not "dev (commit unknown)"; and that every other
+// build path (the Makefile, the image builds, compose, the CI recipes)
+// stamps too.
+func TestEveryBuildIsStamped(t *testing.T) {
+	root := repoRoot(t)
+	read := func(rel string) string { return string(mustRead(t, filepath.Join(root, rel))) }
+	paths := []struct {
+		file string
+		want []string
+	}{
+		{"Makefile", []string{"-X $(PKG).Version=$(VERSION) -X $(PKG).Commit=$(COMMIT) -X $(PKG).Date=$(DATE)", `-ldflags "$(LDFLAGS)"`}},
+		{"scripts/demo.sh", []string{`go build -trimpath -ldflags "$(scripts/stamp.sh ldflags)"`, "./bin/mcpdrift version"}},
+		{"deploy/docker/Dockerfile", []string{"docker build -f deploy/docker/Dockerfile $(scripts/stamp.sh build-args)"}},
+		{"deploy/docker/Dockerfile.node", []string{"docker build -f deploy/docker/Dockerfile.node $(scripts/stamp.sh build-args)"}},
+		{"deploy/docker/compose.yaml", []string{"scripts/stamp.sh > .env", "VERSION: ${MCPDRIFT_VERSION", "COMMIT: ${MCPDRIFT_COMMIT", "DATE: ${MCPDRIFT_DATE"}},
+		{"deploy/ci/check.sh", []string{`go install "github.com/mcpdrift/mcpdrift/cmd/mcpdrift@${MCPDRIFT_VERSION}"`, `make -s -C "$MCPDRIFT_SOURCE" build`}},
+		{"deploy/ci/github-actions.yml", []string{`go install "github.com/mcpdrift/mcpdrift/cmd/mcpdrift@${MCPDRIFT_VERSION}"`, "mcpdrift version"}},
+	}
+	for _, p := range paths {
+		text := read(p.file)
+		for _, w := range p.want {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s does not stamp the version: lacks %q", p.file, w)
+			}
+		}
+	}
+	// There are no release tags: nothing may tell people to install one.
+	release := regexp.MustCompile(`(mcpdrift/cmd/mcpdrift@|MCPDRIFT_VERSION[=:] ?)v[0-9]+\.[0-9]+\.[0-9]+`)
+	for _, f := range []string{"deploy/ci/check.sh", "deploy/ci/github-actions.yml", "docs/ci.md", "README.md", "docs/deploy.md"} {
+		if m := release.FindString(read(f)); m != "" {
+			t.Errorf("%s installs a release that does not exist: %s", f, m)
+		}
+	}
+
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not installed")
+	}
+	if _, err := os.Stat(filepath.Join(root, ".git")); err != nil {
+		t.Skip("not a git checkout")
+	}
+	ldflags := strings.TrimSpace(string(command(t, root, nil, "scripts/stamp.sh", "ldflags")))
+	bin := filepath.Join(t.TempDir(), "mcpdrift")
+	command(t, root, []string{"CGO_ENABLED=0"}, "go", "build", "-trimpath", "-ldflags", ldflags, "-o", bin, "./cmd/mcpdrift")
+	var info struct{ Version, Commit, Date string }
+	if err := json.Unmarshal(command(t, t.TempDir(), nil, bin, "version", "--json"), &info); err != nil {
+		t.Fatal(err)
+	}
+	head := strings.TrimSpace(string(command(t, root, nil, "git", "rev-parse", "HEAD")))
+	describe := strings.TrimSpace(string(command(t, root, nil, "git", "describe", "--tags", "--always", "--dirty")))
+	if info.Commit != head || info.Version != describe || info.Date == "unknown" || info.Date == "" {
+		t.Errorf("stamp %+v, want version %s, commit %s and the commit date", info, describe, head)
+	}
+	// The build arguments the image builds pass are the Dockerfiles' ARGs.
+	args := string(command(t, root, nil, "scripts/stamp.sh", "build-args"))
+	for _, arg := range []string{"VERSION=" + describe, "COMMIT=" + head, "DATE="} {
+		if !strings.Contains(args, "--build-arg "+arg) {
+			t.Errorf("scripts/stamp.sh build-args %q lacks --build-arg %s", args, arg)
+		}
+	}
+	if env := string(command(t, root, nil, "scripts/stamp.sh")); !strings.Contains(env, "MCPDRIFT_COMMIT="+head+"\n") {
+		t.Errorf("scripts/stamp.sh env: %q", env)
+	}
 }

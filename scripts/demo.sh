@@ -20,7 +20,9 @@ wait_for() {
 }
 
 step "Build"
-run go build -o bin/mcpdrift ./cmd/mcpdrift
+# Stamped like `make build` (scripts/stamp.sh): version, commit, commit date.
+run go build -trimpath -ldflags "$(scripts/stamp.sh ldflags)" -o bin/mcpdrift ./cmd/mcpdrift
+run ./bin/mcpdrift version
 export MCPDRIFT_CONFIG=configs/demo.yaml
 [ "$(id -u)" = 0 ] && export MCPDRIFT_ALLOW_ROOT=1   # demo only: never run the daemon as root for real
 rm -rf .demo && mkdir -p .demo

@@ -3,11 +3,17 @@
 # committed lockfile, write a report for the CI system, and exit with
 # mcpdrift's status. See docs/ci.md.
 #
-#   MCPDRIFT_VERSION=v0.1.0 deploy/ci/check.sh [extra check flags...]
+#   MCPDRIFT_VERSION=<commit> deploy/ci/check.sh [extra check flags...]
 #
-# Environment (all optional but the version, when mcpdrift is not on PATH):
-#   MCPDRIFT_VERSION  version to `go install` (e.g. v0.1.0); unset: use the
-#                     mcpdrift already on PATH
+# Environment (all optional, but one of the first two is needed when
+# mcpdrift is not on PATH):
+#   MCPDRIFT_VERSION  what to `go install`: a commit of mcpdrift (there are
+#                     no release tags yet; go install records it as a
+#                     pseudo-version, which `mcpdrift version` prints with
+#                     its commit), `latest`, or a tag once there are tags
+#   MCPDRIFT_SOURCE   a checkout of mcpdrift to build from instead
+#                     (`make build`: version-stamped); needs make and git
+#   neither           use the mcpdrift already on PATH
 #   MCPDRIFT_CONFIG   config file          (default mcpdrift.yaml)
 #   MCPDRIFT_LOCK     lockfile             (default mcp.lock.json)
 #   MCPDRIFT_FORMAT   sarif, junit or json (default sarif)
@@ -32,13 +38,18 @@ case $format in
   *) echo "check.sh: MCPDRIFT_FORMAT=$format: want sarif, junit or json" >&2; exit 2 ;;
 esac
 
-if [ -n "${MCPDRIFT_VERSION:-}" ]; then
+if [ -n "${MCPDRIFT_SOURCE:-}" ]; then
+  bin=$(mktemp -d)
+  make -s -C "$MCPDRIFT_SOURCE" build BIN="$bin/mcpdrift"
+  PATH="$bin:$PATH"
+  export PATH
+elif [ -n "${MCPDRIFT_VERSION:-}" ]; then
   # Installs into $(go env GOPATH)/bin; put it first on PATH for this run.
   go install "github.com/mcpdrift/mcpdrift/cmd/mcpdrift@${MCPDRIFT_VERSION}"
   PATH="$(go env GOPATH)/bin:$PATH"
   export PATH
 elif ! command -v mcpdrift >/dev/null 2>&1; then
-  echo "check.sh: mcpdrift is not on PATH; set MCPDRIFT_VERSION to install it" >&2
+  echo "check.sh: mcpdrift is not on PATH; set MCPDRIFT_VERSION (a commit) or MCPDRIFT_SOURCE (a checkout) to install it" >&2
   exit 2
 fi
 mcpdrift version >&2

@@ -170,8 +170,9 @@ type composeFile struct {
 		Volumes     []string `yaml:"volumes"`
 		Secrets     []string `yaml:"secrets"`
 		Build       struct {
-			Context    string `yaml:"context"`
-			Dockerfile string `yaml:"dockerfile"`
+			Context    string            `yaml:"context"`
+			Dockerfile string            `yaml:"dockerfile"`
+			Args       map[string]string `yaml:"args"`
 		} `yaml:"build"`
 	} `yaml:"services"`
 	Secrets map[string]struct {
@@ -203,8 +204,10 @@ func TestCompose(t *testing.T) {
 	if svc.User == "" || strings.HasPrefix(svc.User, "0") || strings.HasPrefix(svc.User, "root") {
 		t.Errorf("user %q: want a non-root uid", svc.User)
 	}
-	if !svc.ReadOnly || !svc.Init || svc.Privileged {
-		t.Errorf("read_only=%v init=%v privileged=%v; want true, true, false", svc.ReadOnly, svc.Init, svc.Privileged)
+	// No Docker init: the node image runs tini as PID 1 already (an init
+	// on top makes it warn), and mcpdrift reaps its servers' leftovers.
+	if !svc.ReadOnly || svc.Init || svc.Privileged {
+		t.Errorf("read_only=%v init=%v privileged=%v; want true, false, false", svc.ReadOnly, svc.Init, svc.Privileged)
 	}
 	if !slices.Contains(svc.CapDrop, "ALL") {
 		t.Errorf("cap_drop %v lacks ALL", svc.CapDrop)
@@ -226,8 +229,18 @@ func TestCompose(t *testing.T) {
 	if _, ok := c.Volumes["data"]; !ok {
 		t.Error("volume data is not declared")
 	}
-	if svc.Build.Context != "../.." || !strings.HasPrefix(svc.Build.Dockerfile, "deploy/docker/Dockerfile") {
-		t.Errorf("build %+v: want the repository root as context", svc.Build)
+	if svc.Build.Context != "../.." || orDefault(svc.Build.Dockerfile) != "deploy/docker/Dockerfile" {
+		t.Errorf("build %+v: want the repository root as context and the distroless Dockerfile by default", svc.Build)
+	}
+	// The version stamp comes from .env (scripts/stamp.sh), generated and
+	// never committed.
+	for arg, v := range map[string]string{"VERSION": "MCPDRIFT_VERSION", "COMMIT": "MCPDRIFT_COMMIT", "DATE": "MCPDRIFT_DATE"} {
+		if !strings.HasPrefix(svc.Build.Args[arg], "${"+v) {
+			t.Errorf("build arg %s = %q, want it from $%s", arg, svc.Build.Args[arg], v)
+		}
+	}
+	if raw, err := os.ReadFile("compose.yaml"); err != nil || !strings.Contains(string(raw), "scripts/stamp.sh > .env") {
+		t.Error("compose.yaml does not say how to write the version stamp to .env")
 	}
 	if len(svc.Secrets) == 0 {
 		t.Error("no secrets: credentials must come as files, not environment")
@@ -238,8 +251,8 @@ func TestCompose(t *testing.T) {
 			t.Errorf("secret %q: declared %v with file %q, want a file under ./secrets/", s, ok, d.File)
 		}
 	}
-	if gi, err := os.ReadFile(".gitignore"); err != nil || !strings.Contains(string(gi), "/secrets/") {
-		t.Error(".gitignore does not keep ./secrets out of git")
+	if gi, err := os.ReadFile(".gitignore"); err != nil || !strings.Contains(string(gi), "/secrets/") || !strings.Contains(string(gi), "/.env") {
+		t.Error(".gitignore does not keep ./secrets and .env out of git")
 	}
 }
 
@@ -274,4 +287,15 @@ func TestExampleConfig(t *testing.T) {
 			t.Errorf("config reads /run/secrets/%s, which compose.yaml does not provide", m[1])
 		}
 	}
+}
+
+// orDefault returns the default of a compose "${VAR:-default}" value, or
+// the value itself.
+func orDefault(v string) string {
+	if inner, ok := strings.CutPrefix(v, "${"); ok {
+		if _, def, ok := strings.Cut(strings.TrimSuffix(inner, "}"), ":-"); ok {
+			return def
+		}
+	}
+	return v
 }

@@ -1,6 +1,9 @@
-// Package kubernetes_test parses every manifest in this directory and holds
-// the Deployment to the settings the single-writer database and the
-// "restricted" Pod Security Standard need.
+// Package kubernetes_test parses every manifest of the kustomize base
+// (base/) and holds the Deployment to the settings the single-writer
+// database and the "restricted" Pod Security Standard need; it checks that
+// neither the base nor the top-level kustomization carries a Secret (so
+// applying them never overwrites the one an operator created), and that
+// the overlays build.
 package kubernetes_test
 
 import (
@@ -12,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -119,19 +123,22 @@ type deploymentSpec struct {
 	} `yaml:"template"`
 }
 
-// notManifests are YAML files here that are not Kubernetes objects.
+// base is the directory of the kustomize base.
+const base = "base"
+
+// notManifests are YAML files in the base that are not Kubernetes objects.
 var notManifests = []string{"kustomization.yaml", "config.yaml"}
 
 // loadManifests decodes every document of every manifest in the directory.
 func loadManifests(t *testing.T) []object {
 	t.Helper()
-	files, err := filepath.Glob("*.yaml")
+	files, err := filepath.Glob(filepath.Join(base, "*.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []object
 	for _, f := range files {
-		if slices.Contains(notManifests, f) {
+		if slices.Contains(notManifests, filepath.Base(f)) {
 			continue
 		}
 		data, err := os.ReadFile(f)
@@ -425,16 +432,21 @@ func TestVolumes(t *testing.T) {
 		t.Errorf("MCPDRIFT_CONFIG %q: the generator's key is config.yaml", cfgPath)
 	}
 
-	// Every secret file the config reads is in the mounted Secret.
-	secret := one(t, objs, "Secret")
-	var keys struct {
-		StringData map[string]string `yaml:"stringData"`
-		Data       map[string]string `yaml:"data"`
+	// Every secret file the config reads is in the mounted Secret, as the
+	// overlay generates it (and as the kubectl create secret command in
+	// the base's kustomization.yaml makes it).
+	gen := secretGenerator(t)
+	secretName := gen.Name
+	keys := map[string]bool{}
+	for _, f := range gen.Files {
+		k, _, _ := strings.Cut(f, "=")
+		keys[k] = true
 	}
-	if err := yamlRemarshal(secret.raw, &keys); err != nil {
+	raw, err := os.ReadFile(filepath.Join(base, "config.yaml"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile("config.yaml")
+	howto, err := os.ReadFile(filepath.Join(base, "kustomization.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,13 +457,14 @@ func TestVolumes(t *testing.T) {
 		}
 		key := strings.FieldsFunc(after, func(r rune) bool { return r == '}' || r == ',' || r == ' ' || r == '"' })[0]
 		mp, vol := volumeOf("/run/secrets/mcpdrift/" + key)
-		if mp == "" || secretOf(spec, vol) != secret.Metadata.Name {
-			t.Errorf("config reads /run/secrets/mcpdrift/%s, which is not mounted from Secret %q", key, secret.Metadata.Name)
+		if mp == "" || secretOf(spec, vol) != secretName {
+			t.Errorf("config reads /run/secrets/mcpdrift/%s, which is not mounted from Secret %q", key, secretName)
 		}
-		if _, ok := keys.StringData[key]; !ok {
-			if _, ok := keys.Data[key]; !ok {
-				t.Errorf("Secret %q has no key %q the config reads", secret.Metadata.Name, key)
-			}
+		if !keys[key] {
+			t.Errorf("the overlay's Secret %q has no key %q the config reads", secretName, key)
+		}
+		if !strings.Contains(string(howto), "--from-file="+key+"=") {
+			t.Errorf("the kubectl create secret command in %s/kustomization.yaml lacks the key %q the config reads", base, key)
 		}
 	}
 }
@@ -483,18 +496,10 @@ func secretOf(spec deploymentSpec, name string) string {
 	return ""
 }
 
-func yamlRemarshal(in any, out any) error {
-	b, err := yaml.Marshal(in)
-	if err != nil {
-		return err
-	}
-	return yaml.Unmarshal(b, out)
-}
-
 // k8sConfig parses config.yaml as the daemon will.
 func k8sConfig(t *testing.T) *config.Config {
 	t.Helper()
-	data, err := os.ReadFile("config.yaml")
+	data, err := os.ReadFile(filepath.Join(base, "config.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -505,23 +510,52 @@ func k8sConfig(t *testing.T) *config.Config {
 	return cfg
 }
 
+type generator struct {
+	Name  string   `yaml:"name"`
+	Files []string `yaml:"files"`
+}
+
 type kustomization struct {
-	Resources          []string `yaml:"resources"`
-	ConfigMapGenerator []struct {
-		Name  string   `yaml:"name"`
-		Files []string `yaml:"files"`
-	} `yaml:"configMapGenerator"`
+	Resources          []string    `yaml:"resources"`
+	ConfigMapGenerator []generator `yaml:"configMapGenerator"`
+	SecretGenerator    []generator `yaml:"secretGenerator"`
+	Images             []struct {
+		Name    string `yaml:"name"`
+		NewName string `yaml:"newName"`
+		NewTag  string `yaml:"newTag"`
+		Digest  string `yaml:"digest"`
+	} `yaml:"images"`
+}
+
+// secretOverlay is the overlay that generates the Secret from files.
+const secretOverlay = "overlays/secret-files"
+
+// secretGenerator is the overlay's generator of the Secret the Deployment
+// mounts.
+func secretGenerator(t *testing.T) generator {
+	t.Helper()
+	k := readKustomizationAt(t, secretOverlay)
+	if len(k.SecretGenerator) != 1 {
+		t.Fatalf("%s generates %d Secrets, want 1", secretOverlay, len(k.SecretGenerator))
+	}
+	return k.SecretGenerator[0]
 }
 
 func readKustomization(t *testing.T) kustomization {
 	t.Helper()
-	data, err := os.ReadFile("kustomization.yaml")
+	return readKustomizationAt(t, base)
+}
+
+// readKustomizationAt reads the kustomization.yaml of dir.
+func readKustomizationAt(t *testing.T, dir string) kustomization {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var k kustomization
 	if err := yaml.Unmarshal(data, &k); err != nil {
-		t.Fatalf("kustomization.yaml: %v", err)
+		t.Fatalf("%s/kustomization.yaml: %v", dir, err)
 	}
 	return k
 }
@@ -555,7 +589,7 @@ func TestConfig(t *testing.T) {
 // config.yaml, in the format config.Hash reports.
 func TestConfigChecksum(t *testing.T) {
 	spec := deployment(t, loadManifests(t))
-	data, err := os.ReadFile("config.yaml")
+	data, err := os.ReadFile(filepath.Join(base, "config.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -572,20 +606,70 @@ func TestConfigChecksum(t *testing.T) {
 func TestKustomization(t *testing.T) {
 	k := readKustomization(t)
 	for _, r := range k.Resources {
-		if _, err := os.Stat(r); err != nil {
+		if _, err := os.Stat(filepath.Join(base, r)); err != nil {
 			t.Errorf("resource %s: %v", r, err)
 		}
 	}
-	for _, kind := range []string{"deployment.yaml", "pvc.yaml", "service.yaml", "secret.yaml"} {
+	for _, kind := range []string{"deployment.yaml", "pvc.yaml", "service.yaml"} {
 		if !slices.Contains(k.Resources, kind) {
-			t.Errorf("kustomization.yaml does not include %s", kind)
+			t.Errorf("%s/kustomization.yaml does not include %s", base, kind)
 		}
 	}
-	// kubectl, when present, builds it: the hashed ConfigMap name must
-	// reach the Deployment.
+	// Applying the base must never overwrite the Secret an operator made.
+	if secrets := find(t, loadManifests(t), "Secret"); len(secrets) > 0 {
+		t.Errorf("the base holds a Secret (%s): kubectl apply -k would overwrite the real one", secrets[0].file)
+	}
+	if top := readKustomizationAt(t, "."); !slices.Equal(top.Resources, []string{base}) || len(top.SecretGenerator) > 0 {
+		t.Errorf("kustomization.yaml: resources %v, want only %q and no Secret", top.Resources, base)
+	}
+	// The image is one the operator built (kustomization "images"), never
+	// a public one that does not exist.
+	image := deployment(t, loadManifests(t)).Template.Spec.Containers[0].Image
+	if len(k.Images) != 1 || k.Images[0].Name != image || k.Images[0].NewName == "" {
+		t.Errorf("images %+v: want one entry renaming the Deployment's image %q", k.Images, image)
+	}
+}
+
+// TestSecretOverlay checks the overlay that generates the Secret: it builds
+// on the base, names the Secret the Deployment mounts (kustomize then
+// rewrites the reference to the hashed name), and keeps the credential
+// files out of git.
+func TestSecretOverlay(t *testing.T) {
+	k := readKustomizationAt(t, secretOverlay)
+	if !slices.Equal(k.Resources, []string{"../../" + base}) {
+		t.Errorf("%s resources %v, want the base", secretOverlay, k.Resources)
+	}
+	gen := secretGenerator(t)
+	spec := deployment(t, loadManifests(t))
+	mounted := ""
+	for _, v := range spec.Template.Spec.Volumes {
+		if v.Secret != nil {
+			mounted = v.Secret.SecretName
+		}
+	}
+	if gen.Name != mounted {
+		t.Errorf("the overlay generates Secret %q, the Deployment mounts %q", gen.Name, mounted)
+	}
+	ignore, err := os.ReadFile(filepath.Join(secretOverlay, "secrets", ".gitignore"))
+	if err != nil || !strings.Contains(string(ignore), "\n*\n") || !strings.Contains(string(ignore), "!.gitignore") {
+		t.Errorf("%s/secrets/.gitignore does not ignore the credentials: %q %v", secretOverlay, ignore, err)
+	}
+	for _, f := range gen.Files {
+		_, src, _ := strings.Cut(f, "=")
+		if !strings.HasPrefix(src, "secrets/") {
+			t.Errorf("generator file %s is outside the ignored secrets/ directory", src)
+		}
+	}
+}
+
+// TestKustomizeBuild builds the base and the overlay with kubectl, when it
+// is installed: the hashed ConfigMap name must reach the Deployment, the
+// base must hold no Secret, and the overlay's hashed Secret name must reach
+// the Deployment too.
+func TestKustomizeBuild(t *testing.T) {
 	kubectl, err := exec.LookPath("kubectl")
 	if err != nil || testing.Short() {
-		return
+		t.Skip("kubectl is not installed (or -short)")
 	}
 	out, err := exec.Command(kubectl, "kustomize", ".").CombinedOutput()
 	if err != nil {
@@ -594,5 +678,38 @@ func TestKustomization(t *testing.T) {
 	name := generatedConfigMap(t)
 	if n := strings.Count(string(out), "name: "+name+"-"); n != 2 {
 		t.Errorf("hashed ConfigMap name %s-<hash> appears %d times in the build, want 2 (the ConfigMap and the Deployment's volume)", name, n)
+	}
+	if strings.Contains(string(out), "kind: Secret") {
+		t.Error("the base build holds a Secret")
+	}
+	if !strings.Contains(string(out), "image: registry.example.com/") {
+		t.Error("the images entry did not rename the Deployment's image")
+	}
+
+	// The overlay needs its credential files: build a copy with made-up ones.
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(".")); err != nil {
+		t.Fatal(err)
+	}
+	gen := secretGenerator(t)
+	for _, f := range gen.Files {
+		_, src, _ := strings.Cut(f, "=")
+		if err := os.WriteFile(filepath.Join(dir, secretOverlay, src), []byte("made-up "+src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err = exec.Command(kubectl, "kustomize", filepath.Join(dir, secretOverlay)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl kustomize %s: %v\n%s", secretOverlay, err, out)
+	}
+	hashed := regexp.MustCompile(`name: (` + regexp.QuoteMeta(gen.Name) + `-[a-z0-9]+)\n`).FindStringSubmatch(string(out))
+	if hashed == nil {
+		t.Fatalf("no Secret %s-<hash> in the overlay's build:\n%s", gen.Name, out)
+	}
+	if !strings.Contains(string(out), "secretName: "+hashed[1]) {
+		t.Errorf("the Deployment does not mount the generated Secret %s", hashed[1])
+	}
+	if strings.Contains(string(out), "name: "+gen.Name+"\n") {
+		t.Error("the overlay also holds a Secret under the plain name, which would overwrite one made by hand")
 	}
 }

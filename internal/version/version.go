@@ -5,9 +5,30 @@ package version
 
 import (
 	"fmt"
+	"regexp"
 	"runtime"
 	"runtime/debug"
+	"time"
 )
+
+// pseudoVersion matches a Go module pseudo-version (vX.Y.Z-yyyymmddhhmmss-
+// abcdefabcdef, also with a pre-release base): the commit time and the
+// first 12 hex digits of the commit.
+var pseudoVersion = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+-(?:.*\.)?([0-9]{14})-([0-9a-f]{12})(?:\+incompatible)?$`)
+
+// fromPseudoVersion returns the commit and the commit time (RFC 3339, UTC)
+// a pseudo-version names.
+func fromPseudoVersion(v string) (commit, date string, ok bool) {
+	m := pseudoVersion.FindStringSubmatch(v)
+	if m == nil {
+		return "", "", false
+	}
+	t, err := time.Parse("20060102150405", m[1])
+	if err != nil {
+		return "", "", false
+	}
+	return m[2], t.UTC().Format(time.RFC3339), true
+}
 
 // Set with -ldflags "-X github.com/mcpdrift/mcpdrift/internal/version.Version=..." etc.
 var (
@@ -42,6 +63,16 @@ func Get() Info {
 					i.Date = s.Value
 				}
 			}
+		}
+	}
+	// `go install ...@COMMIT` or `@latest` without a tag records only a
+	// pseudo-version: the commit and its time are in it.
+	if commit, date, ok := fromPseudoVersion(i.Version); ok {
+		if i.Commit == "" {
+			i.Commit = commit
+		}
+		if i.Date == "" {
+			i.Date = date
 		}
 	}
 	if i.Version == "" {
