@@ -8,8 +8,30 @@
 # Target: ratio at most 1.10.
 #
 # Usage: scripts/bench.sh [COUNT [ITERATIONS]]   (default 5 runs of 20 cycles)
+#        scripts/bench.sh scale [ITERATIONS]       (default 3 cycles per size)
+#
+# scale is issue 15's growth check (BenchmarkScale): steady-state check
+# cycles over 250, 500 and 1,000 streamable HTTP servers × 100 tools and
+# 100 stdio servers × 20 tools against bare go-sdk listing of the same
+# servers, interleaved; it prints the median times, the ratio and the
+# process's peak RSS per size. It needs a few GiB of memory and minutes
+# per size; on a shared machine the numbers are noisy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = scale ]; then
+  iterations=${2:-3}
+  printf '%-26s %12s %12s %7s %14s\n' "servers" "check ms" "go-sdk ms" "ratio" "peak RSS MiB"
+  for size in "http 250 100" "http 500 100" "http 1000 100" "stdio 100 20"; do
+    set -- $size
+    out=$(SCALE_TRANSPORT=$1 SCALE_SERVERS=$2 SCALE_TOOLS=$3 go test -run '^$' -bench '^BenchmarkScale$' \
+      -benchtime "${iterations}x" -timeout 60m ./internal/e2e/)
+    echo "$out" | awk -v label="$2 $1 x $3 tools" '
+      function metric(name,   i) { for (i = 2; i < NF; i++) if ($(i + 1) == name) return $i; return "" }
+      /^BenchmarkScale/ { printf "%-26s %12.0f %12.0f %7.3f %14.0f\n", label, metric("mcpdrift-ms"), metric("gosdk-ms"), metric("ratio"), metric("process-maxrss-MiB"); found = 1 }
+      END { if (!found) { print label ": no benchmark result"; exit 1 } }'
+  done
+  exit 0
+fi
 count=${1:-5}
 iterations=${2:-20}
 out=$(go test -run '^$' -bench '^BenchmarkCycle50$' -benchtime "${iterations}x" -count "$count" ./internal/e2e/)
