@@ -454,18 +454,8 @@ func (d *differ) oauthDetails(a, b *manifest.OAuth) {
 		return m
 	}
 	ma, mb := issuers(a, ra), issuers(b, rb)
-	names := make([]string, 0, len(ma)+len(mb))
-	for k := range ma {
-		names = append(names, k)
-	}
-	for k := range mb {
-		if _, ok := ma[k]; !ok {
-			names = append(names, k)
-		}
-	}
-	slices.Sort(names)
 	var ps parts
-	for _, n := range names {
+	for _, n := range unionSorted(ma, mb) {
 		x, xok := ma[n]
 		y, yok := mb[n]
 		switch {
@@ -558,6 +548,22 @@ func listNote(verb string, l []string) string {
 		return ""
 	}
 	return verb + " " + quoteList(l)
+}
+
+// unionSorted returns the keys of a and b, sorted, each once (unionKeys,
+// for map[string]any, in value.go, predates it).
+func unionSorted[V any](a, b map[string]V) []string {
+	out := make([]string, 0, len(a)+len(b))
+	for k := range a {
+		out = append(out, k)
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // stringDiff returns the members of b not in a, and of a not in b, sorted.

@@ -231,17 +231,7 @@ func launchEnv(ps *parts, a, b map[string]string) {
 		}
 		return severity.Medium
 	}
-	names := make([]string, 0, len(a)+len(b))
-	for k := range a {
-		names = append(names, k)
-	}
-	for k := range b {
-		if _, ok := a[k]; !ok {
-			names = append(names, k)
-		}
-	}
-	slices.Sort(names)
-	for _, k := range names {
+	for _, k := range unionSorted(a, b) {
 		x, xok := a[k]
 		y, yok := b[k]
 		switch {

@@ -37,19 +37,7 @@ func TestFilesystemDirectoryIsTheLaunch(t *testing.T) {
 	eng := engine.New(db, testLogger(t))
 	check := func(dir string) report.Server {
 		t.Helper()
-		cfg := parseConfig(t, fmt.Sprintf(`
-storage: {path: %q}
-defaults: {timeout: 60s}
-servers:
-  - name: files
-    command: node
-    args: [%q, %q]
-`, filepath.Join(root, "state", "mcpdrift.db"), entry, dir))
-		rs := eng.Check(context.Background(), servers(cfg), 1).Servers[0]
-		if rs.Status == report.StatusError {
-			t.Fatalf("check with %s: %s", dir, rs.Error)
-		}
-		return rs
+		return checkFiles(t, eng, filepath.Join(root, "state"), nil, entry, dir, "")
 	}
 	launch := func(rs report.Server) *report.Change {
 		for i, c := range rs.Changes {
@@ -123,23 +111,7 @@ func TestLaunchEnvironment(t *testing.T) {
 	check := func(token, level string) report.Server {
 		t.Helper()
 		env := func(k string) (string, bool) { return token, k == "TOKEN" }
-		cfg, err := config.Parse("test.yaml", fmt.Appendf(nil, `
-storage: {path: %q}
-defaults: {timeout: 60s}
-servers:
-  - name: files
-    command: node
-    args: [%q, %q]
-    env: {API_TOKEN: "${TOKEN}", LOG_LEVEL: %s}
-`, filepath.Join(dir, "state", "mcpdrift.db"), entry, dir, level), env)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rs := eng.Check(context.Background(), servers(cfg), 1).Servers[0]
-		if rs.Status == report.StatusError {
-			t.Fatalf("check: %s", rs.Error)
-		}
-		return rs
+		return checkFiles(t, eng, filepath.Join(dir, "state"), env, entry, dir, `{API_TOKEN: "${TOKEN}", LOG_LEVEL: `+level+`}`)
 	}
 	const canary = "canary-token-0f9e8d7c6b5a"
 	first := check(canary, "debug")
@@ -161,4 +133,33 @@ servers:
 		rs.Changes[0].Severity != severity.Medium || !strings.Contains(rs.Changes[0].Summary, "LOG_LEVEL changes value") {
 		t.Fatalf("another written value: want one medium identity.launch change, got %s %+v", rs.Status, rs.Changes)
 	}
+}
+
+// checkFiles checks the filesystem server at entry, allowed dir, with the
+// env (a YAML flow map, or none) and the environment given to the config,
+// its database and HOMEs in state.
+func checkFiles(t *testing.T, eng *engine.Engine, state string, environ func(string) (string, bool), entry, dir, env string) report.Server {
+	t.Helper()
+	if environ == nil {
+		environ = func(string) (string, bool) { return "", false }
+	}
+	if env != "" {
+		env = "\n    env: " + env
+	}
+	cfg, err := config.Parse("test.yaml", fmt.Appendf(nil, `
+storage: {path: %q}
+defaults: {timeout: 60s}
+servers:
+  - name: files
+    command: node
+    args: [%q, %q]%s
+`, filepath.Join(state, "mcpdrift.db"), entry, dir, env), environ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := eng.Check(context.Background(), servers(cfg), 1).Servers[0]
+	if rs.Status == report.StatusError {
+		t.Fatalf("check with %s: %s", dir, rs.Error)
+	}
+	return rs
 }

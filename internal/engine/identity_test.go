@@ -31,6 +31,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/mcptest"
+	"github.com/mcpdrift/mcpdrift/internal/npmtest"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 	"github.com/mcpdrift/mcpdrift/store"
@@ -456,29 +457,6 @@ func TestTrustPolicyViolations(t *testing.T) {
 	}
 }
 
-// fixtureServer is a dependency-free MCP server for node: enough of
-// JSON-RPC over stdio to be listed. It reports its package version as its
-// serverInfo version.
-const fixtureServer = `#!/usr/bin/env node
-const pkg = require("./package.json");
-const rl = require("readline").createInterface({ input: process.stdin });
-const send = (m) => process.stdout.write(JSON.stringify(m) + "\n");
-rl.on("line", (line) => {
-  let m;
-  try { m = JSON.parse(line); } catch { return; }
-  if (m.id === undefined) return;
-  if (m.method === "initialize") {
-    send({ jsonrpc: "2.0", id: m.id, result: { protocolVersion: m.params.protocolVersion,
-      capabilities: { tools: {} }, serverInfo: { name: "fixture", version: pkg.version } } });
-  } else if (m.method === "tools/list") {
-    send({ jsonrpc: "2.0", id: m.id, result: { tools: [{ name: "hello", description: "Say hello.",
-      inputSchema: { type: "object" }, annotations: { readOnlyHint: true } }] } });
-  } else {
-    send({ jsonrpc: "2.0", id: m.id, error: { code: -32601, message: "method not found" } });
-  }
-});
-`
-
 // packFixture packs the fixture server as version v into dir/fixture.tgz.
 func packFixture(t *testing.T, dir, version string, env []string) {
 	t.Helper()
@@ -490,7 +468,7 @@ func packFixture(t *testing.T, dir, version string, env []string) {
 	if err := os.WriteFile(filepath.Join(src, "package.json"), []byte(pj), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(src, "server.js"), []byte(fixtureServer), 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(src, "server.js"), []byte(npmtest.Server), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "packed")

@@ -123,13 +123,7 @@ func TestNpxInstallAtTheDeadline(t *testing.T) {
 		res, err = probe.Install(ctx, tg, probe.InstallOptions{Out: &out, UID: os.Getuid()})
 		done <- err
 	}()
-	select {
-	case <-reg.Fetched():
-	case err := <-done:
-		t.Fatalf("install ended before downloading: %v\n%s", err, out.String())
-	case <-time.After(time.Minute):
-		t.Fatal("install did not request the package within a minute")
-	}
+	awaitDownload(t, reg, done)
 	reg.Release()
 	select {
 	case err := <-done:
@@ -163,11 +157,7 @@ func TestInstallInterrupted(t *testing.T) {
 		_, err := probe.Install(ctx, tg, probe.InstallOptions{UID: os.Getuid()})
 		done <- err
 	}()
-	select {
-	case <-reg.Fetched():
-	case <-time.After(time.Minute):
-		t.Fatal("install did not request the package within a minute")
-	}
+	awaitDownload(t, reg, done)
 	cancel()
 	select {
 	case err := <-done:
@@ -176,5 +166,18 @@ func TestInstallInterrupted(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("install outlived its context")
+	}
+}
+
+// awaitDownload waits until an install asks reg for the package; an
+// install that ends first, or a minute without a request, fails t.
+func awaitDownload(t *testing.T, reg *npmtest.Registry, done <-chan error) {
+	t.Helper()
+	select {
+	case <-reg.Fetched():
+	case err := <-done:
+		t.Fatalf("install ended before downloading the package: %v", err)
+	case <-time.After(time.Minute):
+		t.Fatal("install did not request the package within a minute")
 	}
 }
