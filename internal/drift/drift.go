@@ -150,6 +150,10 @@ const (
 	KindServerInstructions = "server.instructions"
 	KindServerInfo         = "server.info"
 	KindServerCapabilities = "server.capabilities"
+	// KindServerUnusable is a server with a baseline answering with
+	// something mcpdrift cannot read as a manifest: reported at once, with
+	// the reason, since what a client makes of it is unknown.
+	KindServerUnusable = "server.unusable"
 
 	// KindToolRisk is a tool moving to another risk group (see RiskOf),
 	// reported next to its tool.annotations change.
@@ -198,6 +202,7 @@ func defaults() map[string]severity.Level {
 		KindResourceTemplateRemoved: severity.Low,
 		KindResourceTemplateChanged: severity.Medium,
 		KindServerInstructions:      severity.High,
+		KindServerUnusable:          severity.High,
 		KindServerInfo:              severity.Low,
 		KindServerCapabilities:      severity.Low,
 

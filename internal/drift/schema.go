@@ -1,8 +1,10 @@
 package drift
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"sort"
 	"strings"
 
@@ -561,10 +563,8 @@ func (w *schemaWalker) bound(p []string, lbl, k string, x, y any, xok, yok, uppe
 	xn, xNum := x.(json.Number)
 	yn, yNum := y.(json.Number)
 	if xNum && yNum {
-		xf, err1 := xn.Float64()
-		yf, err2 := yn.Float64()
-		if err1 == nil && err2 == nil {
-			if (upper && yf > xf) || (!upper && yf < xf) {
+		if c, ok := numCompare(xn, yn); ok {
+			if (upper && c < 0) || (!upper && c > 0) {
 				w.ps.add(p, widen, "relaxes %s%s from %s to %s", k, of(lbl), xn, yn)
 			} else {
 				w.ps.add(p, narrow, "tightens %s%s from %s to %s", k, of(lbl), xn, yn)
@@ -573,6 +573,23 @@ func (w *schemaWalker) bound(p []string, lbl, k string, x, y any, xok, yok, uppe
 		}
 	}
 	w.ps.add(p, plain, "changes %s%s from %s to %s", k, of(lbl), compact(x, 20), compact(y, 20))
+}
+
+// numCompare compares two JSON numbers by value, also those outside the
+// float64 range (1e400, which canonical forms keep): -1, 0 or 1, and false
+// when either is not a number.
+func numCompare(x, y json.Number) (int, bool) {
+	xf, err1 := x.Float64()
+	yf, err2 := y.Float64()
+	if err1 == nil && err2 == nil {
+		return cmp.Compare(xf, yf), true
+	}
+	bx, ok1 := new(big.Float).SetPrec(256).SetString(string(x))
+	by, ok2 := new(big.Float).SetPrec(256).SetString(string(y))
+	if !ok1 || !ok2 {
+		return 0, false
+	}
+	return bx.Cmp(by), true
 }
 
 // pattern: dropping it widens; a changed regexp may accept more and cannot

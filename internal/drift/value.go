@@ -69,9 +69,8 @@ func equal(a, b any) bool {
 		if x == y {
 			return true
 		}
-		fx, errx := x.Float64()
-		fy, erry := y.Float64()
-		return errx == nil && erry == nil && fx == fy
+		c, ok := numCompare(x, y)
+		return ok && c == 0
 	case string, bool, nil:
 		return a == b
 	}

@@ -129,12 +129,16 @@ func (e *Engine) checkServer(ctx context.Context, s *config.Server, slot func() 
 		return e.budgetedCapture(ctx, s, t)
 	}()
 	if err != nil {
+		malformed := isMalformed(err)
 		err = scrub(err)
 		obs := store.Observation{Server: s.Name, TakenAt: start, Duration: e.Now().Sub(start), Transport: string(s.Transport), Error: err.Error()}
 		if rerr := e.Store.RecordFailure(s.Name, obs); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("record failure: %w", rerr))
 		}
 		e.Logger.Warn("snapshot failed", slog.String("server", s.Name), slog.Duration("duration", obs.Duration), slog.String("error", err.Error()))
+		if rs, ok := e.unusable(s, malformed, err, start); ok {
+			return rs
+		}
 		return errorStatus(s.Name, err)
 	}
 	defer release()

@@ -131,3 +131,47 @@ func TestRulesV1Baseline(t *testing.T) {
 		t.Error("a document from a newer release parsed")
 	}
 }
+
+// TestNumbersOutOfRange: numbers a JavaScript client reads (as Infinity)
+// but float64 cannot hold are canonicalized, not rejected: the same value
+// is one form however spelled, different values stay different.
+func TestNumbersOutOfRange(t *testing.T) {
+	tool := func(n string) *Manifest {
+		return mustBuild(t, capture(initResult, toolPage(`{"name":"t","inputSchema":{"type":"object","properties":{"p":{"type":"string","maxLength":`+n+`}}}}`)))
+	}
+	tests := []struct {
+		a, b string
+		same bool
+		form string
+	}{
+		{"1e400", "10e399", true, `"maxLength":1e+400`},
+		{"1e400", "1.0E+400", true, `"maxLength":1e+400`},
+		{"1e400", "0.001e403", true, `"maxLength":1e+400`},
+		{"1e400", "2e400", false, `"maxLength":1e+400`},
+		{"1e400", "1e401", false, `"maxLength":1e+400`},
+		{"-1e400", "1e400", false, `"maxLength":-1e+400`},
+		{"12345678901234567890e400", "1.234567890123456789e+419", true, `"maxLength":1.234567890123456789e+419`},
+		{"100", "1e2", true, `"maxLength":100`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.a+" "+tt.b, func(t *testing.T) {
+			a, b := tool(tt.a), tool(tt.b)
+			if (a.ID() == b.ID()) != tt.same {
+				t.Errorf("same id = %v, want %v\n%s\n%s", a.ID() == b.ID(), tt.same, a.Document(), b.Document())
+			}
+			if !strings.Contains(string(a.Document()), tt.form) {
+				t.Errorf("document %s does not hold %s", a.Document(), tt.form)
+			}
+			p, err := Parse(a.Document())
+			if err != nil || p.ID() != a.ID() {
+				t.Errorf("not a fixed point: %v\n%s", err, a.Document())
+			}
+		})
+	}
+	if m := tool("1e400"); !strings.HasSuffix(string(m.Document()), `"volatile_rules":2}`) {
+		t.Errorf("a number version 1 rejected is written under version 1: %s", m.Document())
+	}
+	if _, err := Build(capture(`{"serverInfo":{"name":"x","n":1e999}}`)); err != nil {
+		t.Errorf("server object with a huge number: %v", err)
+	}
+}

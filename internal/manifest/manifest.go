@@ -282,12 +282,11 @@ func build(c Capture, entities func(Kind, json.RawMessage) ([]Entity, error)) (*
 		entities = pageEntities
 	}
 	m := &Manifest{Entities: map[Kind][]Entity{}}
-	server, err := canonicalServer(c.Init, c.Protocol)
+	server, current, err := canonicalServer(c.Init, c.Protocol)
 	if err != nil {
 		return nil, err
 	}
-	m.Server = server
-	m.serverCurrent = hasLoneSurrogate(server)
+	m.Server, m.serverCurrent = server, current
 	if m.Identity, err = canonicalIdentity(c.Identity); err != nil {
 		return nil, err
 	}
@@ -304,11 +303,11 @@ func build(c Capture, entities func(Kind, json.RawMessage) ([]Entity, error)) (*
 	return m, nil
 }
 
-func canonicalServer(init json.RawMessage, protocol string) (json.RawMessage, error) {
+func canonicalServer(init json.RawMessage, protocol string) (json.RawMessage, bool, error) {
 	obj := map[string]any{}
 	if len(bytes.TrimSpace(init)) > 0 {
 		if err := decodeJSON(protectSurrogates(init), &obj); err != nil {
-			return nil, fmt.Errorf("%w: initialize result: %w", ErrMalformed, err)
+			return nil, false, fmt.Errorf("%w: initialize result: %w", ErrMalformed, err)
 		}
 		if obj == nil {
 			obj = map[string]any{}
@@ -329,8 +328,7 @@ func canonicalServer(init json.RawMessage, protocol string) (json.RawMessage, er
 	if protocol != "" {
 		obj["protocolVersion"] = protocol
 	}
-	canon, err := canonicalJSON(obj)
-	return restoreSurrogates(canon), err
+	return canonicalValue(obj, VolatileRulesVersion)
 }
 
 func pageItems(k Kind, page json.RawMessage) ([]json.RawMessage, error) {
@@ -398,14 +396,12 @@ func newEntity(k Kind, raw json.RawMessage, rules int) (Entity, error) {
 		}
 	}
 	key, _ := obj[keyField[k]].(string)
-	canon, err := canonicalJSON(obj)
+	canon, current, err := canonicalValue(obj, rules)
 	if err != nil {
 		return Entity{}, fmt.Errorf("%w: %s %q: %w", ErrMalformed, k, key, err)
 	}
-	current := false
-	if rules >= 2 {
-		canon = restoreSurrogates(canon)
-		current = hasLoneSurrogate(canon) || (k == KindTool && (unsortedRequired(obj["inputSchema"]) || unsortedRequired(obj["outputSchema"])))
+	if rules >= 2 && k == KindTool {
+		current = current || unsortedRequired(obj["inputSchema"]) || unsortedRequired(obj["outputSchema"])
 	}
 	return Entity{Kind: k, Key: key, JSON: canon, Fingerprint: Fingerprint(canon), current: current}, nil
 }
@@ -453,18 +449,37 @@ func Canonicalize(data []byte) ([]byte, error) {
 }
 
 func canonicalize(data []byte, rules int) ([]byte, error) {
+	out, _, err := canonicalizeCurrent(data, rules)
+	return out, err
+}
+
+// canonicalizeCurrent is canonicalize, and whether the result needs
+// rules version 2.
+func canonicalizeCurrent(data []byte, rules int) ([]byte, bool, error) {
 	if rules >= 2 {
 		data = protectSurrogates(data)
 	}
 	var v any
 	if err := decodeJSON(data, &v); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		return nil, false, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	out, err := canonicalJSON(v)
-	if err == nil && rules >= 2 {
-		out = restoreSurrogates(out)
+	return canonicalValue(v, rules)
+}
+
+// canonicalValue is the canonical JSON of a decoded value under a rules
+// version; under version 2, lone surrogates (marked by protectSurrogates)
+// stay escapes and numbers outside the float64 range keep their value.
+// current reports whether it holds either, which version 1 could not write.
+func canonicalValue(v any, rules int) (canon json.RawMessage, current bool, err error) {
+	big := false
+	if rules >= 2 {
+		v, big = markBigNumbers(v)
 	}
-	return out, err
+	if canon, err = canonicalJSON(v); err != nil || rules < 2 {
+		return canon, false, err
+	}
+	canon = restoreSurrogates(restoreBigNumbers(canon))
+	return canon, big || hasLoneSurrogate(canon), nil
 }
 
 // Fingerprint returns "sha256:" and the hex SHA-256 digest of b.
@@ -566,12 +581,11 @@ func Parse(doc []byte) (*Manifest, error) {
 	if rules != VolatileRulesVersion {
 		m.Rules = rules
 	}
-	server, err := canonicalize(orEmpty(d.Server), rules)
+	server, current, err := canonicalizeCurrent(orEmpty(d.Server), rules)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	m.Server = server
-	m.serverCurrent = rules >= 2 && hasLoneSurrogate(server)
+	m.Server, m.serverCurrent = server, current
 	if raw := d.Identity; len(bytes.TrimSpace(raw)) > 0 && string(raw) != "null" {
 		// The identity is re-canonicalized through its type, so a
 		// hand-edited document cannot smuggle in fields the comparison

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"encoding/json"
 	"strconv"
 	"strings"
 )
@@ -181,5 +182,112 @@ func hasLoneSurrogate(canon []byte) bool {
 			return true
 		}
 		i = j + 3
+	}
+}
+
+// A number outside the float64 range (1e400) is valid JSON, and a
+// JavaScript client reads it (as Infinity), but RFC 8785 has no form for
+// it. markBigNumbers replaces each such number, after decoding, with a
+// marked string holding its exact decimal value normalized ("1e+400" for
+// 1e400, 10e399 and 1.0e400); restoreBigNumbers writes it back as that
+// number in the canonical output. Different values stay different, the
+// same value spelled differently is one. The mark is never followed by
+// "n" in a decoded string (protectSurrogates writes four hex digits after
+// it), so no server string can pass for a number.
+
+const bigNumberMark = surrogateMark + "n"
+
+// markBigNumbers walks a decoded value; it reports whether it marked one.
+func markBigNumbers(v any) (any, bool) {
+	switch x := v.(type) {
+	case json.Number:
+		if _, err := strconv.ParseFloat(string(x), 64); err == nil {
+			return v, false
+		}
+		if d, ok := normalDecimal(string(x)); ok {
+			return bigNumberMark + d, true
+		}
+	case map[string]any:
+		found := false
+		for k, c := range x {
+			nc, f := markBigNumbers(c)
+			x[k] = nc
+			found = found || f
+		}
+		return x, found
+	case []any:
+		found := false
+		for i := range x {
+			var f bool
+			x[i], f = markBigNumbers(x[i])
+			found = found || f
+		}
+		return x, found
+	}
+	return v, false
+}
+
+// normalDecimal writes a JSON number as [-]d[.ddd]e[+-]N with no
+// superfluous zeros: one spelling per decimal value.
+func normalDecimal(s string) (string, bool) {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	mant, exp := s, int64(0)
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.ParseInt(strings.TrimPrefix(s[i+1:], "+"), 10, 64)
+		if err != nil {
+			return "", false
+		}
+		mant, exp = s[:i], e
+	}
+	intPart, frac, _ := strings.Cut(mant, ".")
+	digits := intPart + frac
+	exp -= int64(len(frac))
+	// digits * 10^exp: drop leading and trailing zeros.
+	digits = strings.TrimLeft(digits, "0")
+	if digits == "" {
+		return "0", true
+	}
+	trimmed := strings.TrimRight(digits, "0")
+	exp += int64(len(digits) - len(trimmed))
+	digits = trimmed
+	// d.ddd e (exp + len-1)
+	e := exp + int64(len(digits)-1)
+	out := digits[:1]
+	if len(digits) > 1 {
+		out += "." + digits[1:]
+	}
+	sign := "+"
+	if e < 0 {
+		sign = "-"
+		e = -e
+	}
+	out += "e" + sign + strconv.FormatInt(e, 10)
+	if neg {
+		out = "-" + out
+	}
+	return out, true
+}
+
+// restoreBigNumbers turns every marked string of markBigNumbers in
+// canonical JSON back into its number.
+func restoreBigNumbers(canon []byte) []byte {
+	quoted := []byte(`"` + bigNumberMark)
+	if !bytes.Contains(canon, quoted) {
+		return canon
+	}
+	var out []byte
+	for {
+		i := bytes.Index(canon, quoted)
+		if i < 0 {
+			return append(out, canon...)
+		}
+		end := bytes.IndexByte(canon[i+len(quoted):], '"')
+		if end < 0 {
+			return append(out, canon...)
+		}
+		out = append(out, canon[:i]...)
+		out = append(out, canon[i+len(quoted):i+len(quoted)+end]...)
+		canon = canon[i+len(quoted)+end+1:]
 	}
 }
