@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,25 +54,3 @@ func TestLeakedSecretsNeverPrinted(t *testing.T) {
 	}
 }
 
-// TestUnusableManifestNeverPrinted: a server whose manifest cannot be used
-// names, in the error, a tool called after another server's secret. The
-// error is built after the probe, from the manifest, so only the CLI's own
-// redaction (with every secret of the configuration) hides it, on every
-// path: the database's and the lockfile's.
-func TestUnusableManifestNeverPrinted(t *testing.T) {
-	const token = "canary-other-token-5b7e"
-	bad := mcptest.StdioRaw(t, mcptest.Raw{Pages: map[string][]json.RawMessage{
-		"tools/list": {json.RawMessage(`{"tools":[{"name":"` + token + `","inputSchema":{"type":"object","maxLength":1e400}}]}`)},
-	}}, mcptest.ChildOptions{})
-	cfg, _ := setup(t, bad.ConfigEntry("bad", "")+
-		fmt.Sprintf("  - {name: other, command: /nonexistent, env: {TOKEN: %s}, disabled: true}\n", token))
-	env := map[string]string{"MCPDRIFT_CONFIG": cfg}
-	lock := filepath.Join(t.TempDir(), "mcp.lock.json")
-	writeFile(t, lock, `{"lockfile": 1, "mcpdrift": "test", "servers": {}}`)
-	for _, args := range [][]string{{"check"}, {"check", "--lock", lock}} {
-		r := run(t, env, args...)
-		if out := r.stdout + r.stderr; strings.Contains(out, token) || !strings.Contains(out, "[REDACTED:servers.other.env.TOKEN]") {
-			t.Errorf("%v: exit %d, want the tool's name redacted:\n%s", args, r.code, out)
-		}
-	}
-}

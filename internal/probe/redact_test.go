@@ -83,7 +83,7 @@ func TestStderrTailRedactedBeforeCut(t *testing.T) {
 	const key = "canary-cut-0f9e8d7c6b" // 21 bytes
 	scripts := map[string]string{
 		// The excerpt is the last 2 KiB: the key starts 10 bytes before it.
-		"split by the cut": `printf '%s' "$API_KEY" >&2; head -c 2037 /dev/zero | tr '\0' x >&2; echo >&2; exit 7`,
+		"split by the cut":   `printf '%s' "$API_KEY" >&2; head -c 2037 /dev/zero | tr '\0' x >&2; echo >&2; exit 7`,
 		"split by an escape": `printf 'fatal: %s\033[0m%s\n' "$(printf '%s' "$API_KEY" | cut -c1-11)" "$(printf '%s' "$API_KEY" | cut -c12-)" >&2; exit 7`,
 	}
 	for name, script := range scripts {
