@@ -53,4 +53,3 @@ func TestLeakedSecretsNeverPrinted(t *testing.T) {
 		})
 	}
 }
-
