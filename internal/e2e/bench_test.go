@@ -52,8 +52,13 @@ func benchFleet(b testing.TB, n int) []string {
 // bareList is what an application using go-sdk directly does to list one
 // server: connect, list everything, close.
 func bareList(ctx context.Context, url string, hc *http.Client) error {
+	return bareListTransport(ctx, &mcp.StreamableClientTransport{Endpoint: url, HTTPClient: hc})
+}
+
+// bareListTransport is bareList over any transport.
+func bareListTransport(ctx context.Context, t mcp.Transport) error {
 	c := mcp.NewClient(&mcp.Implementation{Name: "bare", Version: "1"}, nil)
-	cs, err := c.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url, HTTPClient: hc}, nil)
+	cs, err := c.Connect(ctx, t, nil)
 	if err != nil {
 		return err
 	}

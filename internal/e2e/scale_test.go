@@ -42,6 +42,10 @@ func scaleConfig(i, tools int) mcptest.Config {
 			Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true},
 		})
 	}
+	// A prompt and a resource, as in benchFleet: every list the bare
+	// client asks for is advertised, so both sides make the same calls.
+	cfg.Prompts = []*mcp.Prompt{{Name: "summarize", Description: "Summarize."}}
+	cfg.Resources = []*mcp.Resource{{URI: "bench://readme", Name: "readme"}}
 	return cfg
 }
 
@@ -99,34 +103,19 @@ func BenchmarkScale(b *testing.B) {
 
 	bare := func() error {
 		if stdio {
-			sem := make(chan struct{}, benchConcurrency)
-			errs := make(chan error, len(children))
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				for _, c := range children {
-					sem <- struct{}{}
-					go func() {
-						defer func() { <-sem }()
-						cmd := exec.Command(c.Command, c.Args...)
-						for k, v := range c.Env {
-							cmd.Env = append(cmd.Env, k+"="+v)
-						}
-						errs <- bareListTransport(ctx, &mcp.CommandTransport{Command: cmd})
-					}()
-				}
-				for range cap(sem) {
-					sem <- struct{}{}
-				}
-			}()
-			<-done
-			close(errs)
-			for err := range errs {
-				if err != nil {
-					return err
-				}
+			ids := make([]string, len(children))
+			for i := range children {
+				ids[i] = strconv.Itoa(i)
 			}
-			return nil
+			return fanOut(ids, func(id string) error {
+				i, _ := strconv.Atoi(id)
+				c := children[i]
+				cmd := exec.Command(c.Command, c.Args...)
+				for k, v := range c.Env {
+					cmd.Env = append(cmd.Env, k+"="+v)
+				}
+				return bareListTransport(ctx, &mcp.CommandTransport{Command: cmd})
+			})
 		}
 		cold := &http.Client{Transport: &http.Transport{}}
 		defer cold.CloseIdleConnections()
@@ -157,30 +146,4 @@ func BenchmarkScale(b *testing.B) {
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		b.ReportMetric(float64(ru.Maxrss)/1024, "process-maxrss-MiB")
 	}
-}
-
-// bareListTransport is bareList over any transport.
-func bareListTransport(ctx context.Context, t mcp.Transport) error {
-	c := mcp.NewClient(&mcp.Implementation{Name: "bare", Version: "1"}, nil)
-	cs, err := c.Connect(ctx, t, nil)
-	if err != nil {
-		return err
-	}
-	defer cs.Close()
-	for _, err := range cs.Tools(ctx, nil) {
-		if err != nil {
-			return err
-		}
-	}
-	for _, err := range cs.Prompts(ctx, nil) {
-		if err != nil {
-			return err
-		}
-	}
-	for _, err := range cs.Resources(ctx, nil) {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }

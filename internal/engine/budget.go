@@ -11,10 +11,12 @@ import (
 )
 
 // DefaultProbeBytes is the default budget of manifest bytes in flight
-// across concurrent checks (Engine.ProbeBytes). One check holds about
-// 7-11 × its manifest bytes at peak (docs/deploy.md, sizing), so 96 MiB in
-// flight stays under the unit's MemoryMax=1G with room for the daemon.
-const DefaultProbeBytes = 96 << 20
+// across concurrent checks (Engine.ProbeBytes): the default
+// max_manifest_bytes, so one manifest of the largest size allowed takes
+// it all. One check holds up to about 11 × its manifest bytes at peak
+// (docs/deploy.md, "Memory"), so 64 MiB in flight stays under the unit's
+// MemoryMax=1G with room for the daemon itself.
+const DefaultProbeBytes = 64 << 20
 
 // minReserve is what a check of a server of unknown size reserves: most
 // manifests are far smaller, and one that is larger is probed again under
