@@ -154,6 +154,9 @@ const (
 	// something mcpdrift cannot read as a manifest: reported at once, with
 	// the reason, since what a client makes of it is unknown.
 	KindServerUnusable = "server.unusable"
+	// KindServerUnadvertised is a server serving a list (tools, prompts,
+	// resources) without advertising its capability.
+	KindServerUnadvertised = "server.unadvertised"
 
 	// KindToolRisk is a tool moving to another risk group (see RiskOf),
 	// reported next to its tool.annotations change.
@@ -203,6 +206,7 @@ func defaults() map[string]severity.Level {
 		KindResourceTemplateChanged: severity.Medium,
 		KindServerInstructions:      severity.High,
 		KindServerUnusable:          severity.High,
+		KindServerUnadvertised:      severity.High,
 		KindServerInfo:              severity.Low,
 		KindServerCapabilities:      severity.Low,
 
@@ -251,6 +255,7 @@ func Diff(base, snap *manifest.Manifest, p Policy) []Change {
 	d := newDiffer(p)
 	d.server(base.Server, snap.Server)
 	d.identity(base.Identity, snap.Identity)
+	d.unadvertisedChange(base, snap)
 	for _, k := range manifest.Kinds {
 		d.entities(k, base.Entities[k], snap.Entities[k])
 	}

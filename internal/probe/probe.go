@@ -342,11 +342,12 @@ func (p *prober) run(ctx context.Context) (*Result, error) {
 		{manifest.KindResource, sc.Resources != nil},
 		{manifest.KindResourceTemplate, sc.Resources != nil},
 	}
+	// Every list is asked for, advertised or not, as the reference
+	// clients do by default: a server that serves tools without the
+	// capability reaches them all the same. An unadvertised list that
+	// answers with an error is simply not served.
 	for _, l := range lists {
-		if !l.advertised {
-			continue
-		}
-		pages, err := p.list(ctx, cs, l.kind)
+		pages, err := p.list(ctx, cs, l.kind, l.advertised)
 		if err != nil {
 			return nil, err
 		}
@@ -455,7 +456,7 @@ func refuseElicitation(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, 
 
 // list fetches every page of one list, driving the cursor from the raw
 // JSON and taking each page's content from the raw capture.
-func (p *prober) list(ctx context.Context, cs *mcp.ClientSession, kind manifest.Kind) ([]json.RawMessage, error) {
+func (p *prober) list(ctx context.Context, cs *mcp.ClientSession, kind manifest.Kind, advertised bool) ([]json.RawMessage, error) {
 	method := listMethod(kind)
 	p.phase = method
 	lim := p.t.Limits
@@ -468,8 +469,8 @@ func (p *prober) list(ctx context.Context, cs *mcp.ClientSession, kind manifest.
 				"more than %d pages exceeds max_pages", lim.MaxPages)
 		}
 		if err := callList(ctx, cs, kind, cursor); err != nil {
-			if p.rec.fatalErr() == nil && ctx.Err() == nil && page == 1 && isMethodNotFound(err) {
-				p.log.Debug("advertised list method not found; treating as empty", "method", method)
+			if p.rec.fatalErr() == nil && ctx.Err() == nil && page == 1 && (isMethodNotFound(err) || !advertised && isRPCError(err)) {
+				p.log.Debug("list method not served; treating as empty", "method", method, "advertised", advertised)
 				return nil, nil
 			}
 			return nil, p.classify(ctx, err)
@@ -544,6 +545,13 @@ func inspectPage(k manifest.Kind, raw json.RawMessage) (int, string, error) {
 		return 0, "", newKindError(ErrProtocol, "%s result: %v", listMethod(k), err)
 	}
 	return len(items), next, nil
+}
+
+// isRPCError reports whether err is the server's JSON-RPC error answer,
+// not a transport failure.
+func isRPCError(err error) bool {
+	_, ok := jsonrpcError(err)
+	return ok
 }
 
 func isMethodNotFound(err error) bool {

@@ -295,7 +295,10 @@ func TestClientCapabilitiesAdvertisedExactly(t *testing.T) {
 	})
 }
 
-func TestListingFollowsCapabilities(t *testing.T) {
+// TestListingIgnoresCapabilities: every list is asked for, advertised or
+// not, as the reference clients do; one the server does not serve is
+// empty.
+func TestListingIgnoresCapabilities(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name      string
@@ -306,8 +309,17 @@ func TestListingFollowsCapabilities(t *testing.T) {
 		{
 			name:      "only tools advertised",
 			raw:       mcptest.Raw{Pages: map[string][]json.RawMessage{"tools/list": rawTools[:1]}},
-			wantCalls: map[string]int{"tools/list": 1, "prompts/list": 0, "resources/list": 0, "resources/templates/list": 0},
+			wantCalls: map[string]int{"tools/list": 1, "prompts/list": 1, "resources/list": 1, "resources/templates/list": 1},
 			wantPages: map[manifest.Kind]int{manifest.KindTool: 1},
+		},
+		{
+			name: "tools served without the capability",
+			raw: mcptest.Raw{
+				Init:  json.RawMessage(`{"protocolVersion":"2025-11-25","serverInfo":{"name":"x","version":"1"},"capabilities":{}}`),
+				Pages: map[string][]json.RawMessage{"tools/list": rawTools[:1], "prompts/list": {json.RawMessage(`{"prompts":[{"name":"p"}]}`)}},
+			},
+			wantCalls: map[string]int{"tools/list": 1, "prompts/list": 1, "resources/list": 1, "resources/templates/list": 1},
+			wantPages: map[manifest.Kind]int{manifest.KindTool: 1, manifest.KindPrompt: 1},
 		},
 		{
 			name: "advertised but method not found is empty",
