@@ -13,7 +13,7 @@ import (
 // DefaultProbeBytes is the default budget of manifest bytes in flight
 // across concurrent checks (Engine.ProbeBytes): the default
 // max_manifest_bytes, so one manifest of the largest size allowed takes
-// it all. One check holds up to about 11 × its manifest bytes at peak
+// it all. One check holds up to about 8 × its manifest bytes at peak
 // (docs/deploy.md, "Memory"), so 64 MiB in flight stays under the unit's
 // MemoryMax=1G with room for the daemon itself.
 const DefaultProbeBytes = 64 << 20

@@ -123,7 +123,7 @@ func (c *checker) scan(u *unit) []Finding {
 	var fs []Finding
 	if len(hit.fs) > 0 {
 		fs = make([]Finding, len(hit.fs), len(hit.fs)+1)
-		path, name := u.fieldPath(), escape.Line(u.name)
+		path, name := u.fieldPath(), strings.Clone(escape.Line(u.name))
 		for i, f := range hit.fs {
 			f.Entity, f.Name, f.Path = u.entity, name, path
 			fs[i] = f
@@ -206,7 +206,7 @@ func dedupe(fs []Finding) []Finding {
 func (c *checker) finding(u *unit, rule string, level severity.Level, msg string, start, end int) Finding {
 	return Finding{
 		Entity:   u.entity,
-		Name:     escape.Line(u.name),
+		Name:     strings.Clone(escape.Line(u.name)), // see fieldPath: never a slice of the manifest
 		Path:     u.fieldPath(),
 		Rule:     rule,
 		Severity: level,

@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"strings"
 	"unicode/utf8"
 
 	"github.com/mcpdrift/mcpdrift/internal/escape"
@@ -34,5 +35,8 @@ func evidence(text string, start, end int) string {
 	if to < runes {
 		ex += "…"
 	}
-	return escape.Truncate(ex, evidenceBytes)
+	// A copy: the excerpt may be a slice of the entity's whole text, which
+	// a finding kept in the engine's lint cache would otherwise hold on to
+	// (about the manifest's size again, for a manifest of long texts).
+	return strings.Clone(escape.Truncate(ex, evidenceBytes))
 }

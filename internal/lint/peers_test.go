@@ -3,7 +3,11 @@ package lint
 import (
 	"encoding/json"
 	"fmt"
+	"runtime"
+	"strings"
 	"testing"
+
+	"github.com/mcpdrift/mcpdrift/internal/manifest"
 )
 
 // peerTools lists servers × tools tool names, each server's names its own.
@@ -73,4 +77,41 @@ func TestPeersIndexPicks(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("findings\n got %q\nwant %q", got, want)
 	}
+}
+
+// Findings do not keep the manifest's text alive: the engine caches them
+// per server, so a finding's path or evidence that is a slice of its
+// entity's text would hold about the manifest's size again in a daemon.
+func TestFindingsDoNotRetainTheManifest(t *testing.T) {
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	build := func() (*manifest.Manifest, int) {
+		var tools []json.RawMessage
+		size := 0
+		for i := range 2000 {
+			raw := json.RawMessage(fmt.Sprintf(`{"name":"tool_%d","description":"%s"}`, i, strings.Repeat(fmt.Sprintf("Reads ledger %d. ", i), 300)))
+			size += len(raw)
+			tools = append(tools, raw)
+		}
+		return buildManifest(t, tools), size
+	}
+	// The rules compile their regular expressions on first use: not what
+	// is measured.
+	Manifest(buildManifest(t, []json.RawMessage{json.RawMessage(`{"name":"warm","description":"` + strings.Repeat("Reads ledger. ", 300) + `"}`)}), Context{})
+	before := heap()
+	m, size := build()
+	fs := Manifest(m, Context{Server: "s"})
+	if len(fs) < 2000 {
+		t.Fatalf("%d findings, want a long-description finding per tool", len(fs))
+	}
+	m = nil //nolint:ineffassign,wastedassign // dropped on purpose: only fs stays
+	kept := heap() - min(before, heap())
+	if kept > uint64(size)/4 {
+		t.Fatalf("%d findings keep %d bytes alive for a manifest of %d", len(fs), kept, size)
+	}
+	runtime.KeepAlive(fs)
 }

@@ -357,6 +357,12 @@ func fieldPath(p []string) string {
 	for i, c := range p {
 		enc[i] = encodeField(c)
 	}
+	if len(enc) == 1 {
+		// Join would return the component itself, a slice of the entity's
+		// whole text, which a finding in the engine's lint cache would
+		// keep alive (the manifest's size again, in a daemon).
+		return strings.Clone(enc[0])
+	}
 	return strings.Join(enc, ".")
 }
 
