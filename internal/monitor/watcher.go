@@ -31,6 +31,11 @@ func (a *App) watch(ctx context.Context, s *config.Server) {
 
 	backoff := a.opts.ReconnectMin
 	failed := false
+	// wasOpen: a session was open since the last snapshot this loop
+	// asked for. A server that comes back from a lost session may be
+	// another version, whatever it advertises now: it is snapshotted at
+	// once, not at its next scheduled poll.
+	wasOpen := false
 	var el errorLog
 	for ctx.Err() == nil {
 		t, err := engine.Target(s)
@@ -51,11 +56,13 @@ func (a *App) watch(ctx context.Context, s *config.Server) {
 			OnReady: func() {
 				a.m.watching.WithLabelValues(s.Name).Set(1)
 				if !failed {
+					wasOpen = true
 					log.Info("watch session open")
 					return
 				}
 				el.recover(log, "watch session reopened")
 				// Changes made while the session was down went unannounced.
+				wasOpen = true
 				poke()
 			},
 			PingInterval: a.opts.WatchPing,
@@ -67,6 +74,12 @@ func (a *App) watch(ctx context.Context, s *config.Server) {
 		failed = true
 		if errors.Is(err, probe.ErrNoListChanged) {
 			el.fail(log, "not watching: the server advertises no listChanged; its schedule still applies", err.Error())
+			if wasOpen {
+				// Reconnected to a server that no longer offers
+				// listChanged: likely a new version. Snapshot it now.
+				wasOpen = false
+				poke()
+			}
 			if !sleep(ctx, a.clock, a.opts.ReconnectMax) {
 				return
 			}
