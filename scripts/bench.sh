@@ -18,6 +18,36 @@
 # per size; on a shared machine the numbers are noisy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# rss runs `mcpdrift check` as its own process against SERVERS (default
+# 1,000) HTTP servers × 100 tools served by another process
+# (TestScaleFarm), and prints its wall time and peak RSS (/usr/bin/time):
+# one check to record baselines, then two steady-state checks.
+#
+# Usage: scripts/bench.sh rss [SERVERS]
+if [ "${1:-}" = rss ]; then
+  servers=${2:-1000}
+  dir=$(mktemp -d)
+  trap 'rm -rf "$dir"' EXIT
+  go build -o "$dir/mcpdrift" ./cmd/mcpdrift
+  go test -c -o "$dir/e2e.test" ./internal/e2e/
+  mkfifo "$dir/stdin"
+  SCALE_SERVERS=$servers SCALE_TOOLS=100 SCALE_FARM_CONFIG="$dir/cfg.yaml" SCALE_FARM_DB="$dir/db" \
+    "$dir/e2e.test" -test.run '^TestScaleFarm$' -test.timeout 60m <"$dir/stdin" >"$dir/farm.log" 2>&1 &
+  farm=$!
+  exec 3>"$dir/stdin" # the farm serves until this closes
+  while [ ! -e "$dir/cfg.yaml" ]; do
+    kill -0 "$farm" 2>/dev/null || { cat "$dir/farm.log"; exit 1; }
+    sleep 0.2
+  done
+  for run in baselines steady steady; do
+    printf '%s, %s servers x 100 tools: ' "$run" "$servers"
+    /usr/bin/time -f '%e s wall, peak RSS %M KiB' "$dir/mcpdrift" --config "$dir/cfg.yaml" check >/dev/null 2>"$dir/time.log" || true
+    tail -2 "$dir/time.log" | paste -sd " " -
+  done
+  exec 3>&-
+  wait "$farm"
+  exit 0
+fi
 if [ "${1:-}" = scale ]; then
   iterations=${2:-3}
   printf '%-26s %12s %12s %7s %14s\n' "servers" "check ms" "go-sdk ms" "ratio" "peak RSS MiB"

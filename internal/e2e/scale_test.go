@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -146,4 +147,33 @@ func BenchmarkScale(b *testing.B) {
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		b.ReportMetric(float64(ru.Maxrss)/1024, "process-maxrss-MiB")
 	}
+}
+
+// TestScaleFarm serves SCALE_SERVERS streamable HTTP servers × SCALE_TOOLS
+// tools for a separate `mcpdrift check` process to measure (its own peak
+// RSS, without the servers): it writes their config to SCALE_FARM_CONFIG
+// (storage in SCALE_FARM_DB) and serves until its stdin closes. Only
+// scripts/bench.sh runs it.
+func TestScaleFarm(t *testing.T) {
+	cfgPath := os.Getenv("SCALE_FARM_CONFIG")
+	if cfgPath == "" {
+		t.Skip("run by scripts/bench.sh scale")
+	}
+	n, tools := envInt("SCALE_SERVERS", 1000), envInt("SCALE_TOOLS", 100)
+	var y strings.Builder
+	// The admin socket is the farm's own: the CLI must not find a host
+	// daemon's.
+	db := os.Getenv("SCALE_FARM_DB")
+	fmt.Fprintf(&y, "concurrency: %d\nstorage:\n  path: %q\nadmin:\n  socket: %q\nservers:\n", benchConcurrency, db, db+".sock")
+	for i := range n {
+		u := mcptest.NewServer(scaleConfig(i, tools)).ServeStreamable(t, mcptest.HTTPOptions{})
+		fmt.Fprintf(&y, "  - {name: s%d, url: %q, trust_on_first_use: true}\n", i, u)
+	}
+	if err := os.WriteFile(cfgPath+".tmp", []byte(y.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(cfgPath+".tmp", cfgPath); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, os.Stdin)
 }
