@@ -157,6 +157,9 @@ const (
 	// KindServerUnadvertised is a server serving a list (tools, prompts,
 	// resources) without advertising its capability.
 	KindServerUnadvertised = "server.unadvertised"
+	// KindServerLaterList is a server whose later list in a session
+	// differs from the first (reported by the engine, which lists twice).
+	KindServerLaterList = "server.later_list"
 
 	// KindToolRisk is a tool moving to another risk group (see RiskOf),
 	// reported next to its tool.annotations change.
@@ -207,6 +210,7 @@ func defaults() map[string]severity.Level {
 		KindServerInstructions:      severity.High,
 		KindServerUnusable:          severity.High,
 		KindServerUnadvertised:      severity.High,
+		KindServerLaterList:         severity.High,
 		KindServerInfo:              severity.Low,
 		KindServerCapabilities:      severity.Low,
 

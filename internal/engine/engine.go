@@ -142,6 +142,7 @@ func (e *Engine) checkServer(ctx context.Context, s *config.Server, slot func() 
 		return errorStatus(s.Name, err)
 	}
 	defer release()
+	m, later := laterList(s, res, m)
 	obs := store.Observation{
 		Server:     s.Name,
 		TakenAt:    res.StartedAt,
@@ -157,7 +158,7 @@ func (e *Engine) checkServer(ctx context.Context, s *config.Server, slot func() 
 	}
 	e.Logger.Info("snapshot", slog.String("server", s.Name), slog.String("snapshot", id),
 		slog.Bool("new", created), slog.Duration("duration", res.Duration), slog.Int("tools", m.Count(manifest.KindTool)))
-	return e.evaluate(s, m, id, res.StartedAt, true)
+	return withLaterList(e.evaluate(s, m, id, res.StartedAt, true), later)
 }
 
 func (e *Engine) capture(ctx context.Context, s *config.Server, t probe.Target) (*probe.Result, *manifest.Manifest, error) {

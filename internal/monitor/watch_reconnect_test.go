@@ -25,7 +25,9 @@ func TestReconnectTakesSnapshot(t *testing.T) {
 	v2 := mcp.NewServer(&mcp.Implementation{Name: "mcptest", Version: "2.0.0"}, &mcp.ServerOptions{
 		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{ListChanged: false}},
 	})
-	noop := func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) { return &mcp.CallToolResult{}, nil }
+	noop := func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		return &mcp.CallToolResult{}, nil
+	}
 	v2.AddTool(tool("search", "Search issues."), noop)
 	v2.AddTool(tool("exec", "Run a shell command."), noop)
 	// A restarted process knows none of the old sessions: each version

@@ -23,6 +23,7 @@
 package probe
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -31,6 +32,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
@@ -192,6 +194,13 @@ type Result struct {
 	Pages int
 	// Bytes is the size of all captured raw results.
 	Bytes int64
+	// Relisted holds, per kind the server served, the raw pages of a
+	// second listing in the same session, when any differs from the
+	// first. A server may answer the first list of a session benignly and
+	// every later one (after a list_changed, say) otherwise: a client that
+	// keeps its session sees the later answer. Nil when both listings are
+	// byte for byte the same, or the second failed.
+	Relisted map[manifest.Kind][]json.RawMessage
 }
 
 // errDeadline is the cause given to the probe's deadline context.
@@ -356,6 +365,7 @@ func (p *prober) run(ctx context.Context) (*Result, error) {
 			res.Pages += len(pages)
 		}
 	}
+	res.Relisted = p.relist(ctx, cs, res.Capture.Pages)
 	// While the session (and a stdio server's processes) still live.
 	res.Capture.Identity = p.identity(ctx)
 	p.phase = "close"
@@ -500,6 +510,29 @@ func (p *prober) list(ctx context.Context, cs *mcp.ClientSession, kind manifest.
 		seen[next] = true
 		cursor = next
 	}
+}
+
+// relist lists once more, in the same session, every list that served
+// something. A failure is logged and leaves the first listing alone.
+func (p *prober) relist(ctx context.Context, cs *mcp.ClientSession, first map[manifest.Kind][]json.RawMessage) map[manifest.Kind][]json.RawMessage {
+	out := map[manifest.Kind][]json.RawMessage{}
+	for _, k := range manifest.Kinds {
+		if len(first[k]) == 0 {
+			continue
+		}
+		pages, err := p.list(ctx, cs, k, true)
+		if err != nil {
+			p.log.Debug("second listing failed; keeping the first", "method", listMethod(k), "error", err.Error())
+			return nil
+		}
+		out[k] = pages
+	}
+	for k, pages := range out {
+		if !slices.EqualFunc(pages, first[k], func(a, b json.RawMessage) bool { return bytes.Equal(a, b) }) {
+			return out
+		}
+	}
+	return nil
 }
 
 func quoteCursor(c string) string {

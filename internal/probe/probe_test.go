@@ -128,8 +128,9 @@ func TestProbeGoSDKServersEveryTransport(t *testing.T) {
 			if n := calls.Forbidden() - before.Forbidden(); n != 0 {
 				t.Errorf("server received %d forbidden calls: %v", n, calls)
 			}
-			if n := calls["tools/list"] - before["tools/list"]; n != 3 {
-				t.Errorf("server received %d tools/list, want 3", n)
+			// 3 pages, listed twice in the session (Result.Relisted).
+			if n := calls["tools/list"] - before["tools/list"]; n != 6 {
+				t.Errorf("server received %d tools/list, want 6", n)
 			}
 		})
 	}
@@ -309,7 +310,7 @@ func TestListingIgnoresCapabilities(t *testing.T) {
 		{
 			name:      "only tools advertised",
 			raw:       mcptest.Raw{Pages: map[string][]json.RawMessage{"tools/list": rawTools[:1]}},
-			wantCalls: map[string]int{"tools/list": 1, "prompts/list": 1, "resources/list": 1, "resources/templates/list": 1},
+			wantCalls: map[string]int{"tools/list": 2, "prompts/list": 1, "resources/list": 1, "resources/templates/list": 1},
 			wantPages: map[manifest.Kind]int{manifest.KindTool: 1},
 		},
 		{
@@ -318,7 +319,7 @@ func TestListingIgnoresCapabilities(t *testing.T) {
 				Init:  json.RawMessage(`{"protocolVersion":"2025-11-25","serverInfo":{"name":"x","version":"1"},"capabilities":{}}`),
 				Pages: map[string][]json.RawMessage{"tools/list": rawTools[:1], "prompts/list": {json.RawMessage(`{"prompts":[{"name":"p"}]}`)}},
 			},
-			wantCalls: map[string]int{"tools/list": 1, "prompts/list": 1, "resources/list": 1, "resources/templates/list": 1},
+			wantCalls: map[string]int{"tools/list": 2, "prompts/list": 2, "resources/list": 1, "resources/templates/list": 1},
 			wantPages: map[manifest.Kind]int{manifest.KindTool: 1, manifest.KindPrompt: 1},
 		},
 		{
@@ -328,7 +329,7 @@ func TestListingIgnoresCapabilities(t *testing.T) {
 					`"capabilities":{"tools":{},"prompts":{},"resources":{}}}`),
 				Pages: map[string][]json.RawMessage{"tools/list": rawTools[:1]},
 			},
-			wantCalls: map[string]int{"tools/list": 1, "prompts/list": 1, "resources/list": 1, "resources/templates/list": 1},
+			wantCalls: map[string]int{"tools/list": 2, "prompts/list": 1, "resources/list": 1, "resources/templates/list": 1},
 			wantPages: map[manifest.Kind]int{manifest.KindTool: 1},
 		},
 	}
