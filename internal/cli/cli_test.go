@@ -313,3 +313,22 @@ func TestRunRefusesRoot(t *testing.T) {
 		t.Fatalf("run as root: %+v", r)
 	}
 }
+
+// TestNoDatabaseYet: a read-only command run before anything was checked
+// says what to do instead of a bare "no such file".
+func TestNoDatabaseYet(t *testing.T) {
+	cfg, _ := setup(t, "")
+	env := map[string]string{"MCPDRIFT_CONFIG": cfg}
+	for _, args := range [][]string{{"status"}, {"history", "live"}} {
+		r := run(t, env, args...)
+		if r.code != ExitFailure || !strings.Contains(r.stderr, "no database at ") || !strings.Contains(r.stderr, "run `mcpdrift check`") {
+			t.Errorf("%v: exit %d, stderr %q; want 4 and the way out", args, r.code, r.stderr)
+		}
+	}
+	if r := run(t, env, "check"); r.code != ExitOK {
+		t.Fatalf("check: %+v", r)
+	}
+	if r := run(t, env, "status"); r.code != ExitOK {
+		t.Errorf("status after check: %+v", r)
+	}
+}

@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 
@@ -82,7 +85,13 @@ func (a *app) dbPath(cfg *config.Config) string {
 
 // openStore opens the database named by --db or the config.
 func (a *app) openStore(cfg *config.Config, readOnly bool) (*store.DB, error) {
-	db, err := store.Open(a.dbPath(cfg), store.Options{LockTimeout: cfg.Storage.LockTimeout, ReadOnly: readOnly})
+	path := a.dbPath(cfg)
+	db, err := store.Open(path, store.Options{LockTimeout: cfg.Storage.LockTimeout, ReadOnly: readOnly})
+	if readOnly && errors.Is(err, fs.ErrNotExist) {
+		// A read-only command never creates the database: nothing was
+		// checked with this config yet.
+		err = fmt.Errorf("no database at %s yet: run `mcpdrift check` (or start the daemon) to take the first snapshots: %w", path, err)
+	}
 	if err != nil {
 		return nil, &ExitError{Code: ExitFailure, Err: err}
 	}
