@@ -117,20 +117,6 @@ func webhookNotifier(t *testing.T, hookURL string, logs io.Writer) *Notifier {
 	return n
 }
 
-// marshal encodes v as the golden files hold it: indented, with < > &
-// as they are, so the files read like the Slack payload's text.
-func marshal(t *testing.T, v any) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
 // checkLimits asserts Slack's documented limits on a rendered message.
 func checkLimits(t *testing.T, m Message) {
 	t.Helper()
@@ -176,7 +162,7 @@ func TestRenderGolden(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := Render(tt.alert, "secops")
 			checkLimits(t, m)
-			notifytest.Golden(t, tt.name+".golden", marshal(t, m))
+			notifytest.Golden(t, tt.name+".golden", notifytest.JSON(t, m))
 		})
 	}
 }
@@ -587,7 +573,7 @@ func TestRenderInjectionPerItem(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%d", kind, i), func(t *testing.T) {
 				m := Render(notifytest.InjectionAlertWith(kind, h), h)
 				checkLimits(t, m)
-				doc := marshal(t, m)
+				doc := notifytest.JSON(t, m)
 				all := strings.Join(notifytest.Strings(t, doc), "\n")
 				for _, problem := range notifytest.SlackForbidden(all) {
 					t.Error(problem)
@@ -602,5 +588,5 @@ func TestRenderInjectionPerItem(t *testing.T) {
 func TestUpgradeRugPullFirst(t *testing.T) {
 	m := Render(notifytest.Upgrade(t), "secops")
 	checkLimits(t, m)
-	notifytest.RugPullFirst(t, strings.Join(notifytest.Strings(t, marshal(t, m)), "\n"))
+	notifytest.RugPullFirst(t, strings.Join(notifytest.Strings(t, notifytest.JSON(t, m)), "\n"))
 }

@@ -47,19 +47,6 @@ func newNotifier(t *testing.T, url string, logs io.Writer) *Notifier {
 	return n
 }
 
-// indented encodes m as the golden files hold it.
-func indented(t *testing.T, m Message) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(m); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
 func body(t *testing.T, m Message) []byte {
 	t.Helper()
 	b, err := Body(m)
@@ -133,7 +120,7 @@ func TestRenderGolden(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := Render(tt.alert, "chat")
 			checkCard(t, body(t, m))
-			notifytest.Golden(t, tt.name+".golden.json", indented(t, m))
+			notifytest.Golden(t, tt.name+".golden.json", notifytest.JSON(t, m))
 		})
 	}
 }

@@ -7,6 +7,7 @@
 package notifytest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -416,4 +417,18 @@ func (s *Threads) SetThread(notifier, incident, value string) error {
 func Golden(t testing.TB, name string, got []byte) {
 	t.Helper()
 	golden.Check(t, filepath.Join("testdata", name), got)
+}
+
+// JSON encodes v as the golden files hold payloads: indented, with < > &
+// as they are, so the files read like the text a channel shows.
+func JSON(t testing.TB, v any) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
