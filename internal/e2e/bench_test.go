@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpdrift/mcpdrift/internal/engine"
@@ -30,20 +29,7 @@ const (
 func benchFleet(b testing.TB, n int) []string {
 	urls := make([]string, n)
 	for i := range urls {
-		cfg := mcptest.Config{Name: fmt.Sprintf("bench-%d", i), Instructions: "Benchmark server."}
-		for j := range benchTools {
-			cfg.Tools = append(cfg.Tools, &mcp.Tool{
-				Name:        fmt.Sprintf("tool_%02d", j),
-				Description: strings.Repeat("Searches the repository for issues matching a query. ", 3),
-				InputSchema: &jsonschema.Schema{Type: "object", Required: []string{"q"}, Properties: map[string]*jsonschema.Schema{
-					"q":     {Type: "string", Description: "search terms"},
-					"limit": {Type: "integer", Description: "results per page"},
-				}},
-				Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true},
-			})
-		}
-		cfg.Prompts = []*mcp.Prompt{{Name: "summarize", Description: "Summarize."}}
-		cfg.Resources = []*mcp.Resource{{URI: "bench://readme", Name: "readme"}}
+		cfg := fleetConfig(fmt.Sprintf("bench-%d", i), "tool_%02d", benchTools)
 		urls[i] = mcptest.NewServer(cfg).ServeStreamable(b, mcptest.HTTPOptions{})
 	}
 	return urls

@@ -31,10 +31,18 @@ func envInt(name string, def int) int {
 
 // scaleConfig is one server's content at scale: tools distinct per server.
 func scaleConfig(i, tools int) mcptest.Config {
-	cfg := mcptest.Config{Name: fmt.Sprintf("scale-%d", i), Instructions: "Benchmark server."}
+	return fleetConfig(fmt.Sprintf("scale-%d", i), fmt.Sprintf("s%d_tool_%%03d", i), tools)
+}
+
+// fleetConfig is a benchmark server named name with tools tools named by
+// toolFormat (given the tool's index), a prompt and a resource: every list
+// the bare client asks for is advertised, so both sides make the same
+// calls.
+func fleetConfig(name, toolFormat string, tools int) mcptest.Config {
+	cfg := mcptest.Config{Name: name, Instructions: "Benchmark server."}
 	for j := range tools {
 		cfg.Tools = append(cfg.Tools, &mcp.Tool{
-			Name:        fmt.Sprintf("s%d_tool_%03d", i, j),
+			Name:        fmt.Sprintf(toolFormat, j),
 			Description: strings.Repeat("Searches the repository for issues matching a query. ", 3),
 			InputSchema: &jsonschema.Schema{Type: "object", Required: []string{"q"}, Properties: map[string]*jsonschema.Schema{
 				"q":     {Type: "string", Description: "search terms"},
@@ -43,8 +51,6 @@ func scaleConfig(i, tools int) mcptest.Config {
 			Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true},
 		})
 	}
-	// A prompt and a resource, as in benchFleet: every list the bare
-	// client asks for is advertised, so both sides make the same calls.
 	cfg.Prompts = []*mcp.Prompt{{Name: "summarize", Description: "Summarize."}}
 	cfg.Resources = []*mcp.Resource{{URI: "bench://readme", Name: "readme"}}
 	return cfg
