@@ -30,6 +30,8 @@ type Config struct {
 	Alerts      Alerts     `yaml:"alerts"`
 	HTTP        HTTP       `yaml:"http"`
 	Admin       Admin      `yaml:"admin"`
+	// Auth holds the key that seals stored OAuth grants (docs/auth.md).
+	Auth AuthSettings `yaml:"auth,omitempty"`
 
 	// Private is what the stdio servers mcpdrift starts must not see, and
 	// where their HOMEs live (see Private); never read from the file.
@@ -113,6 +115,8 @@ type Server struct {
 	URL     string            `yaml:"url,omitempty"`
 	Headers map[string]Secret `yaml:"headers,omitempty" twin:"header_files"`
 	TLS     *TLS              `yaml:"tls,omitempty"`
+	// Auth is the server's OAuth mode; nil sends only Headers.
+	Auth *ServerAuth `yaml:"auth,omitempty"`
 
 	// stdio transport.
 	Command string            `yaml:"command,omitempty"`

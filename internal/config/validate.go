@@ -147,6 +147,7 @@ func (d *decoder) validate(c *Config) {
 	names := map[string]string{}
 	for i := range c.Servers {
 		d.checkServer(&c.Servers[i], fmt.Sprintf("servers[%d]", i), names)
+		d.checkAuth(fmt.Sprintf("servers[%d]", i), &c.Servers[i], c.Auth.KeyFile)
 	}
 	notifiers := map[string]string{}
 	for i := range c.Notifiers {

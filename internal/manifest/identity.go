@@ -38,6 +38,25 @@ type Identity struct {
 	// nil when not recorded (a snapshot from before launch identity), an
 	// empty object when recorded and empty.
 	Launch *Launch `json:"launch,omitempty"`
+	// Auth is how mcpdrift authenticated to an OAuth-protected server:
+	// the mode, the authorization server and the scopes requested and
+	// granted. Never a token, client secret or code.
+	Auth *Auth `json:"auth,omitempty"`
+}
+
+// Auth is the OAuth grant a probe ran under (see internal/oauth).
+type Auth struct {
+	// Mode is "client_credentials" or "authorization_code".
+	Mode string `json:"mode"`
+	// Issuer is the authorization server the token came from.
+	Issuer string `json:"issuer"`
+	// Requested are the configured scopes, exactly what was asked for.
+	Requested []string `json:"requested_scopes"`
+	// Granted are the scopes the authorization server granted.
+	Granted []string `json:"granted_scopes"`
+	// Unrequested are scopes the server asks for beyond Requested: its
+	// published scopes_supported and any insufficient_scope challenge.
+	Unrequested []string `json:"unrequested_scopes,omitempty"`
 }
 
 // LaunchEnvExternal is the value recorded for an environment variable
@@ -176,7 +195,7 @@ type AuthorizationServer struct {
 
 // IsZero reports whether nothing was recorded.
 func (id *Identity) IsZero() bool {
-	return id == nil || (id.URL == "" && id.TLS == nil && id.Executable == nil && id.Package == nil && id.OAuth == nil && id.Launch == nil)
+	return id == nil || (id.URL == "" && id.TLS == nil && id.Executable == nil && id.Package == nil && id.OAuth == nil && id.Launch == nil && id.Auth == nil)
 }
 
 // normalize sorts and de-duplicates every list whose order means nothing,
@@ -207,6 +226,14 @@ func (id *Identity) normalize() *Identity {
 		}
 		o.AuthorizationServers = as
 		c.OAuth = &o
+	}
+	if id.Auth != nil {
+		a := *id.Auth
+		a.Requested, a.Granted = setOf(a.Requested), setOf(a.Granted)
+		if a.Unrequested = setOf(a.Unrequested); len(a.Unrequested) == 0 {
+			a.Unrequested = nil
+		}
+		c.Auth = &a
 	}
 	if id.Launch != nil {
 		l := *id.Launch

@@ -59,6 +59,14 @@ var (
 	// deadline, or an interrupted install left the npx cache entry broken.
 	// The message names the entry and the fix (mcpdrift prepare).
 	ErrLauncherCache = errors.New("launcher package not installed")
+
+	// ErrAuthRequired reports an OAuth-protected server that mcpdrift has
+	// no usable grant for: never logged in, a refresh the authorization
+	// server refused (revoked, expired, consent withdrawn), a token the
+	// server rejected, or a step-up challenge for more scopes than
+	// configured. The message names what a person has to do; the daemon
+	// does not retry it in a loop or prompt.
+	ErrAuthRequired = errors.New("authorization required")
 )
 
 // Error is the error every failed probe returns. Its text never holds a

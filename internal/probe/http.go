@@ -88,6 +88,7 @@ type httpCapture struct {
 	limit    int64
 	life     context.Context
 	log      *slog.Logger
+	auth     Authorizer
 
 	// What the identity is made of, from the first successful response
 	// (after redirects): its URL, TLS state and the address it came from
@@ -126,7 +127,7 @@ func newHTTPCapture(life context.Context, t Target, ep *endpoint, rec *recorder,
 	}
 	return &httpCapture{
 		base: base, ep: ep, headers: h, ua: userAgent(t.Client), classify: classify,
-		rec: rec, limit: t.Limits.MaxResponseBytes, life: life, log: log,
+		rec: rec, limit: t.Limits.MaxResponseBytes, life: life, log: log, auth: t.OAuth,
 	}
 }
 
@@ -199,6 +200,14 @@ func (c *httpCapture) RoundTrip(req *http.Request) (*http.Response, error) {
 	out := req.Clone(httptrace.WithClientTrace(ctx, trace))
 	out.Header.Set("User-Agent", c.ua)
 	if sameHost(out.URL, c.ep.full) {
+		if c.auth != nil {
+			tok, err := c.auth.Token(ctx)
+			if err != nil {
+				done()
+				return nil, c.rec.fail(err)
+			}
+			tok.SetAuthHeader(out)
+		}
 		c.addCredentials(out)
 	} else if len(c.headers) > 0 || c.ep.full.User != nil || c.ep.full.RawQuery != "" {
 		c.log.Warn("request to another host than configured: headers and URL credentials withheld",
@@ -237,6 +246,13 @@ func (c *httpCapture) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	c.observe(out, resp, remote)
+	if c.auth != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) && sameHost(out.URL, c.ep.full) {
+		// No retry and no new authorization from here: the refusal is
+		// the probe's result (see Authorizer).
+		if err := c.auth.Rejected(resp); err != nil {
+			_ = c.rec.fail(err)
+		}
+	}
 	media, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	switch {
 	case resp.StatusCode/100 == 2 && media == "text/event-stream":

@@ -50,6 +50,13 @@ func (p *prober) identity(ctx context.Context) (id *manifest.Identity) {
 		}
 		id = &manifest.Identity{URL: final.String(), TLS: tlsIdentity(cs), Launch: httpLaunch(p.t)}
 		id.OAuth = p.discoverOAuth(ctx, final, hint)
+		if p.t.OAuth != nil {
+			var supported []string
+			if id.OAuth != nil && id.OAuth.Resource != nil {
+				supported = id.OAuth.Resource.ScopesSupported
+			}
+			id.Auth = p.t.OAuth.Identity(supported)
+		}
 		return id
 	case p.proc != nil:
 		exe := executableIdentity(p.t, p.proc.exe)

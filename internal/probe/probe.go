@@ -155,6 +155,9 @@ type Target struct {
 	URL     string
 	Headers map[string]string // values are secrets: never logged or shown
 	TLS     *tls.Config
+	// OAuth, when set, supplies the bearer token of every request to the
+	// configured host (internal/oauth).
+	OAuth Authorizer
 	// classifyAddr, for tests only, classifies the addresses OAuth
 	// discovery connects to (netrule.go); nil classifies them as they are.
 	classifyAddr addrClassifier
