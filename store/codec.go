@@ -94,6 +94,25 @@ func decodeDoc(id string, v []byte) ([]byte, error) {
 	return doc, nil
 }
 
+// docSize returns the length of the document stored as v.
+func docSize(id string, v []byte) (int64, error) {
+	if len(v) == 0 {
+		return 0, fmt.Errorf("%w: manifest %s: empty record", ErrCorrupt, id)
+	}
+	switch v[0] {
+	case docRaw:
+		return int64(len(v) - 1), nil
+	case docDeflate:
+		n, err := io.Copy(io.Discard, flate.NewReader(bytes.NewReader(v[1:])))
+		if err != nil {
+			return 0, fmt.Errorf("%w: manifest %s: %w", ErrCorrupt, id, err)
+		}
+		return n, nil
+	default:
+		return 0, fmt.Errorf("%w: manifest %s: unknown encoding %d", ErrCorrupt, id, v[0])
+	}
+}
+
 // Observation strings come partly from the server (the negotiated protocol,
 // error text quoting a response), so each is capped before it is stored:
 // a hostile server must not be able to grow the database per poll.

@@ -181,6 +181,30 @@ func (db *DB) Manifest(id string) ([]byte, error) {
 	return doc, nil
 }
 
+// ManifestSize returns the length of the document stored under a full id
+// without keeping it: a compressed document is inflated through a small
+// buffer and counted, so asking the size of a large manifest costs no
+// memory of its size. Read-only; the content is not verified.
+func (db *DB) ManifestSize(id string) (int64, error) {
+	if _, err := parseID(id); err != nil {
+		return 0, fmt.Errorf("manifest size: %w", err)
+	}
+	var n int64
+	err := db.view(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketManifests).Get([]byte(id))
+		if v == nil {
+			return fmt.Errorf("manifest %s: %w", id, ErrNotFound)
+		}
+		var err error
+		n, err = docSize(id, v)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("manifest size: %w", err)
+	}
+	return n, nil
+}
+
 // Observations returns up to limit observations of server, newest first;
 // limit <= 0 means all. A server never polled has none. Read-only.
 func (db *DB) Observations(server string, limit int) ([]Observation, error) {

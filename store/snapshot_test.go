@@ -46,6 +46,17 @@ func TestPutSnapshotContentAddressed(t *testing.T) {
 		if err != nil || !bytes.Equal(got, want) {
 			t.Errorf("Manifest(%s) = %d bytes, %v; want the stored document", id, len(got), err)
 		}
+		if n, err := db.ManifestSize(id); err != nil || n != int64(len(want)) {
+			t.Errorf("ManifestSize(%s) = %d, %v; want %d", id, n, err, len(want))
+		}
+	}
+	// A document too small to compress is stored as it is.
+	small := smallDoc(1)
+	if n, err := db.ManifestSize(mustPut(t, db, "small", small, t0)); err != nil || n != int64(len(small)) {
+		t.Errorf("ManifestSize of a raw document = %d, %v; want %d", n, err, len(small))
+	}
+	if _, err := db.ManifestSize("sha256:" + strings.Repeat("0", 64)); !errors.Is(err, ErrNotFound) {
+		t.Errorf("ManifestSize of a missing id: %v, want ErrNotFound", err)
 	}
 	latest, err := db.LatestSnapshot("s")
 	if err != nil || latest.SnapshotID != id3 || !latest.TakenAt.Equal(t0.Add(2*time.Minute)) {

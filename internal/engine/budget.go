@@ -13,9 +13,9 @@ import (
 // DefaultProbeBytes is the default budget of manifest bytes in flight
 // across concurrent checks (Engine.ProbeBytes): the default
 // max_manifest_bytes, so one manifest of the largest size allowed takes
-// it all. One check holds up to about 8 × its manifest bytes at peak
-// (docs/deploy.md, "Memory"), so 64 MiB in flight stays under the unit's
-// MemoryMax=1G with room for the daemon itself.
+// it all. One check adds about 4-5 × its manifest bytes at peak, plus its
+// report (docs/deploy.md, "Memory"), so 64 MiB in flight stays under the
+// unit's MemoryMax=1G with room for the daemon itself.
 const DefaultProbeBytes = 64 << 20
 
 // minReserve is what a check of a server of unknown size reserves: most
@@ -92,11 +92,25 @@ func (e *Engine) expectedBytes(server string) int64 {
 	if err != nil || o.SnapshotID == "" {
 		return 0
 	}
+	if st, ok := e.Store.(manifestSizer); ok {
+		n, err := st.ManifestSize(o.SnapshotID)
+		if err != nil {
+			return 0
+		}
+		return n
+	}
 	doc, err := e.Store.Manifest(o.SnapshotID)
 	if err != nil {
 		return 0
 	}
 	return int64(len(doc))
+}
+
+// manifestSizer is a store that tells a document's size without reading
+// it into memory (store.DB): a fresh process sizing its first reservation
+// of a 64 MiB manifest must not hold those 64 MiB to count them.
+type manifestSizer interface {
+	ManifestSize(id string) (int64, error)
 }
 
 // budgetedCapture is capture under the byte budget: it reserves twice the

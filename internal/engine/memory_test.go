@@ -83,34 +83,60 @@ func (m *memSampler) Stop() uint64 {
 	return max(m.peak, inUse())
 }
 
-// memFactor bounds the memory one check adds, in multiples of its
-// manifest bytes (plus 64 MiB). Issue 15's target is 4; measured here it
-// is 6-8, for a first snapshot and for a drift between two large
-// manifests alike (the raw pages, both manifests and their canonical
-// forms, the per-server canonicalization cache, and GC headroom), so this
-// guards against regressions at 10 until the target is reached.
-const memFactor = 10
+// memFactor bounds the memory one check adds: memFactor × its manifest
+// bytes, plus the report it returns, plus a slack (64 MiB), issue 15's
+// target (4 × + 64 MiB) with the output counted apart. The manifest is
+// canonicalized without copying its pages, held once in canonical form
+// (the per-server cache shares it), and its document is written once at
+// its final size. The report is the output, not overhead: a drift that
+// rewrites every tool's description holds the old and new text and a
+// diff of each, about 3 × the manifest here.
+const memFactor = 4
+
+// reportBytes is what a report's text weighs.
+func reportBytes(rs report.Server) int {
+	n := 0
+	for _, c := range rs.Changes {
+		n += len(c.Summary) + len(c.Before) + len(c.After) + len(c.Diff) + len(c.Name) + len(c.Path)
+		for _, f := range c.Findings {
+			n += len(f.Message) + len(f.Evidence)
+		}
+	}
+	for _, f := range rs.Findings {
+		n += len(f.Message) + len(f.Evidence)
+	}
+	return n
+}
 
 // One large paginated manifest (4 pages, tens of MiB, under the default
-// limits) is snapshotted, then drifts to another as large: the memory the
-// check adds stays under memFactor × the manifest bytes + 64 MiB, measured
-// with runtime/metrics (mapped, unreleased memory: what RSS holds), not
-// wall time. The server runs in this process and holds its pages before
-// the measurement starts; what it allocates to answer is counted against
-// the check, which only makes the test stricter.
+// limits) is snapshotted, then drifts to another as large (every tool's
+// description changed): the memory the check adds stays under memFactor ×
+// the manifest bytes + the report's bytes + memSlack, measured with
+// runtime/metrics (mapped, unreleased memory: what RSS holds, garbage not
+// yet collected included), not wall time. The server runs in this process
+// and holds its pages before the measurement starts; what it allocates to
+// answer is counted against the check, which only makes the test
+// stricter.
+//
+// Under the race detector (CI's `make test`), which makes it several
+// times slower, it runs at a quarter of the size with a quarter of the
+// slack: the same bound, scaled.
 func TestLargeManifestMemoryBound(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds tens of MiB of manifests")
 	}
-	pagesA, size := bigPages(4, 6<<20)
-	pagesB, _ := bigPages(4, 6<<20)
+	pageBytes, memSlack := 6<<20, 64<<20
+	if raceEnabled {
+		pageBytes, memSlack = pageBytes/4, memSlack/4
+	}
+	pagesA, size := bigPages(4, pageBytes)
+	pagesB, _ := bigPages(4, pageBytes)
 	for i := range pagesB {
 		pagesB[i] = json.RawMessage(strings.ReplaceAll(string(pagesB[i]), "as rows.", "as rows!"))
 	}
 	srvA := mcptest.ServeRawHTTP(t, mcptest.Raw{Pages: map[string][]json.RawMessage{"tools/list": pagesA}})
 	srvB := mcptest.ServeRawHTTP(t, mcptest.Raw{Pages: map[string][]json.RawMessage{"tools/list": pagesB}})
 	eng := engine.New(openDB(t), slog.New(slog.DiscardHandler))
-	bound := uint64(memFactor*size + 64<<20)
 
 	measure := func(name, url string) report.Server {
 		srvs := parse(t, fmt.Sprintf("servers:\n  - {name: big, url: %q, trust_on_first_use: true, timeout: 5m}\n", url))
@@ -119,9 +145,12 @@ func TestLargeManifestMemoryBound(t *testing.T) {
 		s := startSampler()
 		rs := eng.CheckServer(context.Background(), srvs[0])
 		peak := s.Stop()
-		t.Logf("%s: manifest %.1f MiB, check added %.1f MiB at peak (bound %.1f MiB)", name, float64(size)/(1<<20), float64(peak-base)/(1<<20), float64(bound)/(1<<20))
+		out := reportBytes(rs)
+		bound := uint64(memFactor*size + out + memSlack)
+		t.Logf("%s: manifest %.1f MiB, report %.1f MiB, check added %.1f MiB at peak (bound %.1f MiB)", name,
+			float64(size)/(1<<20), float64(out)/(1<<20), float64(peak-base)/(1<<20), float64(bound)/(1<<20))
 		if peak-base > bound {
-			t.Errorf("%s: check added %d bytes at peak, over %d × %d + 64 MiB", name, peak-base, memFactor, size)
+			t.Errorf("%s: check added %d bytes at peak, over %d × %d + %d (report) + %d", name, peak-base, memFactor, size, out, memSlack)
 		}
 		return rs
 	}

@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 
 	segjson "github.com/segmentio/encoding/json"
@@ -98,7 +99,6 @@ type Entity struct {
 	// Fingerprint is "sha256:" and the hex digest of JSON.
 	Fingerprint string
 
-	raw json.RawMessage // the server's bytes, kept only by BuildCached
 	// current: the canonical form under VolatileRulesVersion differs from
 	// the one under legacyRules (see Manifest.rules).
 	current bool
@@ -173,11 +173,11 @@ func Build(c Capture) (*Manifest, error) { return build(c, nil) }
 // Cache remembers the canonical form of the raw entities of one server's
 // last build, so that a poll of an unchanged server re-canonicalizes
 // nothing: the raw bytes of each entity are hashed and looked up. It holds
-// only the entities of the latest build, so its size is bounded by one
-// manifest. A Cache is safe for one build at a time.
+// the last manifest and one hash per entity, never the raw bytes, so it
+// costs about the canonical manifest itself (issue 15: per-server memory).
+// A Cache is safe for one build at a time.
 type Cache struct {
-	last  map[[32]byte]Entity   // raw entity hash -> entity
-	pages map[[32]byte][]Entity // raw page hash -> its entities
+	last map[[32]byte]Entity // raw entity hash -> entity (sharing m's bytes)
 	// The last manifest and the hash of the capture it was built from.
 	capture [32]byte
 	m       *Manifest
@@ -191,42 +191,42 @@ func BuildCached(c Capture, cache *Cache) (*Manifest, error) {
 	if cache.m != nil && key == cache.capture {
 		return cache.m, nil
 	}
-	nextEntities := map[[32]byte]Entity{}
-	nextPages := map[[32]byte][]Entity{}
+	next := map[[32]byte]Entity{}
 	m, err := build(c, func(k Kind, page json.RawMessage) ([]Entity, error) {
-		ph := sha256.Sum256(append([]byte(k+"\x00"), page...))
-		if es, ok := cache.pages[ph]; ok {
-			nextPages[ph] = es
-			for _, e := range es {
-				nextEntities[sha256.Sum256(append([]byte(k+"\x00"), e.raw...))] = e
-			}
-			return es, nil
-		}
 		items, err := pageItems(k, page)
 		if err != nil {
 			return nil, err
 		}
 		es := make([]Entity, 0, len(items))
 		for _, raw := range items {
-			h := sha256.Sum256(append([]byte(k+"\x00"), raw...))
+			h := entityHash(k, raw)
 			e, ok := cache.last[h]
 			if !ok {
 				if e, err = newEntity(k, raw, VolatileRulesVersion); err != nil {
 					return nil, err
 				}
-				e.raw = raw
 			}
-			nextEntities[h] = e
+			next[h] = e
 			es = append(es, e)
 		}
-		nextPages[ph] = es
 		return es, nil
 	})
 	if err == nil {
-		cache.last, cache.pages = nextEntities, nextPages
+		cache.last = next
 		cache.capture, cache.m = key, m
 	}
 	return m, err
+}
+
+// entityHash identifies one raw entity of kind k.
+func entityHash(k Kind, raw []byte) [32]byte {
+	h := sha256.New()
+	h.Write([]byte(k))
+	h.Write([]byte{0})
+	h.Write(raw)
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum
 }
 
 // captureHash identifies a capture by everything Build reads from it.
@@ -338,7 +338,9 @@ func pageItems(k Kind, page json.RawMessage) ([]json.RawMessage, error) {
 
 // Page splits one raw list result into its raw entities and its
 // nextCursor, in a single decoding pass. Every other list-level field
-// (ttlMs, cacheScope, _meta) is volatile by rule and ignored.
+// (ttlMs, cacheScope, _meta) is volatile by rule and ignored. The items
+// are slices of page, not copies: a large page is not held twice while
+// it is canonicalized.
 func Page(k Kind, page json.RawMessage) (items []json.RawMessage, nextCursor string, err error) {
 	var obj *struct {
 		Tools             []json.RawMessage `json:"tools"`
@@ -350,7 +352,7 @@ func Page(k Kind, page json.RawMessage) (items []json.RawMessage, nextCursor str
 	// The SDK's parser, with its exact key matching: a page means here
 	// what it means to an MCP client, and it is 5 times faster than
 	// encoding/json on the large pages a probe reads.
-	rest, err := segjson.Parse(page, &obj, segjson.DontMatchCaseInsensitiveStructFields)
+	rest, err := segjson.Parse(page, &obj, segjson.DontMatchCaseInsensitiveStructFields|segjson.DontCopyRawMessage)
 	if err == nil && len(bytes.TrimSpace(rest)) > 0 {
 		err = errors.New("data after the result")
 	}
@@ -476,10 +478,21 @@ func canonicalValue(v any, rules int) (canon json.RawMessage, current bool, err 
 		v, big = markBigNumbers(v)
 	}
 	if canon, err = canonicalJSON(v); err != nil || rules < 2 {
-		return canon, false, err
+		return exact(canon), false, err
 	}
 	canon = restoreSurrogates(restoreBigNumbers(canon))
-	return canon, big || hasLoneSurrogate(canon), nil
+	return exact(canon), big || hasLoneSurrogate(canon), nil
+}
+
+// exact returns b in a slice of its own length: a canonical form outlives
+// its build (in the manifest, the per-server cache), and the spare
+// capacity of the buffer it was written into would be held with it, about
+// as much again (issue 15: per-server memory).
+func exact(b []byte) []byte {
+	if cap(b)-len(b) < 64 {
+		return b
+	}
+	return bytes.Clone(b)
 }
 
 // Fingerprint returns "sha256:" and the hex SHA-256 digest of b.
@@ -489,48 +502,70 @@ func Fingerprint(b []byte) string {
 }
 
 // Document returns the manifest's canonical document bytes: the form that is
-// stored, shown and fingerprinted.
+// stored, shown and fingerprinted. The buffer is allocated once at its
+// final size: a document can be tens of MiB.
 func (m *Manifest) Document() []byte {
-	var buf bytes.Buffer
-	// Keys are written in RFC 8785 order (sorted by UTF-16 code units, which
-	// for these ASCII names is byte order) so the document is itself JCS.
-	if len(m.Identity) == 0 {
-		fmt.Fprintf(&buf, `{"format":%d,"prompts":`, formatNoIdentity)
-	} else {
-		fmt.Fprintf(&buf, `{"format":%d,"identity":`, FormatVersion)
-		buf.Write(m.Identity)
-		buf.WriteString(`,"prompts":`)
-	}
-	writeEntities(&buf, m.Entities[KindPrompt])
-	buf.WriteString(`,"resource_templates":`)
-	writeEntities(&buf, m.Entities[KindResourceTemplate])
-	buf.WriteString(`,"resources":`)
-	writeEntities(&buf, m.Entities[KindResource])
-	buf.WriteString(`,"server":`)
-	if len(m.Server) == 0 {
-		buf.WriteString("{}")
-	} else {
-		buf.Write(m.Server)
-	}
-	buf.WriteString(`,"tools":`)
-	writeEntities(&buf, m.Entities[KindTool])
-	fmt.Fprintf(&buf, `,"volatile_rules":%d}`, m.rules())
+	var n counter
+	m.writeDocument(&n)
+	buf := bytes.NewBuffer(make([]byte, 0, int(n)))
+	m.writeDocument(buf)
 	return buf.Bytes()
 }
 
-func writeEntities(buf *bytes.Buffer, es []Entity) {
-	buf.WriteByte('[')
-	for i, e := range es {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		buf.Write(e.JSON)
-	}
-	buf.WriteByte(']')
+// ID returns the manifest fingerprint, the snapshot id, hashing the
+// document as it is written instead of building it.
+func (m *Manifest) ID() string {
+	h := sha256.New()
+	m.writeDocument(h)
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
-// ID returns the manifest fingerprint, the snapshot id.
-func (m *Manifest) ID() string { return Fingerprint(m.Document()) }
+// counter is an io.Writer that counts.
+type counter int
+
+func (c *counter) Write(b []byte) (int, error) {
+	*c += counter(len(b))
+	return len(b), nil
+}
+
+// writeDocument writes the document to w, which never fails (a buffer,
+// a hash, a counter).
+func (m *Manifest) writeDocument(w io.Writer) {
+	put := func(b []byte) { _, _ = w.Write(b) }
+	// Keys are written in RFC 8785 order (sorted by UTF-16 code units, which
+	// for these ASCII names is byte order) so the document is itself JCS.
+	if len(m.Identity) == 0 {
+		put(fmt.Appendf(nil, `{"format":%d,"prompts":`, formatNoIdentity))
+	} else {
+		put(fmt.Appendf(nil, `{"format":%d,"identity":`, FormatVersion))
+		put(m.Identity)
+		put([]byte(`,"prompts":`))
+	}
+	entities := func(es []Entity) {
+		put([]byte("["))
+		for i, e := range es {
+			if i > 0 {
+				put([]byte(","))
+			}
+			put(e.JSON)
+		}
+		put([]byte("]"))
+	}
+	entities(m.Entities[KindPrompt])
+	put([]byte(`,"resource_templates":`))
+	entities(m.Entities[KindResourceTemplate])
+	put([]byte(`,"resources":`))
+	entities(m.Entities[KindResource])
+	put([]byte(`,"server":`))
+	if len(m.Server) == 0 {
+		put([]byte("{}"))
+	} else {
+		put(m.Server)
+	}
+	put([]byte(`,"tools":`))
+	entities(m.Entities[KindTool])
+	put(fmt.Appendf(nil, `,"volatile_rules":%d}`, m.rules()))
+}
 
 // Count returns the number of entities of kind k.
 func (m *Manifest) Count(k Kind) int { return len(m.Entities[k]) }
@@ -563,7 +598,13 @@ type document struct {
 // the same manifest as its canonical twin.
 func Parse(doc []byte) (*Manifest, error) {
 	var d document
-	if err := json.Unmarshal(doc, &d); err != nil {
+	// The entities are slices of doc, not copies (a document can be tens
+	// of MiB); each is canonicalized into bytes of its own below.
+	rest, err := segjson.Parse(doc, &d, segjson.DontCopyRawMessage)
+	if err == nil && len(bytes.TrimSpace(rest)) > 0 {
+		err = errors.New("data after the document")
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	if d.Format != FormatVersion && d.Format != formatNoIdentity {
