@@ -128,8 +128,17 @@ func (l *lifecycle) failed(st *store.AlertState, cfg *config.Config, rs report.S
 		st.FailingSince = now
 	}
 	st.LastError = rs.Error
-	if st.Unreachable != nil || st.Failures < cfg.Alerts.UnreachableAfter {
+	if st.Unreachable != nil || (st.Failures < cfg.Alerts.UnreachableAfter && !rs.AuthRequired) {
 		return nil
+	}
+	if rs.AuthRequired {
+		// No point waiting for more failures: a person has to act. One
+		// alert, held open (reminded like unreachable) until a check
+		// succeeds; the daemon does not retry the grant meanwhile.
+		inc := &store.Incident{ID: fmt.Sprintf("auth-required/%s/%d", st.Server, now.Unix()), Severity: severity.High, FirstSeen: now, LastSent: now}
+		st.Unreachable = inc
+		return []notifiers.Alert{{Incident: inc.ID, Kind: notifiers.KindUnreachable, Server: st.Server, Severity: inc.Severity,
+			Report: rs, At: now, FirstSeen: now, Reason: authRequiredReason(rs)}}
 	}
 	inc := &store.Incident{
 		ID:        fmt.Sprintf("unreachable/%s/%d", st.Server, st.FailingSince.Unix()),

@@ -33,6 +33,7 @@ type metrics struct {
 	lastSuccess   *prometheus.GaugeVec
 	listChanged   *prometheus.CounterVec
 	watching      *prometheus.GaugeVec
+	authRequired  *prometheus.GaugeVec
 
 	alerts        *prometheus.CounterVec
 	notifications *prometheus.CounterVec
@@ -92,6 +93,10 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "mcpdrift_watch_connected",
 			Help: "1 while a watch session to the server is open.",
 		}, []string{"server"}),
+		authRequired: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "mcpdrift_auth_required",
+			Help: "1 while the server's OAuth grant needs a person (mcpdrift auth login), else 0.",
+		}, []string{"server"}),
 		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mcpdrift_alerts_total",
 			Help: "Alerts raised by kind (drift, unreachable, resolved, reminder), before routing.",
@@ -130,7 +135,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.probeDuration, m.probeFailures, m.checks, m.skipped, m.drift, m.driftSeverity, m.tools,
 		m.lastSuccess, m.listChanged, m.watching, m.alerts, m.notifications, m.outbox,
-		m.reloadOK, m.reloadOKTime, m.reloads, m.configInfo, m.lastCycle,
+		m.reloadOK, m.reloadOKTime, m.reloads, m.configInfo, m.lastCycle, m.authRequired,
 	)
 	m.reloadOK.Set(1)
 	return m
@@ -140,6 +145,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 func (m *metrics) observeCheck(rs report.Server, at time.Time) {
 	name := rs.Server
 	m.checks.WithLabelValues(name, rs.Status).Inc()
+	m.authRequired.WithLabelValues(name).Set(map[bool]float64{true: 1}[rs.AuthRequired])
 	if rs.Status == report.StatusError {
 		return
 	}
@@ -165,7 +171,7 @@ func (m *metrics) observeDrift(rs report.Server) {
 func (m *metrics) forget(server string) {
 	for _, v := range []interface{ DeleteLabelValues(...string) bool }{
 		m.probeDuration, m.probeFailures, m.skipped, m.drift, m.driftSeverity, m.tools,
-		m.lastSuccess, m.listChanged, m.watching,
+		m.lastSuccess, m.listChanged, m.watching, m.authRequired,
 	} {
 		v.DeleteLabelValues(server)
 	}

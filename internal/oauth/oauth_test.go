@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -125,44 +124,15 @@ func TestRefusesToStoreWithoutKey(t *testing.T) {
 // follows it, consenting, to the loopback listener.
 func login(t *testing.T, v *oauth.Vault, s *config.Server, issuer string) (*oauth.Record, string) {
 	t.Helper()
-	out := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() {
-		deadline := time.Now().Add(30 * time.Second)
-		for time.Now().Before(deadline) {
-			if u, err := oauthtest.AuthURLFrom(out.String(), issuer); err == nil {
-				done <- oauthtest.Browse(t.Context(), u)
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		done <- errors.New("no URL printed")
-	}()
-	rec, err := oauth.Login(t.Context(), s, oauth.LoginOptions{Vault: v, Out: out, Timeout: time.Minute})
-	if berr := <-done; berr != nil {
+	b := oauthtest.NewBrowser(t.Context(), issuer)
+	rec, err := oauth.Login(t.Context(), s, oauth.LoginOptions{Vault: v, Out: b, Timeout: time.Minute})
+	if berr := b.Wait(); berr != nil {
 		t.Fatalf("browser: %v", berr)
 	}
 	if err != nil {
 		t.Fatalf("login: %v", err)
 	}
-	return rec, out.String()
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
+	return rec, b.String()
 }
 
 func TestLoginDynamicRegistrationRefreshAndRevoke(t *testing.T) {

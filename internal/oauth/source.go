@@ -274,3 +274,22 @@ func equalSets(a, b []string) bool {
 	}
 	return true
 }
+
+// ProbeFunc is engine.ProbeFunc.
+type ProbeFunc = func(ctx context.Context, t probe.Target) (*probe.Result, error)
+
+// Wrap returns next with the Authorizer of every server with an auth
+// block set on its target; lookup finds a server's current configuration
+// by name (nil for none).
+func (p *Provider) Wrap(next ProbeFunc, lookup func(name string) *config.Server) ProbeFunc {
+	return func(ctx context.Context, t probe.Target) (*probe.Result, error) {
+		if s := lookup(t.Name); s != nil && s.Auth != nil && t.OAuth == nil && t.URL != "" {
+			az, err := p.Authorizer(s, t.TLS)
+			if err != nil {
+				return nil, &probe.Error{Server: t.Name, Phase: "start", Err: err}
+			}
+			t.OAuth = az
+		}
+		return next(ctx, t)
+	}
+}

@@ -41,6 +41,9 @@ type Server struct {
 	// Note is a one-line explanation for people (e.g. why a first snapshot
 	// was not trusted); it is not part of the machine contract.
 	Note string `json:"note,omitempty"`
+	// AuthRequired is set on an error of an OAuth server that needs a
+	// person (mcpdrift auth login); shown as status auth-required.
+	AuthRequired bool `json:"auth_required,omitempty"`
 }
 
 // Baseline identifies the approved manifest a server is compared with.

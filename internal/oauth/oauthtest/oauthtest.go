@@ -446,3 +446,53 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+// Browser is an io.Writer for what `mcpdrift auth login` prints: when the
+// authorization URL of its issuer appears, it opens it (Browse) once, as a
+// person would, and Wait returns how that went.
+type Browser struct {
+	ctx    context.Context
+	issuer string
+
+	mu     sync.Mutex
+	buf    strings.Builder
+	opened bool
+	done   chan error
+}
+
+// NewBrowser returns a Browser for the issuer's authorization URLs.
+func NewBrowser(ctx context.Context, issuer string) *Browser {
+	return &Browser{ctx: ctx, issuer: issuer, done: make(chan error, 1)}
+}
+
+func (b *Browser) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Write(p)
+	if !b.opened {
+		if u, err := AuthURLFrom(b.buf.String(), b.issuer); err == nil {
+			b.opened = true
+			go func() { b.done <- Browse(b.ctx, u) }()
+		}
+	}
+	return len(p), nil
+}
+
+// String is everything written so far.
+func (b *Browser) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Wait returns the outcome of the browsing, or an error if no URL was
+// printed.
+func (b *Browser) Wait() error {
+	b.mu.Lock()
+	opened := b.opened
+	b.mu.Unlock()
+	if !opened {
+		return errors.New("browser: no authorization URL was printed")
+	}
+	return <-b.done
+}

@@ -1,0 +1,39 @@
+package monitor
+
+import (
+	"context"
+
+	"fmt"
+	"github.com/mcpdrift/mcpdrift/internal/probe"
+
+	"github.com/mcpdrift/mcpdrift/internal/config"
+	"github.com/mcpdrift/mcpdrift/internal/oauth"
+	"github.com/mcpdrift/mcpdrift/internal/report"
+)
+
+// withAuth gives every probe of a server with an auth block its OAuth
+// session (internal/oauth): the stored grant, refreshed here in the daemon
+// and never interactively. The key file and the server are read from the
+// running configuration at each probe, so a reload takes effect.
+func (a *App) withAuth(next oauth.ProbeFunc) oauth.ProbeFunc {
+	lookup := func(name string) *config.Server {
+		if rt := a.runtime(); rt != nil {
+			return rt.servers[name]
+		}
+		return nil
+	}
+	return func(ctx context.Context, t probe.Target) (*probe.Result, error) {
+		keyFile := ""
+		if rt := a.runtime(); rt != nil {
+			keyFile = rt.cfg.Auth.KeyFile
+		}
+		p := &oauth.Provider{Vault: &oauth.Vault{Store: a.store, KeyFile: keyFile}, Logger: a.log, Now: a.clock.Now}
+		return p.Wrap(next, lookup)(ctx, t)
+	}
+}
+
+// authRequiredReason is the one alert of a server whose OAuth grant needs a
+// person: what happened and the command to run.
+func authRequiredReason(rs report.Server) string {
+	return fmt.Sprintf("authorization required: run %q (%s)", oauth.LoginCommand(rs.Server), rs.Error)
+}

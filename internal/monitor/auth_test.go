@@ -1,0 +1,86 @@
+package monitor
+
+import (
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcpdrift/mcpdrift/internal/config"
+	"github.com/mcpdrift/mcpdrift/internal/oauth"
+	"github.com/mcpdrift/mcpdrift/internal/oauth/oauthtest"
+	"github.com/mcpdrift/mcpdrift/notifiers"
+)
+
+// TestDaemonRefreshesThenAuthRequired: with 2-second access tokens the
+// daemon refreshes at every poll (each refresh rotating the refresh token,
+// which it must store); once the grant is revoked, the server is
+// auth-required with exactly one alert naming the command, and the daemon
+// does not ask the authorization server again poll after poll.
+func TestDaemonRefreshesThenAuthRequired(t *testing.T) {
+	as := oauthtest.Start(t, oauthtest.Options{AccessTokenLifespan: 2 * time.Second})
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "key")
+	if err := os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(make([]byte, 32))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := parseConfig(t, fmt.Sprintf(`
+storage: {path: /unused}
+auth: {key_file: %q}
+alerts: {unreachable_after: 3}
+servers:
+  - name: notes
+    url: %q
+    schedule: "@every 1s"
+    timeout: 10s
+    trust_on_first_use: true
+    auth: {mode: authorization_code, scopes: [tools:read]}
+notifiers:
+  - {name: rec, type: log}
+`, keyFile, as.MCPURL))
+	db := openDB(t, dbPath(t))
+	t.Cleanup(func() { db.Close() })
+	b := oauthtest.NewBrowser(t.Context(), as.URL)
+	if _, err := oauth.Login(t.Context(), &cfg.Servers[0], oauth.LoginOptions{Vault: &oauth.Vault{Store: db, KeyFile: keyFile}, Out: b}); err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	if err := b.Wait(); err != nil {
+		t.Fatal(err)
+	}
+
+	rec := &recNotifier{name: "rec"}
+	h := start(t, db, Options{Config: cfg, Notifiers: func(*config.Config) (map[string]notifiers.Notifier, error) {
+		return map[string]notifiers.Notifier{"rec": rec}, nil
+	}})
+	h.waitRuns("notes", 3)
+	if n := as.Grants("refresh_token"); n < 3 {
+		t.Errorf("%d refreshes over 3 polls, want one per poll", n)
+	}
+	if got := rec.alerts(); len(got) != 0 {
+		t.Fatalf("alerts while the grant works: %s (%v)", describe(got), got[0].Reason)
+	}
+	if v := metricValue(t, h.app.m.authRequired.WithLabelValues("notes")); v != 0 {
+		t.Errorf("mcpdrift_auth_required = %v while the grant works", v)
+	}
+
+	as.RevokeAll()
+	got := rec.waitAlerts(t, 1)
+	a := got[0]
+	if a.Kind != notifiers.KindUnreachable || !a.Report.AuthRequired || !strings.Contains(a.Reason, "mcpdrift auth login notes") {
+		t.Fatalf("alert = %s %q (auth required %v)", a.Kind, a.Reason, a.Report.AuthRequired)
+	}
+	runs := h.app.sched.completedRuns("notes")
+	h.waitRuns("notes", runs+3)
+	if got := rec.alerts(); len(got) != 1 {
+		t.Errorf("alerts after 3 more polls: %s, want exactly one", describe(got))
+	}
+	if n := as.RefreshFailures(); n != 1 {
+		t.Errorf("refused refreshes = %d, want 1 (no retry loop)", n)
+	}
+	if v := metricValue(t, h.app.m.authRequired.WithLabelValues("notes")); v != 1 {
+		t.Errorf("mcpdrift_auth_required = %v, want 1", v)
+	}
+}
