@@ -109,7 +109,7 @@ func TestRulesCoverTheIssue(t *testing.T) {
 	}
 	for _, want := range []string{
 		"MCPDriftDriftOpenTooLong", "MCPDriftServerUnreachable", "MCPDriftNotifierFailing",
-		"MCPDriftNotificationsDropped", "MCPDriftOutboxBacklog", "MCPDriftOutboxGrowing",
+		"MCPDriftNotificationsDropped", "MCPDriftOutboxBacklog", "MCPDriftOutboxGrowing", "MCPDriftAuthRequired",
 	} {
 		if _, ok := names[want]; !ok {
 			t.Errorf("rules.yml lacks %s", want)
