@@ -57,3 +57,18 @@ func (d *differ) unadvertisedChange(base, snap *manifest.Manifest) {
 		d.finish(&c, d.levels[KindServerUnadvertised], manifest.EntityServer, "", false)
 	}
 }
+
+// Unadvertised reports, for a server seen for the first time (no baseline
+// to compare with), every list m serves without advertising its
+// capability: the same high server.unadvertised change Diff reports when
+// a server starts doing so, since a first sight trusted on first use
+// would otherwise make it the baseline unnoticed.
+func Unadvertised(m *manifest.Manifest, p Policy) []Change {
+	if m == nil {
+		return nil
+	}
+	d := newDiffer(p)
+	d.unadvertisedChange(&manifest.Manifest{}, m)
+	sortChanges(d.out)
+	return d.out
+}

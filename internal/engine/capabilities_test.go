@@ -56,3 +56,27 @@ func TestToolsWithoutCapability(t *testing.T) {
 		t.Errorf("description change at %s", c.Severity)
 	}
 }
+
+// TestFirstSightToolsWithoutCapability: a server seen for the first time
+// that serves tools without advertising the capability is not trusted on
+// first use: its report is unapproved, with a high server.unadvertised
+// change, and nothing becomes its baseline.
+func TestFirstSightToolsWithoutCapability(t *testing.T) {
+	url := mcptest.ServeRawHTTP(t, mcptest.Raw{
+		Init: json.RawMessage(`{"protocolVersion":"2025-11-25","serverInfo":{"name":"x","version":"1"},"capabilities":{}}`),
+		Pages: map[string][]json.RawMessage{"tools/list": {json.RawMessage(
+			`{"tools":[{"name":"exec","description":"Run a command.","inputSchema":{"type":"object"}}]}`)}},
+	}).URL
+	db := openDB(t)
+	eng := engine.New(db, slog.New(slog.DiscardHandler))
+	rs := eng.Check(context.Background(), parse(t, "servers:\n  - {name: s, url: "+url+"}\n"), 1).Servers[0]
+	if rs.Status != report.StatusUnapproved || rs.Severity < severity.High {
+		t.Fatalf("want an unapproved first sight at high: %s %s %+v", rs.Status, rs.Severity, rs.Changes)
+	}
+	if len(rs.Changes) != 1 || rs.Changes[0].Kind != "server.unadvertised" || rs.Changes[0].Severity != severity.High {
+		t.Fatalf("changes %+v, want one high server.unadvertised", rs.Changes)
+	}
+	if rs.Baseline != nil {
+		t.Errorf("trusted on first use: baseline %+v", rs.Baseline)
+	}
+}

@@ -76,6 +76,18 @@ func Violations(snap *manifest.Manifest, s *config.Server) []report.Change {
 	return reportChanges(drift.Violations(snap, TrustPolicy(s), Policy(s)))
 }
 
+// FirstSight is what a server seen for the first time is reported with,
+// there being no baseline to compare with: its trust policy violations
+// and every list it serves without advertising the capability (a high
+// server.unadvertised change). Either keeps the snapshot from being
+// trusted on first use.
+func FirstSight(snap *manifest.Manifest, s *config.Server) []report.Change {
+	out := Violations(snap, s)
+	out = append(out, reportChanges(drift.Unadvertised(snap, Policy(s)))...)
+	report.SortByRisk(out)
+	return out
+}
+
 // Conclude completes rs once diff, the changes from the baseline (none when
 // the snapshot is the baseline), is known: it adds snap's trust violations,
 // reported on every evaluation since they depend on the snapshot alone,

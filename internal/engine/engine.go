@@ -231,7 +231,7 @@ func (e *Engine) evaluate(s *config.Server, snap *manifest.Manifest, snapID stri
 }
 
 func (e *Engine) firstSight(s *config.Server, snap *manifest.Manifest, snapID string, rs report.Server, mayTrust bool) report.Server {
-	rs.Changes = Violations(snap, s)
+	rs.Changes = FirstSight(snap, s)
 	rs.Findings = e.cachedFindings(snap, snapID, s, e.lintContext(s, nil))
 	rs.Severity = rs.MaxSeverity()
 	if len(rs.Changes) > 0 {
@@ -289,7 +289,7 @@ func baselineRef(a store.Approval) *report.Baseline {
 
 func errorStatus(name string, err error) report.Server {
 	return report.Server{Server: name, Status: report.StatusError, Error: err.Error(),
-		Changes: []report.Change{}, Findings: []report.Finding{}, AuthRequired: errors.Is(err, probe.ErrAuthRequired)}
+		Changes: []report.Change{}, Findings: []report.Finding{}}
 }
 
 func shortFingerprint(b []byte) string {

@@ -12,11 +12,12 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
 
-// laterList compares the second listing of the probe's session with the
-// first. A server may answer the first list of a session benignly and the
-// later ones (after a list_changed) with something else: a client that
-// keeps its session sees the later answer, so that is the snapshot, and
-// the difference is a high server.later_list change of its own. first is
+// laterList compares the second listing of the probe's session (or, in
+// the daemon, the lists of the server's watch session) with the first. A
+// server may answer the first list of a session benignly and the later
+// ones (after a list_changed) with something else: a client that keeps
+// its session sees the later answer, so that is the snapshot, and the
+// difference is a high server.later_list change of its own. first is
 // returned unchanged, with no change, when the two agree.
 func laterList(s *config.Server, res *probe.Result, first *manifest.Manifest) (*manifest.Manifest, []report.Change) {
 	if len(res.Relisted) == 0 {
@@ -49,7 +50,7 @@ func laterList(s *config.Server, res *probe.Result, first *manifest.Manifest) (*
 		Kind: drift.KindServerLaterList, Entity: manifest.EntityServer, Name: manifest.EntityServer,
 		Severity: severity.High, Findings: []report.Finding{},
 		Before: report.ShortID(first.ID()), After: report.ShortID(later.ID()),
-		Summary: "server: a later list in the same session differs from the first (" + strings.Join(what, ", ") +
+		Summary: "server: a later list in a session differs from a new session's first list (" + strings.Join(what, ", ") +
 			"); a client that keeps its session sees the later one, which is the snapshot compared here",
 	}
 	return later, []report.Change{ch}

@@ -190,6 +190,8 @@ type App struct {
 
 	toolsMu   sync.Mutex
 	toolsSeen map[string]string // server -> snapshot id whose tools are exported
+
+	sessions watchSessions
 }
 
 // New builds an App from a validated configuration: it parses every
@@ -218,7 +220,6 @@ func New(opts Options) (*App, error) {
 
 		toolsSeen: map[string]string{},
 	}
-	a.opts.Probe = a.withAuth(a.opts.Probe)
 	a.engine = &engine.Engine{
 		Store:   opts.Store,
 		Probe:   a.instrumentedProbe,
@@ -445,15 +446,19 @@ func (a *App) Ready() error {
 	return a.sched.fresh(a.runtime(), a.clock.Now())
 }
 
-// instrumentedProbe times every probe for the metrics.
+// instrumentedProbe times every probe for the metrics. A server with an
+// open watch session is listed in that session too, right after the fresh
+// probe (watchSessions.addSessionLists).
 func (a *App) instrumentedProbe(ctx context.Context, t probe.Target) (*probe.Result, error) {
 	start := time.Now()
 	res, err := a.opts.Probe(ctx, t)
 	a.m.probeDuration.WithLabelValues(t.Name).Observe(time.Since(start).Seconds())
 	if err != nil {
 		a.m.probeFailures.WithLabelValues(t.Name).Inc()
+		return res, err
 	}
-	return res, err
+	a.sessions.addSessionLists(ctx, a.log, t.Name, res)
+	return res, nil
 }
 
 // pruneLoop prunes old observations and thread handles at start-up and

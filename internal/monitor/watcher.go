@@ -18,6 +18,10 @@ const stableSession = time.Minute
 // watch holds a watch session open to s for as long as ctx lives,
 // reconnecting with exponential backoff, and re-snapshots s (on a fresh
 // session, through the scheduler's check) when it reports a list change.
+// The session behaves as a long-lived client: it lists when it opens, and
+// every check of s lists in it again (App.instrumentedProbe), so what a
+// client that keeps its session is served after a list_changed is
+// compared with the baseline too, and with what a fresh session gets.
 func (a *App) watch(ctx context.Context, s *config.Server) {
 	log := a.log.With("server", s.Name)
 	trigger := make(chan struct{}, 1)
@@ -48,7 +52,12 @@ func (a *App) watch(ctx context.Context, s *config.Server) {
 		}
 		t.Logger = a.opts.Logger
 		opened := a.clock.Now()
+		var session *probe.WatchSession
 		err = a.opts.Watch(ctx, t, probe.WatchOptions{
+			OnSession: func(ws *probe.WatchSession) {
+				session = ws
+				a.sessions.set(s.Name, ws)
+			},
 			OnChange: func(list string) {
 				a.m.listChanged.WithLabelValues(s.Name).Inc()
 				poke()
@@ -68,6 +77,9 @@ func (a *App) watch(ctx context.Context, s *config.Server) {
 			PingInterval: a.opts.WatchPing,
 		})
 		a.m.watching.WithLabelValues(s.Name).Set(0)
+		if session != nil {
+			a.sessions.drop(s.Name, session)
+		}
 		if ctx.Err() != nil {
 			return
 		}

@@ -2,13 +2,17 @@ package probe
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpdrift/mcpdrift/internal/manifest"
 )
 
 // ErrNoListChanged reports a server that advertises listChanged for none of
@@ -30,6 +34,15 @@ type WatchOptions struct {
 	// OnReady, if set, is called once the session is established and the
 	// server has been found to advertise listChanged.
 	OnReady func()
+	// OnSession, if set, makes the watch session a long-lived client: it
+	// lists everything once as soon as it is open (as a client does on
+	// connecting), then OnSession receives it, to list again in the same
+	// session when the caller decides (as a client does on list_changed).
+	// A server may answer a session's later lists otherwise than its
+	// first, or otherwise than a fresh session: only this session sees
+	// what a client that keeps its session sees. Called before OnReady;
+	// the session lists until Watch returns.
+	OnSession func(*WatchSession)
 	// PingInterval, when positive, pings the server that often; a ping that
 	// fails within the target's timeout ends the watch with an error, so
 	// that a silently dead session is noticed and reopened.
@@ -39,9 +52,10 @@ type WatchOptions struct {
 // Watch holds one session open to t, with the same transports, limits,
 // client identity and allow-list as Probe (plus the 2026-07-28
 // subscriptions/listen request), and reports list_changed notifications to
-// opts.OnChange. It lists nothing: the caller takes snapshots with Probe on
-// fresh sessions. t.Timeout bounds connecting and each ping, not the
-// session.
+// opts.OnChange. It lists nothing unless opts.OnSession is set (then it
+// lists as a long-lived client does); the caller takes snapshots with
+// Probe on fresh sessions. t.Timeout bounds connecting, each listing and
+// each ping, not the session.
 //
 // Watch returns nil when ctx is cancelled, ErrNoListChanged (wrapped) when
 // the server advertises no listChanged capability, and an *Error when the
@@ -82,6 +96,22 @@ func Watch(ctx context.Context, t Target, opts WatchOptions) (err error) {
 	}
 	p.phase = "watch"
 	p.log.Debug("watch session open", "protocol", cs.InitializeResult().ProtocolVersion)
+	ws := &WatchSession{p: p, cs: cs}
+	defer ws.close()
+	if opts.OnSession != nil {
+		// The session's first list, as a client's on connecting: what
+		// the caller lists later is a later list of this session.
+		if _, err := ws.List(ctx); err != nil {
+			if f := p.rec.fatalErr(); f != nil {
+				return p.wrap(f)
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			p.log.Debug("watch session's first list failed", "error", p.redactor.Err(err).Error())
+		}
+		opts.OnSession(ws)
+	}
 	if opts.OnReady != nil {
 		opts.OnReady()
 	}
@@ -99,6 +129,7 @@ func Watch(ctx context.Context, t Target, opts WatchOptions) (err error) {
 		case <-ctx.Done():
 			return nil
 		case err := <-ended:
+			ws.close() // a List in flight is done with the prober
 			p.session = nil
 			if f := p.rec.fatalErr(); f != nil {
 				return p.wrap(f)
@@ -108,10 +139,11 @@ func Watch(ctx context.Context, t Target, opts WatchOptions) (err error) {
 			}
 			return p.wrap(fmt.Errorf("session ended: %w", err))
 		case <-tick:
-			if err := p.ping(ctx, cs); err != nil {
+			if err := ws.ping(ctx); err != nil {
 				if ctx.Err() != nil {
 					return nil
 				}
+				ws.close()
 				return p.wrap(err)
 			}
 		}
@@ -147,6 +179,86 @@ func (p *prober) openWatch(ctx context.Context) (*mcp.ClientSession, error) {
 		return nil, p.classify(ctx, err)
 	}
 	return cs, nil
+}
+
+// WatchSession is an open watch session that lists on request, in the
+// session itself (see WatchOptions.OnSession). Its methods are safe for
+// concurrent use; requests go one at a time.
+type WatchSession struct {
+	p  *prober
+	cs *mcp.ClientSession
+
+	// mu serializes the session's requests: listing and pinging share the
+	// prober's phase and the recorder's captured results.
+	mu     sync.Mutex
+	closed bool
+}
+
+// errWatchClosed is List's error once Watch has returned.
+var errWatchClosed = errors.New("watch session closed")
+
+// List lists tools, prompts, resources and resource templates in the
+// watch session, as Probe does in a fresh one (every list, advertised or
+// not, within the target's timeout and limits), and returns the raw pages
+// per kind: a kind the server served nothing of has no pages. A failure
+// leaves the session open unless the server broke a limit, which ends it.
+func (w *WatchSession) List(ctx context.Context) (map[manifest.Kind][]json.RawMessage, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil, errWatchClosed
+	}
+	p := w.p
+	ctx, cancel := context.WithTimeoutCause(ctx, p.t.Timeout, errDeadline)
+	defer cancel()
+	// Each listing is one manifest: max_manifest_bytes bounds it, not the
+	// session's whole life.
+	p.rec.restartCount()
+	sc := w.cs.InitializeResult().Capabilities
+	if sc == nil {
+		sc = &mcp.ServerCapabilities{}
+	}
+	out := map[manifest.Kind][]json.RawMessage{}
+	for _, k := range manifest.Kinds {
+		advertised := sc.Tools != nil
+		switch k {
+		case manifest.KindPrompt:
+			advertised = sc.Prompts != nil
+		case manifest.KindResource, manifest.KindResourceTemplate:
+			advertised = sc.Resources != nil
+		}
+		pages, err := p.list(ctx, w.cs, k, advertised)
+		if err != nil {
+			p.phase = "watch"
+			return nil, p.wrap(err)
+		}
+		if len(pages) > 0 {
+			out[k] = pages
+		}
+	}
+	p.phase = "watch"
+	return out, nil
+}
+
+func (w *WatchSession) ping(ctx context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.p.ping(ctx, w.cs)
+}
+
+// close ends listing: a List in flight finishes first.
+func (w *WatchSession) close() {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+}
+
+// restartCount starts counting captured bytes anew, for a watch session's
+// next listing.
+func (r *recorder) restartCount() {
+	r.mu.Lock()
+	r.total = 0
+	r.mu.Unlock()
 }
 
 // ping checks that the session still answers within the target's timeout.

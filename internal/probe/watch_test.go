@@ -3,12 +3,14 @@ package probe_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/mcptest"
 	"github.com/mcpdrift/mcpdrift/internal/probe"
 )
@@ -158,5 +160,69 @@ func TestWatchEndsWhenServerGoes(t *testing.T) {
 		}
 	case <-time.After(testTimeout):
 		t.Fatal("Watch did not notice the server died")
+	}
+}
+
+// TestWatchSessionLists: with OnSession, the watch session lists once when
+// it opens and again on request, in the same session: after a tool change
+// the session's own list has the new tool, and the session sent only
+// what a probe may send.
+func TestWatchSessionLists(t *testing.T) {
+	obj := map[string]any{"type": "object"}
+	s := mcptest.NewServer(mcptest.Config{Tools: []*mcp.Tool{{Name: "a", InputSchema: obj}}})
+	target, calls, _ := streamableTarget(t, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	sessions := make(chan *probe.WatchSession, 1)
+	changed := make(chan struct{}, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- probe.Watch(ctx, target, probe.WatchOptions{
+			OnSession: func(ws *probe.WatchSession) { sessions <- ws },
+			OnChange: func(string) {
+				select {
+				case changed <- struct{}{}:
+				default:
+				}
+			},
+		})
+	}()
+	var ws *probe.WatchSession
+	select {
+	case ws = <-sessions:
+	case err := <-done:
+		t.Fatalf("Watch ended: %v", err)
+	case <-time.After(testTimeout):
+		t.Fatal("no watch session")
+	}
+	if n := calls()["tools/list"]; n != 1 {
+		t.Errorf("the session's first list: server saw %d tools/list, want 1", n)
+	}
+	s.SetTools(&mcp.Tool{Name: "b", InputSchema: obj})
+	select {
+	case <-changed:
+	case <-time.After(testTimeout):
+		t.Fatal("no list_changed")
+	}
+	pages, err := ws.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pages[manifest.KindTool]; len(got) != 1 || !strings.Contains(string(got[0]), `"name":"b"`) || strings.Contains(string(got[0]), `"name":"a"`) {
+		t.Errorf("tools listed in the session: %s", got)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Watch after cancel: %v", err)
+		}
+	case <-time.After(testTimeout):
+		t.Fatal("Watch did not return")
+	}
+	if _, err := ws.List(context.Background()); err == nil {
+		t.Error("List after Watch returned: no error")
+	}
+	if n := calls().Forbidden(); n != 0 {
+		t.Errorf("the watch session sent %d forbidden calls", n)
 	}
 }
