@@ -174,22 +174,32 @@ func Build(c Capture) (*Manifest, error) { return build(c, nil) }
 // last build, so that a poll of an unchanged server re-canonicalizes
 // nothing: the raw bytes of each entity are hashed and looked up. It holds
 // the last manifest and one hash per entity, never the raw bytes, so it
-// costs about the canonical manifest itself (issue 15: per-server memory).
-// A Cache is safe for one build at a time.
+// costs about the canonical manifest itself. It keeps nothing but a hash
+// after a server's first build: a process that builds each server once
+// (`mcpdrift check` over 1,000 servers) would only hold every manifest
+// until it exits, while a daemon's third poll of a server is a hit (issue
+// 15: per-server memory). A Cache is safe for one build at a time.
 type Cache struct {
 	last map[[32]byte]Entity // raw entity hash -> entity (sharing m's bytes)
 	// The last manifest and the hash of the capture it was built from.
 	capture [32]byte
 	m       *Manifest
+	built   bool // a build succeeded before: keep the next ones
 }
 
 // BuildCached is Build with a per-server cache. The result is identical to
-// Build's; for a capture identical to the previous one it is the same
-// Manifest, which callers therefore must not modify.
+// Build's; for a capture identical to the previous one (from the third
+// build on) it is the same Manifest, which callers therefore must not
+// modify.
 func BuildCached(c Capture, cache *Cache) (*Manifest, error) {
 	key := captureHash(c)
 	if cache.m != nil && key == cache.capture {
 		return cache.m, nil
+	}
+	if !cache.built {
+		m, err := Build(c)
+		cache.built = err == nil
+		return m, err
 	}
 	next := map[[32]byte]Entity{}
 	m, err := build(c, func(k Kind, page json.RawMessage) ([]Entity, error) {
