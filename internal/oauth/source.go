@@ -63,11 +63,10 @@ type Session struct {
 	log    *slog.Logger
 	now    func() time.Time
 
-	mu          sync.Mutex
-	rec         *Record
-	tok         *oauth2.Token
-	challenged  []string
-	unsupported error
+	mu         sync.Mutex
+	rec        *Record
+	tok        *oauth2.Token
+	challenged []string
 }
 
 var _ probe.Authorizer = (*Session)(nil)

@@ -115,6 +115,7 @@ type Local struct {
 // lint rules see the tools of every configured server.
 func NewLocal(cfg *config.Config, db *store.DB, logger *slog.Logger) *Local {
 	eng := engine.New(db, logger)
+	eng.Probe = withAuth(cfg, db, logger, eng.Probe)
 	names := make([]string, len(cfg.Servers))
 	for i, s := range cfg.Servers {
 		names[i] = s.Name

@@ -69,6 +69,7 @@ type Server struct {
 	requested   [][]string     // scopes of every authorization and client credentials request
 	refreshFail int            // refresh requests answered with an error
 	ids         []string       // request ids of every token issued
+	codes       []string       // authorization codes issued
 }
 
 // clientStore is fosite's memory store with clients kept under a lock of
@@ -182,7 +183,7 @@ func Start(t testing.TB, opts Options) *Server {
 func (s *Server) verify(ctx context.Context, token string, _ *http.Request) (*auth.TokenInfo, error) {
 	_, ar, err := s.provider.IntrospectToken(ctx, token, fosite.AccessToken, &fosite.DefaultSession{})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", auth.ErrInvalidToken, err)
+		return nil, fmt.Errorf("%w: %w", auth.ErrInvalidToken, err)
 	}
 	return &auth.TokenInfo{
 		Scopes:     ar.GetGrantedScopes(),
@@ -233,7 +234,17 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		s.provider.WriteAuthorizeError(ctx, w, ar, err)
 		return
 	}
+	s.mu.Lock()
+	s.codes = append(s.codes, resp.GetCode())
+	s.mu.Unlock()
 	s.provider.WriteAuthorizeResponse(ctx, w, ar, resp)
+}
+
+// Codes returns every authorization code issued (for secret canaries).
+func (s *Server) Codes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.codes)
 }
 
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mcpdrift/mcpdrift/internal/oauth"
+	"github.com/mcpdrift/mcpdrift/internal/oauth/oauthtest"
+	"github.com/mcpdrift/mcpdrift/store"
+)
+
+const authCanary = "client-secret-CANARY-91d2"
+
+// TestAuthLoginCheckStatusLogout drives the whole CLI against a real
+// authorization server (fosite) and a go-sdk server behind
+// RequireBearerToken: auth login (the test's browser follows the printed
+// URL to the loopback listener), check lists the protected tools of both
+// the logged-in server and a client-credentials one, auth status shows
+// the grants, logout revokes; and no token, client secret or code appears
+// in any output or in the database file.
+func TestAuthLoginCheckStatusLogout(t *testing.T) {
+	as := oauthtest.Start(t, oauthtest.Options{Tools: []string{"search", "fetch"}, ScopesSupported: []string{"tools:read", "tools:write"}})
+	as.AddClient("svc", authCanary, nil, "client_credentials")
+	dir := t.TempDir()
+	key := filepath.Join(dir, "key")
+	writeFile(t, key, base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{3}, 32)))
+	secretFile := filepath.Join(dir, "svc-secret")
+	writeFile(t, secretFile, authCanary+"\n")
+	db := filepath.Join(dir, "db")
+	cfg := filepath.Join(dir, "mcpdrift.yaml")
+	writeFile(t, cfg, fmt.Sprintf(`storage: {path: %s}
+auth: {key_file: %s}
+defaults: {timeout: 10s}
+servers:
+  - name: notes
+    url: %s
+    auth: {mode: authorization_code, scopes: [tools:read]}
+  - name: svc
+    url: %s
+    auth: {mode: client_credentials, client_id: svc, client_secret_file: %s, scopes: [tools:read]}
+`, db, key, as.MCPURL, as.MCPURL, secretFile))
+	h := testHost(t, map[string]string{"MCPDRIFT_CONFIG": cfg})
+	var outputs []string
+
+	// check before login: notes is auth-required, naming the command.
+	r := runOn(t, h, "check", "notes")
+	outputs = append(outputs, r.stdout, r.stderr)
+	if r.code == ExitOK || !strings.Contains(r.stdout+r.stderr, "mcpdrift auth login notes") {
+		t.Fatalf("check before login: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	b := oauthtest.NewBrowser(t.Context(), as.URL)
+	var errb bytes.Buffer
+	code := RunHost(t.Context(), []string{"auth", "login", "notes"}, b, &errb, h)
+	if err := b.Wait(); err != nil {
+		t.Fatalf("browser: %v\n%s", err, b.String())
+	}
+	outputs = append(outputs, b.String(), errb.String())
+	if code != ExitOK || !strings.Contains(b.String(), "granted scopes: tools:read") || !strings.Contains(b.String(), "127.0.0.1") {
+		t.Fatalf("auth login: exit %d\n%s%s", code, b.String(), errb.String())
+	}
+
+	r = runOn(t, h, "--log-level", "debug", "check", "--format", "json")
+	outputs = append(outputs, r.stdout, r.stderr)
+	if r.code != ExitOK {
+		t.Fatalf("check after login: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runOn(t, h, "inventory")
+	outputs = append(outputs, r.stdout, r.stderr)
+	for _, want := range []string{"search", "fetch"} {
+		if strings.Count(r.stdout, want) < 2 {
+			t.Errorf("inventory does not list %s for both servers:\n%s", want, r.stdout)
+		}
+	}
+
+	r = runOn(t, h, "auth", "status")
+	outputs = append(outputs, r.stdout, r.stderr)
+	expect(t, r, ExitOK, "authorization_code")
+	for _, want := range []string{"client_credentials", "tools:read", as.URL, "svc"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("auth status lacks %q:\n%s", want, r.stdout)
+		}
+	}
+
+	// The secrets the run handled, read back through the vault.
+	st, err := store.Open(db, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secrets []string
+	for _, s := range []string{"notes", "svc"} {
+		rec, err := (&oauth.Vault{Store: st, KeyFile: key}).Load(s)
+		if err != nil || rec == nil || rec.Token == nil {
+			t.Fatalf("grant of %s: %v %v", s, rec, err)
+		}
+		secrets = append(secrets, rec.Token.AccessToken)
+		if rec.Token.RefreshToken != "" {
+			secrets = append(secrets, rec.Token.RefreshToken)
+		}
+	}
+	_ = st.Close()
+	secrets = append(secrets, authCanary)
+	secrets = append(secrets, as.Codes()...)
+	dump, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sec := range secrets {
+		if bytes.Contains(dump, []byte(sec)) {
+			t.Errorf("the database file holds a secret in clear (%.6s...)", sec)
+		}
+		for _, o := range outputs {
+			if strings.Contains(o, sec) {
+				t.Errorf("an output holds a secret (%.6s...):\n%s", sec, o)
+			}
+		}
+	}
+
+	r = runOn(t, h, "auth", "logout", "notes")
+	expect(t, r, ExitOK, "Revoked the tokens of notes")
+	r = runOn(t, h, "auth", "status", "notes")
+	expect(t, r, ExitOK, "not logged in")
+	r = runOn(t, h, "check", "notes")
+	if r.code == ExitOK || !strings.Contains(r.stdout+r.stderr, "mcpdrift auth login notes") {
+		t.Errorf("check after logout: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
