@@ -3,14 +3,18 @@ package cli
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/oauth"
 	"github.com/mcpdrift/mcpdrift/internal/oauth/oauthtest"
+	"github.com/mcpdrift/mcpdrift/internal/report"
+	"github.com/mcpdrift/mcpdrift/internal/severity"
 	"github.com/mcpdrift/mcpdrift/store"
 )
 
@@ -78,6 +82,10 @@ servers:
 		}
 	}
 
+	if !strings.Contains(r.stdout, "granted scopes: tools:read") {
+		t.Errorf("inventory does not show the granted scopes:\n%s", r.stdout)
+	}
+
 	r = runOn(t, h, "auth", "status")
 	outputs = append(outputs, r.stdout, r.stderr)
 	expect(t, r, ExitOK, "authorization_code")
@@ -128,5 +136,67 @@ servers:
 	r = runOn(t, h, "check", "notes")
 	if r.code == ExitOK || !strings.Contains(r.stdout+r.stderr, "mcpdrift auth login notes") {
 		t.Errorf("check after logout: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestAuthScopeGrowthIsHigh: a client-credentials server (2-second tokens,
+// so every check gets a new one) whose authorization server starts
+// granting more than requested is a high auth.scopes change; one that
+// publishes a wider scopes_supported is one too; one that demands a wider
+// scope by step-up is auth-required naming the scope, and never gets it.
+// Every token request asked for exactly the configured scope.
+func TestAuthScopeGrowthIsHigh(t *testing.T) {
+	as := oauthtest.Start(t, oauthtest.Options{AccessTokenLifespan: 2 * time.Second, ScopesSupported: []string{"tools:read"}})
+	as.AddClient("svc", authCanary, nil, "client_credentials")
+	dir := t.TempDir()
+	key := filepath.Join(dir, "key")
+	writeFile(t, key, base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{5}, 32)))
+	cfg := filepath.Join(dir, "mcpdrift.yaml")
+	writeFile(t, cfg, fmt.Sprintf(`storage: {path: %s}
+auth: {key_file: %s}
+defaults: {timeout: 10s}
+servers:
+  - name: svc
+    url: %s
+    auth: {mode: client_credentials, client_id: svc, client_secret: %s, scopes: [tools:read]}
+`, filepath.Join(dir, "db"), key, as.MCPURL, authCanary))
+	h := testHost(t, map[string]string{"MCPDRIFT_CONFIG": cfg})
+	expect(t, runOn(t, h, "check"), ExitOK, "")
+
+	change := func(path string) report.Change {
+		t.Helper()
+		r := runOn(t, h, "check", "--format", "json")
+		if strings.Contains(r.stdout+r.stderr, authCanary) {
+			t.Fatal("check output holds the client secret")
+		}
+		var rep report.Report
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || len(rep.Servers) != 1 {
+			t.Fatalf("check: exit %d %v\n%s%s", r.code, err, r.stdout, r.stderr)
+		}
+		for _, c := range rep.Servers[0].Changes {
+			if c.Path == path && c.Kind == "auth.scopes" {
+				return c
+			}
+		}
+		t.Fatalf("no auth.scopes change at %s in %+v", path, rep.Servers[0].Changes)
+		return report.Change{}
+	}
+	as.GrantExtra("tools:write")
+	if c := change("identity.auth.granted_scopes"); c.Severity != severity.High || !strings.Contains(c.Summary, "tools:write") {
+		t.Errorf("granted scope growth: %+v", c)
+	}
+	as.SetScopesSupported("tools:read", "admin")
+	if c := change("identity.auth.unrequested_scopes"); c.Severity != severity.High || !strings.Contains(c.Summary, "admin") {
+		t.Errorf("scopes_supported beyond the configured ones: %+v", c)
+	}
+	as.SetRequiredScopes("tools:read", "admin")
+	r := runOn(t, h, "check")
+	if r.code == ExitOK || !strings.Contains(r.stdout+r.stderr, "demands scope admin beyond the configured scopes") {
+		t.Errorf("step-up: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for i, req := range as.Requested() {
+		if strings.Join(req, " ") != "tools:read" {
+			t.Errorf("token request %d asked for %v, want exactly [tools:read]", i, req)
+		}
 	}
 }

@@ -223,6 +223,9 @@ func defaults() map[string]severity.Level {
 		KindOAuthMetadata:             severity.Medium,
 		KindOAuthAuthorizationServers: severity.Critical,
 		KindOAuthScopes:               severity.High,
+		KindAuthMode:                  severity.Medium,
+		KindAuthIssuer:                severity.High,
+		KindAuthScopes:                severity.High,
 		KindPolicyViolation:           severity.Critical,
 	}
 }

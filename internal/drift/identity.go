@@ -50,6 +50,9 @@ func (d *differ) identity(a, b json.RawMessage) {
 	if !reflect.DeepEqual(ia.OAuth, ib.OAuth) {
 		d.oauth(ia.OAuth, ib.OAuth)
 	}
+	if !reflect.DeepEqual(ia.Auth, ib.Auth) {
+		d.auth(ia.Auth, ib.Auth)
+	}
 	if !reflect.DeepEqual(ia.Launch, ib.Launch) {
 		d.identityLaunch(ia.Launch, ib.Launch, pkgSpec(ia.Package), pkgSpec(ib.Package))
 	}
@@ -153,6 +156,10 @@ func (d *differ) identityOnce(id *manifest.Identity, what string, gone bool) {
 	if id.OAuth != nil {
 		b, a := pair(id.OAuth)
 		d.idChange(KindOAuthMetadata, "identity.oauth", severity.Info, []string{"OAuth metadata " + what + ": " + id.OAuth.Status}, b, a)
+	}
+	if id.Auth != nil {
+		b, a := pair(id.Auth)
+		d.idChange(KindAuthMode, "identity.auth", severity.Info, []string{"OAuth grant " + what + ": " + id.Auth.Mode + " at " + id.Auth.Issuer}, b, a)
 	}
 	if id.Launch != nil {
 		b, a := pair(id.Launch)

@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -28,6 +29,17 @@ type InventoryServer struct {
 	// Error says why there are no tools to show (no snapshot yet).
 	Error string          `json:"error,omitempty"`
 	Tools []InventoryTool `json:"tools"`
+	// Auth is the OAuth grant the snapshot was taken under (mode,
+	// issuer, granted scopes), nil for a server without auth:.
+	Auth *InventoryAuth `json:"auth,omitempty"`
+}
+
+// InventoryAuth is what mcpdrift itself may do at the server: the scopes
+// its OAuth grant holds. Strings are escaped with escape.Line.
+type InventoryAuth struct {
+	Mode          string   `json:"mode"`
+	Issuer        string   `json:"issuer"`
+	GrantedScopes []string `json:"granted_scopes"`
 }
 
 // InventoryTool is one tool.
@@ -63,7 +75,25 @@ func BuildInventory(server, snapshotID string, m *manifest.Manifest, findings []
 	slices.SortStableFunc(s.Tools, func(a, b InventoryTool) int {
 		return cmp.Or(cmp.Compare(b.Risk, a.Risk), boolFirst(a.OpenWorld, b.OpenWorld), strings.Compare(a.Name, b.Name))
 	})
+	var id manifest.Identity
+	if len(m.Identity) > 0 && json.Unmarshal(m.Identity, &id) == nil && id.Auth != nil {
+		a := &InventoryAuth{Mode: escape.Line(id.Auth.Mode), Issuer: escape.Line(id.Auth.Issuer), GrantedScopes: []string{}}
+		for _, sc := range id.Auth.Granted {
+			a.GrantedScopes = append(a.GrantedScopes, escape.Line(sc))
+		}
+		s.Auth = a
+	}
 	return s
+}
+
+// grantText is the OAuth line of a server in the text and markdown
+// renderings.
+func grantText(a *InventoryAuth) string {
+	scopes := "(none)"
+	if len(a.GrantedScopes) > 0 {
+		scopes = strings.Join(a.GrantedScopes, " ")
+	}
+	return fmt.Sprintf("OAuth %s at %s, granted scopes: %s", a.Mode, a.Issuer, scopes)
 }
 
 // boolFirst orders true before false.
@@ -152,6 +182,9 @@ func inventoryText(inv *Inventory) string {
 			fmt.Fprintf(&b, ": %s", c)
 		}
 		b.WriteByte('\n')
+		if s.Auth != nil {
+			fmt.Fprintf(&b, "  %s\n", grantText(s.Auth))
+		}
 		width := 0
 		for _, t := range s.Tools {
 			width = max(width, len(escape.Truncate(t.Name, 60)))
@@ -192,6 +225,9 @@ func inventoryMarkdown(inv *Inventory) string {
 		fmt.Fprintf(&b, "Snapshot `%s`: %d tools", ShortID(s.Snapshot), len(s.Tools))
 		if c := groupCounts(s.Tools); c != "" {
 			fmt.Fprintf(&b, " (%s)", c)
+		}
+		if s.Auth != nil {
+			fmt.Fprintf(&b, "\n\n%s", md(grantText(s.Auth)))
 		}
 		b.WriteString("\n\n| tool | risk | open world | findings |\n|---|---|---|---|\n")
 		for _, t := range s.Tools {
