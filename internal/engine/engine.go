@@ -289,7 +289,7 @@ func baselineRef(a store.Approval) *report.Baseline {
 
 func errorStatus(name string, err error) report.Server {
 	return report.Server{Server: name, Status: report.StatusError, Error: err.Error(),
-		Changes: []report.Change{}, Findings: []report.Finding{}}
+		Changes: []report.Change{}, Findings: []report.Finding{}, AuthRequired: errors.Is(err, probe.ErrAuthRequired)}
 }
 
 func shortFingerprint(b []byte) string {

@@ -220,6 +220,7 @@ func New(opts Options) (*App, error) {
 
 		toolsSeen: map[string]string{},
 	}
+	a.opts.Probe = a.withAuth(a.opts.Probe)
 	a.engine = &engine.Engine{
 		Store:   opts.Store,
 		Probe:   a.instrumentedProbe,
