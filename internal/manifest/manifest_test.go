@@ -2,7 +2,9 @@ package manifest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -317,4 +319,34 @@ func BenchmarkBuild500Cached(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestToolNames: the names read without parsing are the keys Parse gives,
+// in its order, however the document spells them.
+func TestToolNames(t *testing.T) {
+	docs := []string{
+		string(mustBuild(t, capture(initResult, `{"tools":[{"name":"b","inputSchema":{"type":"object"}},{"name":"a"},{"name":"a","x":1}]}`)).Document()),
+		`{"format":1,"prompts":[],"resource_templates":[],"resources":[],"server":{},"tools":[{"name":"z"},{"na\u006de":"esc"},{"name":"x\udc00y"},{"name":7},{"description":"no name"},{"name":"first","name":"last"}],"volatile_rules":2}`,
+	}
+	docs = append(docs, strings.Replace(docs[1], `"volatile_rules":2`, `"volatile_rules":1`, 1))
+	for _, doc := range docs {
+		m, err := Parse([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, e := range m.Entities[KindTool] {
+			want = append(want, e.Key)
+		}
+		got, err := ToolNames([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("ToolNames = %q, Parse's keys %q", got, want)
+		}
+	}
+	if _, err := ToolNames([]byte(`{"tools":[1]}`)); !errors.Is(err, ErrMalformed) {
+		t.Errorf("a tool that is not an object: %v, want ErrMalformed", err)
+	}
 }
