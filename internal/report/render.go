@@ -157,7 +157,7 @@ func renderServers(w io.Writer, r *Report, o Options, write func(*strings.Builde
 }
 
 func writeServerHeader(b *strings.Builder, s *Server, p painter, now time.Time) {
-	fmt.Fprintf(b, "%s %s", p.paint(ansiBold, line(s.Server)), p.paint(statusColor[s.Status], s.Status))
+	fmt.Fprintf(b, "%s %s", p.paint(ansiBold, line(s.Server)), p.paint(statusColor[s.Status], s.StatusText()))
 	if s.Severity > severity.None {
 		fmt.Fprintf(b, " %s", p.badge(s.Severity))
 	}
@@ -238,7 +238,7 @@ func renderMarkdown(w io.Writer, r *Report) error {
 		if s.Baseline != nil {
 			base = "`" + ShortID(s.Baseline.ID) + "`"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %s |\n", md(s.Server), s.Status, s.Severity, len(s.Changes), snap, base)
+		fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %s |\n", md(s.Server), s.StatusText(), s.Severity, len(s.Changes), snap, base)
 	}
 	for _, s := range r.Servers {
 		if len(s.Changes) == 0 && s.Error == "" && len(s.Findings) == 0 {

@@ -46,6 +46,19 @@ type Server struct {
 	AuthRequired bool `json:"auth_required,omitempty"`
 }
 
+// StatusAuthRequired is how an error with AuthRequired is shown to people;
+// Status stays StatusError, so exit codes and machine consumers see a
+// failed check.
+const StatusAuthRequired = "auth-required"
+
+// StatusText is the status shown to people: Status, or auth-required.
+func (s Server) StatusText() string {
+	if s.Status == StatusError && s.AuthRequired {
+		return StatusAuthRequired
+	}
+	return s.Status
+}
+
 // Baseline identifies the approved manifest a server is compared with.
 type Baseline struct {
 	ID         string    `json:"id"`
