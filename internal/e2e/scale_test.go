@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -155,25 +156,55 @@ func BenchmarkScale(b *testing.B) {
 	}
 }
 
-// TestScaleFarm serves SCALE_SERVERS streamable HTTP servers × SCALE_TOOLS
-// tools for a separate `mcpdrift check` process to measure (its own peak
-// RSS, without the servers): it writes their config to SCALE_FARM_CONFIG
-// (storage in SCALE_FARM_DB) and serves until its stdin closes. Only
-// scripts/bench.sh runs it.
+// farmTarget is one server of the farm as the bare go-sdk lister reaches
+// it: a URL, or a command to start.
+type farmTarget struct {
+	URL     string            `json:"url,omitempty"`
+	Command string            `json:"command,omitempty"`
+	Args    []string          `json:"args,omitempty"`
+	Env     map[string]string `json:"env,omitempty"`
+}
+
+// TestScaleFarm serves SCALE_SERVERS servers × SCALE_TOOLS tools for
+// separate processes to measure (their own time and peak RSS, without the
+// servers'): streamable HTTP servers in this process, or with
+// SCALE_TRANSPORT=stdio the commands that start go-sdk stdio servers
+// (this binary as mcptest's child, sandbox off). It writes the mcpdrift
+// config to SCALE_FARM_CONFIG (storage in SCALE_FARM_DB, an admin socket
+// of its own, schedules a day apart so a daemon's only rounds are its
+// first and the ones asked for) and the same servers for the bare go-sdk
+// lister (TestBareListFarm) to SCALE_FARM_CONFIG.targets.json, then serves
+// until its stdin closes. Only scripts/bench.sh runs it.
 func TestScaleFarm(t *testing.T) {
 	cfgPath := os.Getenv("SCALE_FARM_CONFIG")
 	if cfgPath == "" {
-		t.Skip("run by scripts/bench.sh scale")
+		t.Skip("run by scripts/bench.sh real")
 	}
 	n, tools := envInt("SCALE_SERVERS", 1000), envInt("SCALE_TOOLS", 100)
+	stdio := os.Getenv("SCALE_TRANSPORT") == "stdio"
 	var y strings.Builder
 	// The admin socket is the farm's own: the CLI must not find a host
 	// daemon's.
 	db := os.Getenv("SCALE_FARM_DB")
 	fmt.Fprintf(&y, "concurrency: %d\nstorage:\n  path: %q\nadmin:\n  socket: %q\nservers:\n", benchConcurrency, db, db+".sock")
+	targets := make([]farmTarget, n)
 	for i := range n {
+		if stdio {
+			c := mcptest.StdioSDK(t, scaleConfig(i, tools), mcptest.ChildOptions{})
+			y.WriteString(c.ConfigEntry(fmt.Sprintf("s%d", i), "    sandbox: off\n    trust_on_first_use: true\n    schedule: \"@every 24h\"\n"))
+			targets[i] = farmTarget{Command: c.Command, Args: c.Args, Env: c.Env}
+			continue
+		}
 		u := mcptest.NewServer(scaleConfig(i, tools)).ServeStreamable(t, mcptest.HTTPOptions{})
-		fmt.Fprintf(&y, "  - {name: s%d, url: %q, trust_on_first_use: true}\n", i, u)
+		fmt.Fprintf(&y, "  - {name: s%d, url: %q, trust_on_first_use: true, schedule: \"@every 24h\"}\n", i, u)
+		targets[i] = farmTarget{URL: u}
+	}
+	tj, err := json.Marshal(targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfgPath+".targets.json", tj, 0o600); err != nil {
+		t.Fatal(err)
 	}
 	if err := os.WriteFile(cfgPath+".tmp", []byte(y.String()), 0o600); err != nil {
 		t.Fatal(err)
@@ -182,4 +213,47 @@ func TestScaleFarm(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _ = io.Copy(io.Discard, os.Stdin)
+}
+
+// TestBareListFarm is the bare go-sdk side of scripts/bench.sh real, as
+// a process of its own: it lists every server of SCALE_FARM_CONFIG's
+// farm (connect, list tools, prompts, resources and templates, close) at
+// the benchmark's concurrency, as an application using go-sdk directly
+// would, and prints the time it took.
+func TestBareListFarm(t *testing.T) {
+	cfgPath := os.Getenv("SCALE_FARM_CONFIG")
+	if cfgPath == "" || os.Getenv("SCALE_BARE_LIST") == "" {
+		t.Skip("run by scripts/bench.sh real")
+	}
+	b, err := os.ReadFile(cfgPath + ".targets.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var targets []farmTarget
+	if err := json.Unmarshal(b, &targets); err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, len(targets))
+	for i := range targets {
+		ids[i] = strconv.Itoa(i)
+	}
+	ctx := context.Background()
+	hc := &http.Client{Transport: &http.Transport{}}
+	start := time.Now()
+	err = fanOut(ids, func(id string) error {
+		i, _ := strconv.Atoi(id)
+		tg := targets[i]
+		if tg.URL != "" {
+			return bareList(ctx, tg.URL, hc)
+		}
+		cmd := exec.Command(tg.Command, tg.Args...)
+		for k, v := range tg.Env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		return bareListTransport(ctx, &mcp.CommandTransport{Command: cmd})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("bare go-sdk listing of %d servers: %d ms\n", len(targets), time.Since(start).Milliseconds())
 }
