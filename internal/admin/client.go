@@ -153,11 +153,20 @@ func (c *Client) Ping(ctx context.Context) (Ping, error) {
 	return p, err
 }
 
-// Check asks the daemon to probe the named servers (all when none) now.
-func (c *Client) Check(ctx context.Context, servers []string) (report.Report, error) {
+// Check asks the daemon to probe the named servers (all when none) now,
+// and again as each client identity in as.
+func (c *Client) Check(ctx context.Context, servers []string, as ...string) (report.Report, error) {
 	var rep report.Report
-	err := c.do(ctx, c.CheckTimeout, http.MethodPost, pathCheck, nil, checkRequest{Servers: servers}, &rep)
+	err := c.do(ctx, c.CheckTimeout, http.MethodPost, pathCheck, nil, checkRequest{Servers: servers, As: as}, &rep)
 	return rep, err
+}
+
+// Inventory asks the daemon for the named servers' tools (all when none)
+// from their latest snapshots.
+func (c *Client) Inventory(ctx context.Context, servers []string) ([]report.InventoryServer, error) {
+	var resp inventoryResponse
+	err := c.do(ctx, c.Timeout, http.MethodGet, pathInv, url.Values{"server": servers}, nil, &resp)
+	return resp.Servers, err
 }
 
 // Status reports what the daemon last saw of the named servers.

@@ -30,6 +30,7 @@ type fake struct {
 	mu sync.Mutex
 	// received
 	checkServers  []string
+	checkAs       []string
 	statusServers []string
 	diffServer    string
 	approveReq    engine.ApproveRequest
@@ -45,6 +46,7 @@ type fake struct {
 	history  service.History
 	doc      json.RawMessage
 	imported []lockfile.Imported
+	tools    []report.InventoryServer
 	err      error
 	// checkStarted, when set, is closed as Check starts; Check then waits
 	// for its context to end and returns its error.
@@ -54,9 +56,9 @@ type fake struct {
 
 var _ service.Service = (*fake)(nil)
 
-func (f *fake) Check(ctx context.Context, servers []string) (report.Report, error) {
+func (f *fake) Check(ctx context.Context, servers []string, as ...string) (report.Report, error) {
 	f.mu.Lock()
-	f.checkServers = servers
+	f.checkServers, f.checkAs = servers, as
 	started := f.checkStarted
 	f.mu.Unlock()
 	if started != nil {
@@ -75,6 +77,13 @@ func (f *fake) Status(_ context.Context, servers []string) ([]report.Server, err
 	}
 	f.statusServers = servers
 	return f.servers, f.err
+}
+
+func (f *fake) Inventory(_ context.Context, servers []string) ([]report.InventoryServer, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.statusServers = servers
+	return f.tools, f.err
 }
 
 func (f *fake) Diff(_ context.Context, server string) (report.Server, error) {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpdrift/mcpdrift/internal/drift"
 	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
 	"github.com/mcpdrift/mcpdrift/internal/report"
@@ -51,7 +52,9 @@ func TestRoundTrip(t *testing.T) {
 	f := &fake{
 		report:  report.Report{Servers: []report.Server{sampleServer("a"), {Server: "b", Status: report.StatusError, Error: "connect: refused", Changes: []report.Change{}}}},
 		servers: []report.Server{sampleServer("a"), sampleServer("b")},
-		server:  sampleServer("."),
+		tools: []report.InventoryServer{{Server: "a", Snapshot: "sha256:" + strings.Repeat("b", 64),
+			Tools: []report.InventoryTool{{Name: "search", Risk: drift.RiskReadOnly}}}, {Server: "b", Error: "no snapshot yet", Tools: []report.InventoryTool{}}},
+		server: sampleServer("."),
 		approval: store.Approval{Server: "a", Seq: 7, At: t1, Comment: "looked fine",
 			BaselineID: "sha256:" + strings.Repeat("c", 64), PreviousID: "sha256:" + strings.Repeat("a", 64),
 			SnapshotID: "sha256:" + strings.Repeat("b", 64), Tools: []string{"search", "add"}, Method: "cli"},
@@ -90,6 +93,23 @@ func TestRoundTrip(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, f.report) {
 			t.Errorf("report =\n%+v\nwant\n%+v", got, f.report)
+		}
+	})
+	t.Run("check as other clients", func(t *testing.T) {
+		if _, err := c.Check(ctx, []string{"a"}, "bare", "claude-code/1.0+roots"); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(f.checkAs, []string{"bare", "claude-code/1.0+roots"}) {
+			t.Errorf("identities arrived as %q", f.checkAs)
+		}
+	})
+	t.Run("inventory", func(t *testing.T) {
+		got, err := c.Inventory(ctx, []string{"a", "b"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(f.statusServers, []string{"a", "b"}) || !reflect.DeepEqual(got, f.tools) {
+			t.Errorf("servers arrived as %q; inventory %+v, want %+v", f.statusServers, got, f.tools)
 		}
 	})
 	t.Run("check all", func(t *testing.T) {

@@ -167,6 +167,7 @@ func newHandler(svc service.Service, opts Options, log *slog.Logger) http.Handle
 	// says who is asking. Everything else refuses the daemon's probes.
 	mux.HandleFunc("GET "+pathPing, h.ping)
 	mux.HandleFunc("GET "+pathStatus, h.notFromProbe(h.status))
+	mux.HandleFunc("GET "+pathInv, h.notFromProbe(h.inventory))
 	mux.HandleFunc("POST "+pathCheck, h.notFromProbe(h.check))
 	mux.HandleFunc("GET "+pathDiff, h.notFromProbe(h.diff))
 	mux.HandleFunc("POST "+pathApprove, h.notFromProbe(h.approve))
@@ -262,13 +263,22 @@ func (h *handler) status(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, statusResponse{Servers: servers})
 }
 
+func (h *handler) inventory(w http.ResponseWriter, r *http.Request) {
+	servers, err := h.svc.Inventory(r.Context(), r.URL.Query()["server"])
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, inventoryResponse{Servers: servers})
+}
+
 func (h *handler) check(w http.ResponseWriter, r *http.Request) {
 	var req checkRequest
 	if err := h.decode(w, r, &req); err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	rep, err := h.svc.Check(r.Context(), req.Servers)
+	rep, err := h.svc.Check(r.Context(), req.Servers, req.As...)
 	if err != nil {
 		h.fail(w, r, err)
 		return

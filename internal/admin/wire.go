@@ -14,6 +14,7 @@ import (
 const (
 	pathPing    = "/v1/ping"
 	pathStatus  = "/v1/status"      // GET ?server=a&server=b
+	pathInv     = "/v1/inventory"   // GET ?server=a&server=b
 	pathCheck   = "/v1/check"       // POST checkRequest
 	pathDiff    = "/v1/diff"        // GET ?server=a
 	pathApprove = "/v1/approve"     // POST approveRequest
@@ -45,6 +46,12 @@ type Ping struct {
 
 type checkRequest struct {
 	Servers []string `json:"servers"`
+	// As are client identities to probe each server as too (check --as).
+	As []string `json:"as,omitempty"`
+}
+
+type inventoryResponse struct {
+	Servers []report.InventoryServer `json:"servers"`
 }
 
 type statusResponse struct {

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -10,11 +8,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
+	"github.com/mcpdrift/mcpdrift/internal/divergence"
+	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
-	"github.com/mcpdrift/mcpdrift/internal/lockfile/divergence"
-	"github.com/mcpdrift/mcpdrift/internal/manifest"
-	"github.com/mcpdrift/mcpdrift/internal/probe"
-	"github.com/mcpdrift/mcpdrift/internal/redact"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/service"
 	"github.com/mcpdrift/mcpdrift/internal/version"
@@ -28,10 +24,6 @@ type reportOptions struct {
 	// sarif anchors SARIF results to a file (the lockfile or the config);
 	// commands that know none leave it zero.
 	sarif report.SARIFOptions
-	// secrets are the loaded configuration's: every error and note is
-	// redacted with them before it is printed, whichever path (daemon,
-	// database, lockfile, other client identities) produced it.
-	secrets *redact.Live
 }
 
 func (o *reportOptions) addFlags(cmd *cobra.Command) {
@@ -46,11 +38,6 @@ func (o *reportOptions) print(cmd *cobra.Command, rep *report.Report) error {
 	failOn, err := parseFailOn(o.failOn)
 	if err != nil {
 		return err
-	}
-	r := o.secrets.Load()
-	for i := range rep.Servers {
-		s := &rep.Servers[i]
-		s.Error, s.Note = r.Replace(s.Error), r.Replace(s.Note)
 	}
 	w := cmd.OutOrStdout()
 	switch o.format.value {
@@ -95,7 +82,6 @@ type checkOptions struct {
 
 func newCheckCommand(a *app) *cobra.Command {
 	o := &checkOptions{}
-	o.secrets = a.secrets
 	cmd := &cobra.Command{
 		Use:   "check [SERVER...]",
 		Short: "Snapshot servers now and compare them with their baselines",
@@ -135,9 +121,9 @@ elsewhere), 4 mcpdrift itself failed (e.g. the database is unavailable).`,
 			if err := o.validate(); err != nil {
 				return err
 			}
-			ids, err := parseIdentities(o.as)
+			ids, err := service.Identities(o.as)
 			if err != nil {
-				return err
+				return serviceError(err)
 			}
 			cfg, err := a.loadConfig()
 			if err != nil {
@@ -152,12 +138,9 @@ elsewhere), 4 mcpdrift itself failed (e.g. the database is unavailable).`,
 				return err
 			}
 			defer done()
-			rep, err := svc.Check(cmd.Context(), args)
+			rep, err := svc.Check(cmd.Context(), args, o.as...)
 			if err != nil {
 				return serviceError(err)
-			}
-			if len(ids) > 0 {
-				a.divergeStored(cmd.Context(), cfg, svc, &rep, ids)
 			}
 			return o.print(cmd, &rep)
 		},
@@ -168,19 +151,8 @@ elsewhere), 4 mcpdrift itself failed (e.g. the database is unavailable).`,
 	return cmd
 }
 
-func parseIdentities(specs []string) ([]divergence.Identity, error) {
-	ids := make([]divergence.Identity, 0, len(specs))
-	for _, s := range specs {
-		id, err := divergence.Parse(s)
-		if err != nil {
-			return nil, usageError("--as: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, nil
-}
-
-// checkLock compares live servers with a lockfile, without the database.
+// checkLock compares live servers with a lockfile, without the database:
+// the check pipeline with the lockfile's manifests as baselines.
 func (a *app) checkLock(cmd *cobra.Command, cfg *config.Config, o *checkOptions, names []string, ids []divergence.Identity) error {
 	f, err := readLockfile(o.lock)
 	if err != nil {
@@ -191,45 +163,12 @@ func (a *app) checkLock(cmd *cobra.Command, cfg *config.Config, o *checkOptions,
 		return serviceError(err)
 	}
 	a.warnUnconfigured(cfg, f)
-	results := lockfile.NewChecker(a.logger, cfg.Concurrency).Check(cmd.Context(), f, servers)
-	rep := report.Report{Servers: make([]report.Server, len(results))}
-	targets := make([]divergence.Target, len(results))
-	for i, r := range results {
-		rep.Servers[i] = r.Report
-		targets[i] = divergence.Target{Server: servers[i], Seen: r.Snapshot, Report: &rep.Servers[i]}
-	}
-	if len(ids) > 0 {
-		a.prober().Check(cmd.Context(), targets, ids, cfg.Concurrency)
-	}
+	eng := engine.New(nil, a.logger)
+	eng.Secrets = a.secrets
+	eng.Limit = engine.NewLimiter(cfg.Concurrency)
+	rep := eng.Check(cmd.Context(), servers, engine.Options{Lock: engine.LockBaselines(f), As: ids})
 	o.sarif = report.SARIFOptions{Artifact: artifactPath(o.lock), Line: f.Line}
 	return o.print(cmd, &rep)
-}
-
-func (a *app) prober() *divergence.Prober {
-	return &divergence.Prober{Probe: probe.Probe, Logger: a.logger}
-}
-
-// divergeStored runs the client identity check after a database check: the
-// configured identity's manifest is the snapshot just stored.
-func (a *app) divergeStored(ctx context.Context, cfg *config.Config, svc service.Service, rep *report.Report, ids []divergence.Identity) {
-	var targets []divergence.Target
-	for i := range rep.Servers {
-		rs := &rep.Servers[i]
-		s, ok := cfg.Server(rs.Server)
-		if !ok || rs.Snapshot == nil || rs.Status == report.StatusError {
-			continue
-		}
-		doc, err := svc.Show(ctx, service.ShowRequest{Server: rs.Server, Snapshot: rs.Snapshot.ID})
-		if err == nil {
-			var m *manifest.Manifest
-			if m, err = manifest.Parse(doc); err == nil {
-				targets = append(targets, divergence.Target{Server: s, Seen: m, Report: rs})
-				continue
-			}
-		}
-		divergence.Apply(rs, nil, fmt.Errorf("read snapshot %s: %w", rs.Snapshot.ID, err))
-	}
-	a.prober().Check(ctx, targets, ids, cfg.Concurrency)
 }
 
 // readLockfile reads and decodes a lockfile; any problem is a usage error.

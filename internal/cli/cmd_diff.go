@@ -7,7 +7,7 @@ import (
 )
 
 func newDiffCommand(a *app) *cobra.Command {
-	o := &reportOptions{secrets: a.secrets}
+	o := &reportOptions{}
 	cmd := &cobra.Command{
 		Use:   "diff SERVER",
 		Short: "Show pending changes: the latest snapshot against the approved baseline",

@@ -1,13 +1,9 @@
 package cli
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
-	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/report"
-	"github.com/mcpdrift/mcpdrift/internal/service"
 )
 
 func newInventoryCommand(a *app) *cobra.Command {
@@ -41,16 +37,13 @@ moves up. Nothing is probed: run 'mcpdrift check' first.`,
 				return err
 			}
 			defer done()
-			// Status carries each server's latest snapshot id and the lint
-			// findings on it (with the cross-server rules and suppressions).
-			rows, err := svc.Status(cmd.Context(), args)
+			// One call: each server's latest snapshot and the lint findings
+			// on it (with the cross-server rules and suppressions).
+			servers, err := svc.Inventory(cmd.Context(), args)
 			if err != nil {
 				return serviceError(err)
 			}
-			inv := report.Inventory{Servers: make([]report.InventoryServer, 0, len(rows))}
-			for _, row := range rows {
-				inv.Servers = append(inv.Servers, a.inventoryOf(cmd, svc, row))
-			}
+			inv := report.Inventory{Servers: servers}
 			if err := report.RenderInventory(cmd.OutOrStdout(), &inv, format.value); err != nil {
 				return &ExitError{Code: ExitFailure, Err: err}
 			}
@@ -59,29 +52,4 @@ moves up. Nothing is probed: run 'mcpdrift check' first.`,
 	}
 	format = addFormatFlag(cmd, "text", "json", "markdown")
 	return cmd
-}
-
-func (a *app) inventoryOf(cmd *cobra.Command, svc service.Service, row report.Server) report.InventoryServer {
-	none := report.InventoryServer{Server: row.Server, Tools: []report.InventoryTool{}}
-	if row.Snapshot == nil {
-		none.Error = row.Note
-		if row.Error != "" {
-			none.Error = row.Error
-		}
-		if none.Error == "" {
-			none.Error = fmt.Sprintf("no snapshot yet: run 'mcpdrift check %s'", row.Server)
-		}
-		return none
-	}
-	doc, err := svc.Show(cmd.Context(), service.ShowRequest{Server: row.Server, Snapshot: row.Snapshot.ID})
-	if err != nil {
-		none.Error = fmt.Sprintf("read snapshot %s: %v", row.Snapshot.ID, err)
-		return none
-	}
-	m, err := manifest.Parse(doc)
-	if err != nil {
-		none.Error = fmt.Sprintf("parse snapshot %s: %v", row.Snapshot.ID, err)
-		return none
-	}
-	return report.BuildInventory(row.Server, row.Snapshot.ID, m, row.Findings)
 }

@@ -5,8 +5,8 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/mcpdrift/mcpdrift/internal/divergence"
 	"github.com/mcpdrift/mcpdrift/internal/drift"
-	"github.com/mcpdrift/mcpdrift/internal/lockfile/divergence"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
 

@@ -114,7 +114,8 @@ func BenchmarkCycle50(b *testing.B) {
 	}
 	srvs := servers(parseConfig(b, y.String()))
 	eng := engine.New(openDB(b), slog.New(slog.DiscardHandler))
-	eng.Check(ctx, srvs, benchConcurrency) // baselines: not part of the steady state
+	eng.Limit = engine.NewLimiter(benchConcurrency)
+	eng.Check(ctx, srvs, engine.Options{}) // baselines: not part of the steady state
 
 	warm := &http.Client{Transport: &http.Transport{}}
 	variants := []struct {
@@ -130,7 +131,7 @@ func BenchmarkCycle50(b *testing.B) {
 			return fanOut(urls, func(u string) error { return bareList(ctx, u, warm) })
 		}},
 		{"mcpdrift", func() error {
-			rep := eng.Check(ctx, srvs, benchConcurrency)
+			rep := eng.Check(ctx, srvs, engine.Options{})
 			for _, s := range rep.Servers {
 				if s.Status != report.StatusOK {
 					return fmt.Errorf("%s: %s %s", s.Server, s.Status, s.Error)

@@ -134,8 +134,9 @@ servers:
 	eng := engine.New(db, testLogger(t))
 	ctx := context.Background()
 
-	first := eng.Check(ctx, servers(cfg), 2)
-	second := eng.Check(ctx, servers(cfg), 2)
+	eng.Limit = engine.NewLimiter(2)
+	first := eng.Check(ctx, servers(cfg), engine.Options{})
+	second := eng.Check(ctx, servers(cfg), engine.Options{})
 	for i, name := range []string{"stdio", "http"} {
 		t.Run(name, func(t *testing.T) {
 			a, b := first.Servers[i], second.Servers[i]

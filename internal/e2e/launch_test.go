@@ -157,7 +157,7 @@ servers:
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs := eng.Check(context.Background(), servers(cfg), 1).Servers[0]
+	rs := eng.Check(context.Background(), servers(cfg), engine.Options{}).Servers[0]
 	if rs.Status == report.StatusError {
 		t.Fatalf("check with %s: %s", dir, rs.Error)
 	}

@@ -96,8 +96,9 @@ func BenchmarkScale(b *testing.B) {
 		}
 		return names
 	}())
+	eng.Limit = engine.NewLimiter(benchConcurrency)
 	check := func() error {
-		rep := eng.Check(ctx, srvs, benchConcurrency)
+		rep := eng.Check(ctx, srvs, engine.Options{})
 		for _, s := range rep.Servers {
 			if s.Status != report.StatusOK && s.Status != report.StatusBaselined {
 				return fmt.Errorf("%s: %s %s", s.Server, s.Status, s.Error)

@@ -28,7 +28,7 @@ servers:
     args: [%q, stdio]
     ignore: [{path: server/identity.launch, reason: "versions side by side"}]
 `, everything(t, v)))
-		rep := eng.Check(ctx, servers(cfg), 1)
+		rep := eng.Check(ctx, servers(cfg), engine.Options{})
 		rs := rep.Servers[0]
 		if i == 0 {
 			if rs.Status != report.StatusBaselined {

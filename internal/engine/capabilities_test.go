@@ -30,10 +30,10 @@ func TestToolsWithoutCapability(t *testing.T) {
 	}
 	ctx := context.Background()
 	eng := engine.New(openDB(t), slog.New(slog.DiscardHandler))
-	if rs := eng.Check(ctx, parse(t, "servers:\n  - {name: s, url: "+serve(`{"tools":{}}`, readFile)+"}\n"), 1).Servers[0]; rs.Status != report.StatusBaselined {
+	if rs := eng.Check(ctx, parse(t, "servers:\n  - {name: s, url: "+serve(`{"tools":{}}`, readFile)+"}\n"), engine.Options{}).Servers[0]; rs.Status != report.StatusBaselined {
 		t.Fatalf("baseline: %+v", rs)
 	}
-	rs := eng.Check(ctx, parse(t, "servers:\n  - {name: s, url: "+serve(`{}`, poisoned+","+exec)+"}\n"), 1).Servers[0]
+	rs := eng.Check(ctx, parse(t, "servers:\n  - {name: s, url: "+serve(`{}`, poisoned+","+exec)+"}\n"), engine.Options{}).Servers[0]
 	if rs.Status != report.StatusDrift || rs.Severity < severity.High {
 		t.Fatalf("want a high drift: %s %s %+v", rs.Status, rs.Severity, rs.Changes)
 	}
@@ -69,7 +69,7 @@ func TestFirstSightToolsWithoutCapability(t *testing.T) {
 	}).URL
 	db := openDB(t)
 	eng := engine.New(db, slog.New(slog.DiscardHandler))
-	rs := eng.Check(context.Background(), parse(t, "servers:\n  - {name: s, url: "+url+"}\n"), 1).Servers[0]
+	rs := eng.Check(context.Background(), parse(t, "servers:\n  - {name: s, url: "+url+"}\n"), engine.Options{}).Servers[0]
 	if rs.Status != report.StatusUnapproved || rs.Severity < severity.High {
 		t.Fatalf("want an unapproved first sight at high: %s %s %+v", rs.Status, rs.Severity, rs.Changes)
 	}

@@ -1,7 +1,21 @@
-// Package engine runs checks: it probes a configured server, canonicalizes
-// what it sent, stores the snapshot, compares it with the approved baseline
-// and returns the per-server report. It also approves baselines. The CLI and
-// the daemon both drive it; it owns no scheduling and no alerting.
+// Package engine is the check pipeline: every check mcpdrift runs goes
+// through Engine.Check (a batch: `check`, `check --lock`, `check --as`) or
+// Engine.CheckServer (one server: the daemon's scheduled, watched and
+// requested checks), in these steps:
+//
+//	slot (Limiter) and bytes (the byte budget) → probe → canonical manifest
+//	(and the session's later list) → store → compare with the baseline
+//	(Baselines: the store's, or a lockfile's) → lint → conclude
+//	→ client-identity divergence (optional: Options.As, Diverge)
+//
+// One Limiter bounds the probes of every caller and one byte budget the
+// manifests in flight, so the CLI and the daemon run the same code under
+// the same limits. Every error the pipeline reports, stores or logs is
+// redacted here. The callers: service.Local (the CLI with the database),
+// cli's `check --lock`, and monitor.App (scheduler, watcher, admin
+// socket), which adds schedules and alerting around CheckServer. The
+// engine also approves baselines (Approve) and evaluates what is stored
+// without probing (Pending, Status).
 package engine
 
 import (
@@ -13,6 +27,7 @@ import (
 	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
+	"github.com/mcpdrift/mcpdrift/internal/divergence"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/probe"
 	"github.com/mcpdrift/mcpdrift/internal/redact"
@@ -41,10 +56,19 @@ type ProbeFunc func(ctx context.Context, t probe.Target) (*probe.Result, error)
 // Engine checks servers against their baselines. Its methods are safe for
 // concurrent use on different servers.
 type Engine struct {
+	// Store keeps snapshots and baselines; nil for a check that only
+	// reads a lockfile (Options.Lock).
 	Store  Store
 	Probe  ProbeFunc
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Limit bounds the probes in flight across every check of this
+	// engine; nil means one at a time.
+	Limit *Limiter
+	// CallerLogsChecks is set by a caller that logs one line per check
+	// itself (the daemon, which logs a repeated error once): the engine
+	// then logs no "snapshot" or "snapshot failed" line of its own.
+	CallerLogsChecks bool
 	// Peers, when set, lists the tools of all configured servers for the
 	// cross-server lint rules.
 	Peers PeersFunc
@@ -68,54 +92,91 @@ type Engine struct {
 	lints  map[string]lintCache       // per server: findings of the last lint
 }
 
+// Options are a batch check's optional steps and sources.
+type Options struct {
+	// Lock, when set, is where the baselines come from instead of the
+	// store (LockBaselines): nothing is stored, recorded or approved, and
+	// a server it has no baseline for is unapproved.
+	Lock Baselines
+	// As are other client identities to probe each server as, reporting
+	// every difference from what the configured identity saw as a
+	// client.divergence change.
+	As []divergence.Identity
+}
+
 // New returns an engine over st with the real prober and clock.
 func New(st Store, logger *slog.Logger) *Engine {
 	return &Engine{Store: st, Probe: probe.Probe, Now: time.Now, Logger: logger}
 }
 
-// Check probes servers with at most concurrency at once and returns their
-// reports in the order given. One server's failure never affects another.
-func (e *Engine) Check(ctx context.Context, servers []*config.Server, concurrency int) report.Report {
-	if concurrency < 1 {
-		concurrency = 1
+// limiter returns the engine's concurrency limit.
+func (e *Engine) limiter() *Limiter {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.Limit == nil {
+		e.Limit = NewLimiter(1)
 	}
+	return e.Limit
+}
+
+// Check checks servers, their probes bounded by the engine's Limit and
+// byte budget, and returns their reports in the order given. One server's
+// failure never affects another.
+func (e *Engine) Check(ctx context.Context, servers []*config.Server, o Options) report.Report {
 	out := make([]report.Server, len(servers))
 	// The limit is on probes (processes, connections, servers' patience),
 	// not on storing and comparing: a server's slot is free for the next
 	// probe while its snapshot waits for the database.
-	sem := make(chan struct{}, concurrency)
-	slot := func() (release func()) {
-		sem <- struct{}{}
-		return func() { <-sem }
-	}
+	limit := e.limiter()
 	var wg sync.WaitGroup
 	for i, s := range servers {
-		wg.Go(func() { out[i] = e.checkServer(ctx, s, slot) })
+		wg.Go(func() {
+			rs, seen := e.checkServer(ctx, s, o.Lock, limit.Acquire)
+			if len(o.As) > 0 && seen != nil && rs.Status != report.StatusError {
+				e.diverge(ctx, s, seen, &rs, o.As, limit.Acquire)
+			}
+			out[i] = rs
+		})
 	}
 	wg.Wait()
 	return report.Report{Servers: out}
 }
 
 // CheckServer probes one server, stores what it saw and compares it with the
-// baseline. It never panics: a panic in any step becomes an error status.
+// baseline, the caller holding a slot of Limit (the daemon, which hands the
+// slot on when a check overruns its deadline). It never panics: a panic in
+// any step becomes an error status.
 func (e *Engine) CheckServer(ctx context.Context, s *config.Server) report.Server {
-	return e.checkServer(ctx, s, nil)
+	rs, _ := e.checkServer(ctx, s, nil, nil)
+	return rs
 }
 
-// checkServer is CheckServer with the probe (only) run inside a slot of
-// the caller's concurrency limit, when slot is set.
-func (e *Engine) checkServer(ctx context.Context, s *config.Server, slot func() (release func())) (rs report.Server) {
+// slotFunc takes a slot of the concurrency limit.
+type slotFunc func(ctx context.Context) (release func(), err error)
+
+// checkServer is one server's pipeline, with the probe (only) run inside a
+// slot of the limit when slot is set, and the baselines of lock instead of
+// the store's when lock is set. It returns the report and the manifest
+// compared (nil when none was read).
+func (e *Engine) checkServer(ctx context.Context, s *config.Server, lock Baselines, slot slotFunc) (rs report.Server, seen *manifest.Manifest) {
 	start := e.Now()
+	stateless := lock != nil
 	t, terr := Target(s)
-	t.Timeout = e.probeTimeout(s)
+	switch {
+	case terr != nil:
+	case stateless:
+		t.Timeout = StatelessProbeTimeout(s, t)
+	default:
+		t.Timeout = e.probeTimeout(s)
+	}
 	// Everything said about a failure, which may quote the server's
 	// output, leaves here redacted: the report, the stored failure record
 	// (and so status and notifications) and the log.
-	scrub := func(err error) error { return redact.Merge(t.Redactor(), e.Secrets.Load()).Err(err) }
+	scrub := e.scrubber(t)
 	defer func() {
 		if p := recover(); p != nil {
 			err := scrub(fmt.Errorf("internal error while checking: %v", p))
-			rs = errorStatus(s.Name, err)
+			rs, seen = errorStatus(s.Name, err), nil
 			e.Logger.Error("check panicked", slog.String("server", s.Name), slog.String("panic", err.Error()))
 		}
 	}()
@@ -124,41 +185,65 @@ func (e *Engine) checkServer(ctx context.Context, s *config.Server, slot func() 
 			return nil, nil, nil, terr
 		}
 		if slot != nil {
-			defer slot()()
+			free, err := slot(ctx)
+			if err != nil {
+				return nil, nil, nil, fmt.Errorf("check cancelled: %w", err)
+			}
+			defer free()
 		}
 		return e.budgetedCapture(ctx, s, t)
 	}()
+	src := lock
+	if src == nil {
+		src = storeBaselines{e.Store}
+	}
 	if err != nil {
 		malformed := isMalformed(err)
 		err = scrub(err)
 		obs := store.Observation{Server: s.Name, TakenAt: start, Duration: e.Now().Sub(start), Transport: string(s.Transport), Error: err.Error()}
-		if rerr := e.Store.RecordFailure(s.Name, obs); rerr != nil {
-			err = errors.Join(err, fmt.Errorf("record failure: %w", rerr))
+		if !stateless {
+			if rerr := e.Store.RecordFailure(s.Name, obs); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("record failure: %w", rerr))
+			}
 		}
-		e.Logger.Warn("snapshot failed", slog.String("server", s.Name), slog.Duration("duration", obs.Duration), slog.String("error", err.Error()))
-		if rs, ok := e.unusable(s, malformed, err, start); ok {
-			return rs
+		if !e.CallerLogsChecks {
+			e.Logger.Warn("snapshot failed", slog.String("server", s.Name), slog.Duration("duration", obs.Duration), slog.String("error", err.Error()))
 		}
-		return errorStatus(s.Name, err)
+		if rs, ok := e.unusable(s, src, malformed, err, start); ok {
+			return rs, nil
+		}
+		return errorStatus(s.Name, err), nil
 	}
 	defer release()
 	m, later := laterList(s, res, m)
-	obs := store.Observation{
-		Server:     s.Name,
-		TakenAt:    res.StartedAt,
-		Duration:   res.Duration,
-		Client:     res.Client.Name + "/" + res.Client.Version,
-		ClientCaps: shortFingerprint(res.ClientCapabilities),
-		Protocol:   res.Protocol,
-		Transport:  string(res.Transport),
+	id := m.ID()
+	if !stateless {
+		obs := store.Observation{
+			Server:     s.Name,
+			TakenAt:    res.StartedAt,
+			Duration:   res.Duration,
+			Client:     res.Client.Name + "/" + res.Client.Version,
+			ClientCaps: shortFingerprint(res.ClientCapabilities),
+			Protocol:   res.Protocol,
+			Transport:  string(res.Transport),
+		}
+		var created bool
+		if id, created, err = e.Store.PutSnapshot(s.Name, m.Document(), obs); err != nil {
+			return errorStatus(s.Name, fmt.Errorf("store snapshot: %w", err)), nil
+		}
+		if !e.CallerLogsChecks {
+			e.Logger.Info("snapshot", slog.String("server", s.Name), slog.String("snapshot", id),
+				slog.Bool("new", created), slog.Duration("duration", res.Duration), slog.Int("tools", m.Count(manifest.KindTool)))
+		}
 	}
-	id, created, err := e.Store.PutSnapshot(s.Name, m.Document(), obs)
-	if err != nil {
-		return errorStatus(s.Name, fmt.Errorf("store snapshot: %w", err))
-	}
-	e.Logger.Info("snapshot", slog.String("server", s.Name), slog.String("snapshot", id),
-		slog.Bool("new", created), slog.Duration("duration", res.Duration), slog.Int("tools", m.Count(manifest.KindTool)))
-	return withLaterList(e.evaluate(s, m, id, res.StartedAt, true), later)
+	rs = e.evaluate(s, m, id, res.StartedAt, lock, true)
+	return withLaterList(rs, later), m
+}
+
+// scrubber returns what redacts an error about target t: its own secrets
+// and, with Secrets, every other configured one.
+func (e *Engine) scrubber(t probe.Target) func(error) error {
+	return func(err error) error { return redact.Merge(t.Redactor(), e.Secrets.Load()).Err(err) }
 }
 
 func (e *Engine) capture(ctx context.Context, s *config.Server, t probe.Target) (*probe.Result, *manifest.Manifest, error) {
@@ -197,33 +282,42 @@ func (e *Engine) cache(server string) *manifest.Cache {
 	return c
 }
 
-// evaluate compares a stored snapshot with the server's baseline, trusting
-// it on first use when allowed.
-func (e *Engine) evaluate(s *config.Server, snap *manifest.Manifest, snapID string, takenAt time.Time, mayTrust bool) report.Server {
+// evaluate compares a snapshot with the server's baseline: a lockfile's
+// when lock is set (a server it does not pin is unapproved), else the
+// store's, trusting a first snapshot on first use when mayTrust allows.
+func (e *Engine) evaluate(s *config.Server, snap *manifest.Manifest, snapID string, takenAt time.Time, lock Baselines, mayTrust bool) report.Server {
 	rs := report.Server{Server: s.Name, Snapshot: &report.Snapshot{ID: snapID, TakenAt: takenAt.UTC()}}
-	base, err := e.Store.Baseline(s.Name)
+	src := lock
+	if src == nil {
+		src = storeBaselines{e.Store}
+	}
+	base, err := src.Baseline(s.Name)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, ErrNoBaseline) && lock != nil:
+		rs.Changes = FirstSight(snap, s)
+		rs.Findings = e.cachedFindings(snap, snapID, s, e.lintContext(s, nil))
+		rs.Severity = rs.MaxSeverity()
+		rs.Status = report.StatusUnapproved
+		rs.Note = fmt.Sprintf("not in the lockfile: review with 'mcpdrift check %s', approve it, then 'mcpdrift lock export'", s.Name)
+		return rs
+	case errors.Is(err, ErrNoBaseline):
 		return e.firstSight(s, snap, snapID, rs, mayTrust)
 	case err != nil:
 		return errorStatus(s.Name, fmt.Errorf("read baseline: %w", err))
 	}
-	rs.Baseline = baselineRef(base)
+	rs.Baseline = &base.Ref
+	rs.Note = base.Note
 	baseM := snap
-	if base.BaselineID != snapID {
-		baseDoc, err := e.Store.Manifest(base.BaselineID)
-		if err != nil {
-			return errorStatus(s.Name, fmt.Errorf("read baseline manifest: %w", err))
-		}
-		if baseM, err = manifest.Parse(baseDoc); err != nil {
-			return errorStatus(s.Name, fmt.Errorf("parse baseline manifest %s: %w", base.BaselineID, err))
+	if base.Ref.ID != snapID {
+		if baseM, err = base.Manifest(); err != nil {
+			return errorStatus(s.Name, err)
 		}
 	}
 	lctx := e.lintContext(s, baseM)
 	rs.Findings = e.cachedFindings(snap, snapID, s, lctx)
-	e.acknowledge(rs.Findings, baseM, base, snapID, s, lctx)
+	e.acknowledge(rs.Findings, baseM, base.Ref, snapID, s, lctx)
 	var diff []report.Change
-	if base.BaselineID != snapID {
+	if base.Ref.ID != snapID {
 		diff = compare(baseM, snap, s, lintHook(s, lctx))
 	}
 	Conclude(&rs, diff, snap, s)
@@ -267,7 +361,7 @@ func (e *Engine) firstSight(s *config.Server, snap *manifest.Manifest, snapID st
 	rs.Baseline = baselineRef(a)
 	// The findings below high it was trusted with are now the baseline's,
 	// acknowledged as on every later check of the same snapshot.
-	e.acknowledge(rs.Findings, snap, a, snapID, s, e.lintContext(s, nil))
+	e.acknowledge(rs.Findings, snap, *rs.Baseline, snapID, s, e.lintContext(s, nil))
 	rs.Severity = rs.MaxSeverity()
 	return rs
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/mcptest"
 	"github.com/mcpdrift/mcpdrift/internal/probe"
 	"github.com/mcpdrift/mcpdrift/internal/report"
+	"github.com/mcpdrift/mcpdrift/internal/syncbuf"
 	"github.com/mcpdrift/mcpdrift/store"
 )
 
@@ -102,7 +103,8 @@ func TestHostileServersDoNotHurtOthers(t *testing.T) {
 	db := openDB(t)
 	eng := engine.New(db, slog.New(slog.DiscardHandler))
 
-	rep := eng.Check(context.Background(), srvs, len(srvs))
+	eng.Limit = engine.NewLimiter(len(srvs))
+	rep := eng.Check(context.Background(), srvs, engine.Options{})
 	if rep.Servers[0].Status != report.StatusBaselined {
 		t.Fatalf("healthy server: %+v", rep.Servers[0])
 	}
@@ -156,7 +158,7 @@ func TestNoTrustOnFirstUse(t *testing.T) {
 	db := openDB(t)
 	eng := engine.New(db, slog.New(slog.DiscardHandler))
 	for range 2 {
-		rs := eng.Check(context.Background(), srvs, 1).Servers[0]
+		rs := eng.Check(context.Background(), srvs, engine.Options{}).Servers[0]
 		if rs.Status != report.StatusUnapproved || rs.Baseline != nil || !strings.Contains(rs.Note, "mcpdrift approve s --snapshot "+rs.Snapshot.ID) {
 			t.Fatalf("want unapproved with the approve command: %+v", rs)
 		}
@@ -167,7 +169,7 @@ func TestNoTrustOnFirstUse(t *testing.T) {
 	if _, err := eng.Approve(engine.ApproveRequest{Server: "s", Approver: "alice"}); err != nil {
 		t.Fatal(err)
 	}
-	if rs := eng.Check(context.Background(), srvs, 1).Servers[0]; rs.Status != report.StatusOK || rs.Baseline.ApprovedBy != "alice" {
+	if rs := eng.Check(context.Background(), srvs, engine.Options{}).Servers[0]; rs.Status != report.StatusOK || rs.Baseline.ApprovedBy != "alice" {
 		t.Fatalf("after approval: %+v", rs)
 	}
 }
@@ -175,17 +177,47 @@ func TestNoTrustOnFirstUse(t *testing.T) {
 func TestProbePanicIsAnError(t *testing.T) {
 	srvs := parse(t, "servers:\n  - {name: p, url: http://127.0.0.1:1/mcp}\n  - {name: q, url: http://127.0.0.1:1/mcp}\n")
 	eng := engine.New(openDB(t), slog.New(slog.DiscardHandler))
-	eng.Probe = func(_ context.Context, tg probe.Target) (*probe.Result, error) {
+	eng.Probe = func(ctx context.Context, tg probe.Target) (*probe.Result, error) {
 		if tg.Name == "p" {
 			panic("boom")
 		}
 		return nil, errors.New("refused")
 	}
-	rep := eng.Check(context.Background(), srvs, 2)
+	eng.Limit = engine.NewLimiter(2)
+	rep := eng.Check(context.Background(), srvs, engine.Options{})
 	if rep.Servers[0].Status != report.StatusError || !strings.Contains(rep.Servers[0].Error, "boom") {
 		t.Errorf("panic: %+v", rep.Servers[0])
 	}
 	if rep.Servers[1].Status != report.StatusError || !strings.Contains(rep.Servers[1].Error, "refused") {
 		t.Errorf("other server: %+v", rep.Servers[1])
+	}
+}
+
+// TestCallerLogsChecks: an engine whose caller logs one line per check
+// (the daemon) logs no "snapshot" or "snapshot failed" line of its own,
+// while what the probes log and a panic still reach the log; without it,
+// the engine logs both lines.
+func TestCallerLogsChecks(t *testing.T) {
+	srvs := parse(t, "servers:\n  - {name: ok, url: http://127.0.0.1:1/mcp}\n  - {name: down, url: http://127.0.0.1:1/mcp}\n  - {name: panics, url: http://127.0.0.1:1/mcp}\n")
+	for _, quiet := range []bool{true, false} {
+		var buf syncbuf.Buffer
+		eng := engine.New(openDB(t), slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+		eng.CallerLogsChecks = quiet
+		eng.Probe = func(ctx context.Context, tg probe.Target) (*probe.Result, error) {
+			tg.Logger.Info("probe line", "component", "probe")
+			switch tg.Name {
+			case "down":
+				return nil, errors.New("refused")
+			case "panics":
+				panic("boom")
+			}
+			return fakeProbe(map[string][]string{"ok": {toolCreate}})(ctx, tg)
+		}
+		eng.Check(context.Background(), srvs, engine.Options{})
+		out := buf.String()
+		own := strings.Contains(out, "msg=snapshot ") || strings.Contains(out, `msg="snapshot failed"`)
+		if own == quiet || !strings.Contains(out, "check panicked") || strings.Count(out, "probe line") != 3 {
+			t.Errorf("CallerLogsChecks %v, log:\n%s", quiet, out)
+		}
 	}
 }

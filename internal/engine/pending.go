@@ -31,7 +31,7 @@ func (e *Engine) Pending(s *config.Server) report.Server {
 	if err != nil {
 		return errorStatus(s.Name, fmt.Errorf("parse snapshot %s: %w", last.SnapshotID, err))
 	}
-	return e.evaluate(s, m, last.SnapshotID, last.TakenAt, false)
+	return e.evaluate(s, m, last.SnapshotID, last.TakenAt, nil, false)
 }
 
 // Status is Pending plus the outcome of the most recent probe: a server

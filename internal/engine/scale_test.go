@@ -54,7 +54,7 @@ func renamedPair(tb testing.TB, n int) (base, snap *manifest.Manifest) {
 func checkRenamed(tb testing.TB, base, snap *manifest.Manifest) report.Server {
 	tb.Helper()
 	e := &Engine{Store: baselineStore{base: base.Document()}, Now: time.Now}
-	return e.evaluate(&config.Server{Name: "ledger"}, snap, snap.ID(), time.Now(), false)
+	return e.evaluate(&config.Server{Name: "ledger"}, snap, snap.ID(), time.Now(), nil, false)
 }
 
 // Renames, lint and diff are near-linear in the tools renamed: twice the
@@ -90,6 +90,6 @@ func BenchmarkCheckRenamed10k(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		e := &Engine{Store: baselineStore{base: base.Document()}, Now: time.Now}
-		e.evaluate(&config.Server{Name: "ledger"}, snap, snap.ID(), time.Now(), false)
+		e.evaluate(&config.Server{Name: "ledger"}, snap, snap.ID(), time.Now(), nil, false)
 	}
 }

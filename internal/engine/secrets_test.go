@@ -37,7 +37,8 @@ func TestFailuresAreRedactedBeforeStored(t *testing.T) {
 	var logs bytes.Buffer
 	eng := engine.New(db, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	eng.Secrets = redact.NewLive(cfg.Redactor())
-	rep := eng.Check(context.Background(), []*config.Server{&cfg.Servers[0], &cfg.Servers[1]}, 2)
+	eng.Limit = engine.NewLimiter(2)
+	rep := eng.Check(context.Background(), []*config.Server{&cfg.Servers[0], &cfg.Servers[1]}, engine.Options{})
 
 	wantShown := map[string][]string{
 		"leaky": {"[REDACTED:env.API_KEY]", "[REDACTED:env.FILE_KEY]", "[REDACTED:servers.other.env.TOKEN]", "[REDACTED:notifiers.siem.secret]"},

@@ -60,15 +60,15 @@ func TestLaterListInSession(t *testing.T) {
 	srvs := parse(t, "servers:\n  - {name: s, url: "+srv.ServeStreamable(t, mcptest.HTTPOptions{})+"}\n")
 	eng := engine.New(openDB(t), slog.New(slog.DiscardHandler))
 	ctx := context.Background()
-	if rs := eng.Check(ctx, srvs, 1).Servers[0]; rs.Status != report.StatusBaselined || len(rs.Changes) != 0 {
+	if rs := eng.Check(ctx, srvs, engine.Options{}).Servers[0]; rs.Status != report.StatusBaselined || len(rs.Changes) != 0 {
 		t.Fatalf("baseline: %+v", rs)
 	}
 	// An honest server answers the same twice: no change.
-	if rs := eng.Check(ctx, srvs, 1).Servers[0]; rs.Status != report.StatusOK {
+	if rs := eng.Check(ctx, srvs, engine.Options{}).Servers[0]; rs.Status != report.StatusOK {
 		t.Fatalf("second check of an honest server: %+v", rs)
 	}
 	p.on.Store(true)
-	rs := eng.Check(ctx, srvs, 1).Servers[0]
+	rs := eng.Check(ctx, srvs, engine.Options{}).Servers[0]
 	if rs.Status != report.StatusDrift || rs.Severity < severity.High {
 		t.Fatalf("want a high drift: %s %s %+v", rs.Status, rs.Severity, rs.Changes)
 	}

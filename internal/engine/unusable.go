@@ -17,12 +17,12 @@ import (
 // what mcpdrift cannot, so it is no outage to wait out but a change to
 // look at now. The snapshot id names the reason, so the same failure is
 // one incident and another failure a new one. ok is false when the error
-// is no malformed manifest, or there is no baseline to compare with.
-func (e *Engine) unusable(s *config.Server, malformed bool, scrubbed error, takenAt time.Time) (report.Server, bool) {
+// is no malformed manifest, or src has no baseline to compare with.
+func (e *Engine) unusable(s *config.Server, src Baselines, malformed bool, scrubbed error, takenAt time.Time) (report.Server, bool) {
 	if !malformed {
 		return report.Server{}, false
 	}
-	base, err := e.Store.Baseline(s.Name)
+	base, err := src.Baseline(s.Name)
 	if err != nil {
 		return report.Server{}, false
 	}
@@ -30,7 +30,7 @@ func (e *Engine) unusable(s *config.Server, malformed bool, scrubbed error, take
 	rs := report.Server{
 		Server:   s.Name,
 		Status:   report.StatusDrift,
-		Baseline: baselineRef(base),
+		Baseline: &base.Ref,
 		Snapshot: &report.Snapshot{ID: "unusable:" + manifest.Fingerprint([]byte(reason)), TakenAt: takenAt.UTC()},
 		Changes: []report.Change{{
 			Kind: drift.KindServerUnusable, Entity: manifest.EntityServer, Name: manifest.EntityServer,

@@ -1,7 +1,9 @@
 // Package lockfile owns mcpdrift's lockfile ("pinning as code"): the
 // approved baselines of a set of servers as one deterministic JSON file that
-// is reviewed and committed like code, imported into a database as
-// baselines, or checked against live servers with no database at all.
+// is reviewed and committed like code, exported from and imported into a
+// database as baselines. Checking live servers against it (check --lock)
+// is the check pipeline's, with the lockfile as its baselines
+// (engine.LockBaselines): this package contacts no server.
 //
 // The format is documented in docs/lockfile.md, which is the contract: a
 // `lockfile` version field, canonical manifests embedded as JSON objects
@@ -14,8 +16,8 @@
 // another), and every manifest's fingerprint is recomputed from its content,
 // so a hand edit is detected (Server.Verify) and never silently blessed.
 //
-// lockfile opens nothing itself: files, the database and the prober are
-// given to it by the caller.
+// lockfile opens nothing itself: files and the database are given to it
+// by the caller.
 package lockfile
 
 import (

@@ -225,8 +225,14 @@ func New(opts Options) (*App, error) {
 		Store:   opts.Store,
 		Probe:   a.instrumentedProbe,
 		Now:     opts.Clock.Now,
-		Logger:  slog.New(&engineLogFilter{inner: opts.Logger.Handler()}),
+		Logger:  opts.Logger,
 		Secrets: opts.Secrets,
+		// Every check of the daemon (scheduled, watched, requested, and
+		// the client identities of check --as) shares this limit.
+		Limit: engine.NewLimiter(opts.Config.Concurrency),
+		// The daemon logs one line per check, with its trigger, and a
+		// repeated error once (scheduler.logCheck).
+		CallerLogsChecks: true,
 	}
 	rt, err := a.build(opts.Config)
 	if err != nil {

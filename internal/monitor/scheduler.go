@@ -60,7 +60,7 @@ func (s schedule) interval(now time.Time) time.Duration {
 // servers share a concurrency limit; a server's checks never overlap.
 type scheduler struct {
 	a     *App
-	limit *limiter
+	limit *engine.Limiter // the engine's: shared with check --as
 
 	mu   sync.Mutex
 	jobs map[string]*serverJob
@@ -82,7 +82,7 @@ type scheduler struct {
 func newScheduler(a *App) *scheduler {
 	return &scheduler{
 		a:       a,
-		limit:   newLimiter(a.Config().Concurrency),
+		limit:   a.engine.Limit,
 		jobs:    map[string]*serverJob{},
 		busy:    map[string]chan struct{}{},
 		checked: map[string]time.Time{},
@@ -106,7 +106,7 @@ type serverJob struct {
 // changed servers and stops those of removed or changed ones. At start-up
 // the first snapshots are spread over Options.Stagger.
 func (sc *scheduler) reconcile(ctx context.Context, rt *runtimeConfig, startup bool) {
-	sc.limit.resize(rt.cfg.Concurrency)
+	sc.limit.Resize(rt.cfg.Concurrency)
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	for name, j := range sc.jobs {
@@ -297,7 +297,7 @@ func (a *App) check(ctx context.Context, s *config.Server, trigger string, wait 
 			return report.Server{}, false
 		}
 	}
-	release, err := a.sched.limit.acquire(ctx)
+	release, err := a.sched.limit.Acquire(ctx)
 	if err != nil {
 		<-busy
 		return report.Server{}, false
@@ -413,36 +413,6 @@ func (e *errorLog) recover(log *slog.Logger, msg string, attrs ...any) {
 	}
 	log.Info(msg, append(attrs, "failures", e.count, "failing_for", time.Since(e.since).Round(time.Second))...)
 	e.last, e.count = "", 0
-}
-
-// limiter bounds how many checks run at once. Resizing swaps in a new
-// semaphore; checks holding a slot of the old one release it there.
-type limiter struct {
-	mu sync.Mutex
-	ch chan struct{}
-}
-
-func newLimiter(n int) *limiter { return &limiter{ch: make(chan struct{}, max(n, 1))} }
-
-func (l *limiter) resize(n int) {
-	n = max(n, 1)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if cap(l.ch) != n {
-		l.ch = make(chan struct{}, n)
-	}
-}
-
-func (l *limiter) acquire(ctx context.Context) (release func(), err error) {
-	l.mu.Lock()
-	ch := l.ch
-	l.mu.Unlock()
-	select {
-	case ch <- struct{}{}:
-		return func() { <-ch }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }
 
 // cronLogger adapts slog to the cron package's wrappers (Recover,

@@ -27,9 +27,15 @@ func (s *appService) local() *service.Local {
 	return &service.Local{Config: s.a.Config(), Store: s.a.store, Engine: s.a.engine}
 }
 
-// Check probes the named servers now, through the daemon.
-func (s *appService) Check(ctx context.Context, names []string) (report.Report, error) {
+// Check probes the named servers now, through the daemon. The client
+// identity check (as) runs after the alert lifecycle saw the report: it
+// answers the caller and raises no alert.
+func (s *appService) Check(ctx context.Context, names []string, as ...string) (report.Report, error) {
 	servers, err := service.Select(s.a.Config(), names)
+	if err != nil {
+		return report.Report{}, err
+	}
+	ids, err := service.Identities(as)
 	if err != nil {
 		return report.Report{}, err
 	}
@@ -45,6 +51,8 @@ func (s *appService) Check(ctx context.Context, names []string) (report.Report, 
 				if ctx.Err() != nil {
 					rs.Status, rs.Error = report.StatusError, "check cancelled: "+ctx.Err().Error()
 				}
+			} else {
+				s.a.engine.Diverge(ctx, srv, &rs, ids)
 			}
 			out[i] = rs
 		})
@@ -55,6 +63,10 @@ func (s *appService) Check(ctx context.Context, names []string) (report.Report, 
 
 func (s *appService) Status(ctx context.Context, names []string) ([]report.Server, error) {
 	return s.local().Status(ctx, names)
+}
+
+func (s *appService) Inventory(ctx context.Context, names []string) ([]report.InventoryServer, error) {
+	return s.local().Inventory(ctx, names)
 }
 
 func (s *appService) Diff(ctx context.Context, name string) (report.Server, error) {

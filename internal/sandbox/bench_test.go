@@ -45,13 +45,14 @@ func BenchmarkCheck20(b *testing.B) {
 			}
 			defer db.Close()
 			e := engine.New(db, slog.New(slog.DiscardHandler))
+			e.Limit = engine.NewLimiter(cfg.Concurrency)
 			servers := make([]*config.Server, len(cfg.Servers))
 			for i := range cfg.Servers {
 				servers[i] = &cfg.Servers[i]
 			}
 			b.ResetTimer()
 			for b.Loop() {
-				r := e.Check(context.Background(), servers, cfg.Concurrency)
+				r := e.Check(context.Background(), servers, engine.Options{})
 				for _, s := range r.Servers {
 					if s.Status == report.StatusError {
 						b.Fatalf("%s: %s", s.Server, s.Error)

@@ -6,6 +6,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,8 +16,10 @@ import (
 	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
+	"github.com/mcpdrift/mcpdrift/internal/divergence"
 	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
+	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/redact"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/suggest"
@@ -25,8 +28,13 @@ import (
 
 // Service is what a CLI command calls.
 type Service interface {
-	Check(ctx context.Context, servers []string) (report.Report, error)
+	// Check probes the named servers (all enabled ones when none) now,
+	// and again as each client identity in as (see divergence.Parse).
+	Check(ctx context.Context, servers []string, as ...string) (report.Report, error)
 	Status(ctx context.Context, servers []string) ([]report.Server, error)
+	// Inventory is each named server's tools from its latest snapshot,
+	// with the lint findings on them, in one call.
+	Inventory(ctx context.Context, servers []string) ([]report.InventoryServer, error)
 	Diff(ctx context.Context, server string) (report.Server, error)
 	Approve(ctx context.Context, req engine.ApproveRequest) (store.Approval, error)
 	History(ctx context.Context, server string, limit int) (History, error)
@@ -112,10 +120,12 @@ type Local struct {
 }
 
 // NewLocal returns the service over an open store, with an engine whose
-// lint rules see the tools of every configured server.
+// lint rules see the tools of every configured server and whose probes
+// are bounded by the configured concurrency.
 func NewLocal(cfg *config.Config, db *store.DB, logger *slog.Logger) *Local {
 	eng := engine.New(db, logger)
 	eng.Probe = withAuth(cfg, db, logger, eng.Probe)
+	eng.Limit = engine.NewLimiter(cfg.Concurrency)
 	names := make([]string, len(cfg.Servers))
 	for i, s := range cfg.Servers {
 		names[i] = s.Name
@@ -171,13 +181,63 @@ func (l *Local) one(name string) (*config.Server, error) {
 	return ss[0], nil
 }
 
-// Check probes the named servers now.
-func (l *Local) Check(ctx context.Context, names []string) (report.Report, error) {
+// Check probes the named servers now, and as each identity in as.
+func (l *Local) Check(ctx context.Context, names []string, as ...string) (report.Report, error) {
 	ss, err := Select(l.Config, names)
 	if err != nil {
 		return report.Report{}, err
 	}
-	return l.Engine.Check(ctx, ss, l.Config.Concurrency), nil
+	ids, err := Identities(as)
+	if err != nil {
+		return report.Report{}, err
+	}
+	return l.Engine.Check(ctx, ss, engine.Options{As: ids}), nil
+}
+
+// Identities parses --as values; a bad one is a usage error.
+func Identities(specs []string) ([]divergence.Identity, error) {
+	ids := make([]divergence.Identity, 0, len(specs))
+	for _, s := range specs {
+		id, err := divergence.Parse(s)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --as: %w", ErrUsage, err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// Inventory reads each named server's latest snapshot and its findings
+// (with the cross-server rules and suppressions, as Status has them).
+func (l *Local) Inventory(_ context.Context, names []string) ([]report.InventoryServer, error) {
+	ss, err := Select(l.Config, names)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]report.InventoryServer, len(ss))
+	for i, s := range ss {
+		out[i] = l.inventory(l.Engine.Status(s))
+	}
+	return out, nil
+}
+
+func (l *Local) inventory(row report.Server) report.InventoryServer {
+	none := report.InventoryServer{Server: row.Server, Tools: []report.InventoryTool{}}
+	if row.Snapshot == nil {
+		none.Error = cmp.Or(row.Error, row.Note, fmt.Sprintf("no snapshot yet: run 'mcpdrift check %s'", row.Server))
+		return none
+	}
+	doc, err := l.Store.Manifest(row.Snapshot.ID)
+	if err != nil {
+		none.Error = fmt.Sprintf("read snapshot %s: %v", row.Snapshot.ID, err)
+		return none
+	}
+	m, err := manifest.Parse(doc)
+	if err != nil {
+		none.Error = fmt.Sprintf("parse snapshot %s: %v", row.Snapshot.ID, err)
+		return none
+	}
+	return report.BuildInventory(row.Server, row.Snapshot.ID, m, row.Findings)
 }
 
 // Status reports what was last seen of the named servers.

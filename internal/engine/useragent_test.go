@@ -1,10 +1,11 @@
-package divergence_test
+package engine_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -15,7 +16,6 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/engine"
-	"github.com/mcpdrift/mcpdrift/internal/lockfile/divergence"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/mcptest"
 	"github.com/mcpdrift/mcpdrift/internal/probe"
@@ -76,8 +76,8 @@ func TestUserAgentFollowsTheIdentity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &divergence.Prober{Probe: probe.Probe}
-	if _, err := p.Diverge(context.Background(), s, m, parseAll(t, "bare", "cursor/0.50")); err != nil {
+	p := engine.New(nil, slog.New(slog.DiscardHandler))
+	if _, err := p.Divergences(context.Background(), s, m, parseAll(t, "bare", "cursor/0.50")); err != nil {
 		t.Fatal(err)
 	}
 

@@ -4,24 +4,21 @@
 // identity saw differs from what the configured identity saw, as changes of
 // kind client.divergence.
 //
-// It parses the --as syntax, probes through the function it is given and
-// compares with the drift engine; it stores nothing and decides no exit
-// code. It lives beside the lockfile because it serves the same CI check.
+// It parses the --as syntax, says what a difference between two faces is
+// (Diverged) and how it changes a server's report (Apply). The probing is
+// an optional step of the check pipeline (engine.Options.As,
+// engine.Engine.Diverge), under the same concurrency and memory limits as
+// every other probe; this package contacts no server.
 package divergence
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"unicode"
 
-	"github.com/mcpdrift/mcpdrift/internal/config"
-	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/escape"
-	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/probe"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
@@ -134,7 +131,9 @@ func Label(c probe.ClientIdentity) string {
 	return escape.Line(s)
 }
 
-func same(a, b probe.ClientIdentity) bool {
+// Same reports whether two identities are the same client: probing as one
+// when configured as the other would show nothing new.
+func Same(a, b probe.ClientIdentity) bool {
 	if a.Name != b.Name || a.Version != b.Version || len(a.Capabilities) != len(b.Capabilities) {
 		return false
 	}
@@ -146,65 +145,11 @@ func same(a, b probe.ClientIdentity) bool {
 	return true
 }
 
-// Prober probes servers as other identities.
-type Prober struct {
-	// Probe captures one server; probe.Probe in production.
-	Probe engine.ProbeFunc
-	// Logger receives probe logs.
-	Logger *slog.Logger
-}
-
-// Target is one server to check for divergence.
-type Target struct {
-	Server *config.Server
-	// Seen is the manifest the configured identity saw.
-	Seen *manifest.Manifest
-	// Report is the server's report, which Apply amends.
-	Report *report.Server
-}
-
-// Diverge probes s as each identity (skipping one equal to the configured
-// identity) and returns, for each, how its manifest differs from seen. An
-// identity that cannot be probed is an error, joined with the others; the
-// changes found for the rest are still returned.
-func (p *Prober) Diverge(ctx context.Context, s *config.Server, seen *manifest.Manifest, ids []Identity) ([]report.Change, error) {
-	base, err := engine.Target(s)
-	if err != nil {
-		return nil, err
-	}
-	base.Logger = p.Logger
-	configured := base.Client
-	changes := []report.Change{}
-	var errs []error
-	for _, id := range ids {
-		as := id.Resolve(configured)
-		if same(as, configured) {
-			continue
-		}
-		t := base
-		t.Client = as
-		res, err := p.Probe(ctx, t)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("probing as %s: %w", Label(as), err))
-			continue
-		}
-		m, err := manifest.Build(res.Capture)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("probing as %s: unusable manifest: %w", Label(as), err))
-			continue
-		}
-		for _, c := range engine.Compare(seen, m, s) {
-			changes = append(changes, diverged(c, Label(as), Label(configured)))
-		}
-	}
-	return changes, errors.Join(errs...)
-}
-
-// diverged turns a change from the configured identity's manifest to
+// Diverged turns a change from the configured identity's manifest to
 // another identity's into a divergence: Before is what the configured
 // identity saw, After what the other one saw. It is high unless the
 // difference is meaning-preserving (info), or a lint finding raises it.
-func diverged(c report.Change, as, configured string) report.Change {
+func Diverged(c report.Change, as, configured string) report.Change {
 	d := c
 	d.Kind = Kind
 	d.Summary = fmt.Sprintf("%s sees a different manifest than configured %s: %s", as, configured, c.Summary)
@@ -241,43 +186,4 @@ func Apply(rs *report.Server, changes []report.Change, err error) {
 		rs.Note += "; "
 	}
 	rs.Note += msg
-}
-
-// Check runs Diverge on every target, at most concurrency at once, and
-// applies the outcome to each target's report. Targets whose report is an
-// error (the configured identity could not be probed) are skipped.
-func (p *Prober) Check(ctx context.Context, targets []Target, ids []Identity, concurrency int) {
-	sem := make(chan struct{}, max(concurrency, 1))
-	done := make(chan struct{})
-	n := 0
-	for _, t := range targets {
-		if t.Seen == nil || t.Report == nil || t.Report.Status == report.StatusError {
-			continue
-		}
-		n++
-		go func() {
-			defer func() { done <- struct{}{} }()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			changes, err := p.safeDiverge(ctx, t, ids)
-			Apply(t.Report, changes, err)
-		}()
-	}
-	for range n {
-		<-done
-	}
-}
-
-// safeDiverge is Diverge with a panic turned into an error, so one server
-// cannot bring down the whole check.
-func (p *Prober) safeDiverge(ctx context.Context, t Target, ids []Identity) (changes []report.Change, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			if p.Logger != nil {
-				p.Logger.Error("client identity check panicked", slog.String("server", t.Server.Name), slog.Any("panic", r))
-			}
-			changes, err = nil, fmt.Errorf("internal error: %v", r)
-		}
-	}()
-	return p.Diverge(ctx, t.Server, t.Seen, ids)
 }
