@@ -218,6 +218,9 @@ func TestCheckErrors(t *testing.T) {
 		{"bad fail-on", []string{"check", "--fail-on", "urgent"}, 2, "", "--fail-on"},
 		{"unknown flag", []string{"check", "--frobnicate"}, 2, "", "unknown flag"},
 		{"show needs a server", []string{"show"}, 2, "", "accepts 1 arg"},
+		{"unknown command", []string{"chek"}, 2, "", `unknown command "chek"`},
+		{"flag without its value", []string{"check", "--format"}, 2, "", "flag needs an argument"},
+		{"bad flag value", []string{"history", "live", "--limit", "many"}, 2, "", "invalid argument"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -97,6 +97,10 @@ type app struct {
 	env    Env // host.Env
 	stderr io.Writer
 	logger *slog.Logger
+	// accepted is set once cobra accepted the command line (flags parsed,
+	// arguments validated) and a command is about to run: an error
+	// before that is the command line's (exit 2).
+	accepted bool
 	// secrets redacts every log record: it holds the loaded
 	// configuration's secrets once loadConfig has run (the daemon swaps
 	// them on reload).
@@ -111,7 +115,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, env Env) 
 
 // RunHost is Run on the given host.
 func RunHost(ctx context.Context, args []string, stdout, stderr io.Writer, h Host) int {
-	root := NewRootCommand(h)
+	root, a := newRoot(h)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -126,23 +130,13 @@ func RunHost(ctx context.Context, args []string, stdout, stderr io.Writer, h Hos
 		}
 		return ee.Code
 	}
-	// Anything cobra itself rejects (unknown flag or command, bad args) is
-	// a usage error.
 	fmt.Fprintf(stderr, "mcpdrift: %v\nRun 'mcpdrift --help' for usage.\n", err)
-	if isUsage(err) {
+	if !a.accepted {
+		// Cobra refused the command line before any command ran
+		// (unknown command or flag, bad flag value, wrong arguments).
 		return ExitUsage
 	}
 	return ExitFailure
-}
-
-func isUsage(err error) bool {
-	msg := err.Error()
-	for _, s := range []string{"unknown command", "unknown flag", "unknown shorthand", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "requires at most", "arg(s)"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // newApp is the state the commands of one command line share, on host h.
@@ -152,6 +146,12 @@ func newApp(h Host) *app {
 
 // NewRootCommand builds the command tree for the given host.
 func NewRootCommand(h Host) *cobra.Command {
+	root, _ := newRoot(h)
+	return root
+}
+
+// newRoot is NewRootCommand, with the state its commands share.
+func newRoot(h Host) (*cobra.Command, *app) {
 	if h.Env == nil {
 		h.Env = func(string) (string, bool) { return "", false }
 	}
@@ -172,6 +172,7 @@ snapshots (trusted on first use unless configured otherwise).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			a.accepted = true
 			logger, err := a.newLogger(cmd.ErrOrStderr(), a.opts.logLevel, a.opts.logFormat)
 			if err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
@@ -209,7 +210,7 @@ snapshots (trusted on first use unless configured otherwise).`,
 		newHealthcheckCommand(a),
 		newPrepareCommand(a),
 	)
-	return root
+	return root, a
 }
 
 // newLogger builds the logger every command logs through: every record's
