@@ -200,3 +200,36 @@ servers:
 		}
 	}
 }
+
+// TestAuthRekey: after rekey, the grants open with the new key only, and a
+// check with auth.key_file pointing at it uses them without a new login.
+func TestAuthRekey(t *testing.T) {
+	as := oauthtest.Start(t, oauthtest.Options{})
+	dir := t.TempDir()
+	oldKey, newKey := filepath.Join(dir, "old"), filepath.Join(dir, "new")
+	writeFile(t, oldKey, base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32)))
+	writeFile(t, newKey, base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{2}, 32)))
+	cfgText := `storage: {path: %s}
+auth: {key_file: %s}
+defaults: {timeout: 10s}
+servers:
+  - name: notes
+    url: %s
+    auth: {mode: authorization_code, scopes: [tools:read]}
+`
+	cfg := filepath.Join(dir, "mcpdrift.yaml")
+	db := filepath.Join(dir, "db")
+	writeFile(t, cfg, fmt.Sprintf(cfgText, db, oldKey, as.MCPURL))
+	h := testHost(t, map[string]string{"MCPDRIFT_CONFIG": cfg})
+	b := oauthtest.NewBrowser(t.Context(), as.URL)
+	var errb bytes.Buffer
+	if code := RunHost(t.Context(), []string{"auth", "login", "notes"}, b, &errb, h); code != ExitOK || b.Wait() != nil {
+		t.Fatalf("login: exit %d\n%s%s", code, b.String(), errb.String())
+	}
+	expect(t, runOn(t, h, "auth", "rekey", newKey), ExitOK, "Re-sealed 1 grant(s)")
+	r := runOn(t, h, "auth", "status")
+	expect(t, r, ExitOK, "another key")
+	writeFile(t, cfg, fmt.Sprintf(cfgText, db, newKey, as.MCPURL))
+	expect(t, runOn(t, h, "check"), ExitOK, "")
+	expect(t, runOn(t, h, "auth", "status"), ExitOK, "tools:read")
+}

@@ -154,7 +154,39 @@ is stored sealed and refreshed by the daemon from then on.`,
 			return nil
 		},
 	}
-	cmd.AddCommand(login, status, logout)
+	rekey := &cobra.Command{
+		Use:   "rekey NEW_KEY_FILE",
+		Short: "Re-seal every stored OAuth grant with the key in NEW_KEY_FILE (key rotation)",
+		Long: `Re-seal every stored OAuth grant, opened with the current auth.key_file,
+with the key in NEW_KEY_FILE; then point auth.key_file at NEW_KEY_FILE (or
+move the new key into its place) before the next check. Tokens are not
+renewed and nothing is sent to any server. docs/auth.md, "Rotating the key".`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			db, err := a.openStore(cfg, false)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			var names []string
+			for _, s := range cfg.Servers {
+				if s.Auth != nil {
+					names = append(names, s.Name)
+				}
+			}
+			n, err := (&oauth.Vault{Store: db, KeyFile: cfg.Auth.KeyFile}).Rekey(names, args[0])
+			if err != nil {
+				return &ExitError{Code: ExitFailure, Err: fmt.Errorf("auth rekey: %d grants re-sealed before: %w", n, err)}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Re-sealed %d grant(s) with %s. Now set auth.key_file to it.\n", n, args[0])
+			return nil
+		},
+	}
+	cmd.AddCommand(login, status, logout, rekey)
 	return cmd
 }
 

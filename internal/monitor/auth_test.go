@@ -44,7 +44,8 @@ notifiers:
 	db := openDB(t, dbPath(t))
 	t.Cleanup(func() { db.Close() })
 	b := oauthtest.NewBrowser(t.Context(), as.URL)
-	if _, err := oauth.Login(t.Context(), &cfg.Servers[0], oauth.LoginOptions{Vault: &oauth.Vault{Store: db, KeyFile: keyFile}, Out: b}); err != nil {
+	first, err := oauth.Login(t.Context(), &cfg.Servers[0], oauth.LoginOptions{Vault: &oauth.Vault{Store: db, KeyFile: keyFile}, Out: b})
+	if err != nil {
 		t.Fatalf("login: %v", err)
 	}
 	if err := b.Wait(); err != nil {
@@ -66,6 +67,15 @@ notifiers:
 		t.Errorf("mcpdrift_auth_required = %v while the grant works", v)
 	}
 
+	// The secrets of the run, for the canary check at the end.
+	secrets := []string{first.Token.AccessToken, first.Token.RefreshToken}
+	secrets = append(secrets, as.Codes()...)
+	if cur, err := (&oauth.Vault{Store: db, KeyFile: keyFile}).Load("notes"); err != nil || cur == nil {
+		t.Fatalf("stored grant: %v", err)
+	} else {
+		secrets = append(secrets, cur.Token.AccessToken, cur.Token.RefreshToken)
+	}
+
 	as.RevokeAll()
 	got := rec.waitAlerts(t, 1)
 	a := got[0]
@@ -82,5 +92,14 @@ notifiers:
 	}
 	if v := metricValue(t, h.app.m.authRequired.WithLabelValues("notes")); v != 1 {
 		t.Errorf("mcpdrift_auth_required = %v, want 1", v)
+	}
+	// No token or code in the daemon's log or in the alert.
+	for _, sec := range secrets {
+		if strings.Contains(h.logs.String(), sec) {
+			t.Errorf("the daemon log holds a secret (%.6s...)", sec)
+		}
+		if strings.Contains(a.Reason+a.Report.Error, sec) {
+			t.Errorf("the alert holds a secret (%.6s...)", sec)
+		}
 	}
 }

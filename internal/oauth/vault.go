@@ -174,11 +174,9 @@ func (v *Vault) Rekey(servers []string, newKeyFile string) (int, error) {
 			return n, err
 		}
 		for _, r := range recs {
-			updated := r.Updated
 			if err := next.Save(r); err != nil {
 				return n, err
 			}
-			r.Updated = updated
 			n++
 		}
 	}

@@ -61,6 +61,11 @@ type Server struct {
 	hasher   fosite.Hasher
 	srv      *httptest.Server
 
+	// fosite's memory store guards one map with two different locks
+	// (RevokeRefreshToken against GetRefreshTokenSession): every call
+	// into fosite is serialized here.
+	fositeMu sync.Mutex
+
 	mu          sync.Mutex
 	required    []string
 	grantExtra  []string
@@ -142,10 +147,10 @@ func Start(t testing.TB, opts Options) *Server {
 	s.MCPURL = s.srv.URL + "/mcp"
 
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.metadata)
-	mux.HandleFunc("GET /authorize", s.authorize)
-	mux.HandleFunc("POST /token", s.token)
-	mux.HandleFunc("POST /revoke", s.revoke)
-	mux.HandleFunc("POST /register", s.register)
+	mux.HandleFunc("GET /authorize", s.serial(s.authorize))
+	mux.HandleFunc("POST /token", s.serial(s.token))
+	mux.HandleFunc("POST /revoke", s.serial(s.revoke))
+	mux.HandleFunc("POST /register", s.serial(s.register))
 	prm := func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		sup := slices.Clone(s.scopesSup)
@@ -179,8 +184,19 @@ func Start(t testing.TB, opts Options) *Server {
 	return s
 }
 
+// serial runs h with every other call into fosite excluded.
+func (s *Server) serial(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.fositeMu.Lock()
+		defer s.fositeMu.Unlock()
+		h(w, r)
+	}
+}
+
 // verify checks a bearer token by fosite's introspection.
 func (s *Server) verify(ctx context.Context, token string, _ *http.Request) (*auth.TokenInfo, error) {
+	s.fositeMu.Lock()
+	defer s.fositeMu.Unlock()
 	_, ar, err := s.provider.IntrospectToken(ctx, token, fosite.AccessToken, &fosite.DefaultSession{})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", auth.ErrInvalidToken, err)
@@ -363,6 +379,8 @@ func (s *Server) GrantExtra(scopes ...string) {
 	s.mu.Lock()
 	s.grantExtra = scopes
 	s.mu.Unlock()
+	s.fositeMu.Lock()
+	defer s.fositeMu.Unlock()
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
 	for _, c := range s.store.clients {
@@ -380,6 +398,8 @@ func (s *Server) GrantExtra(scopes ...string) {
 // administrator withdrawing consent would.
 func (s *Server) RevokeAll() {
 	ctx := context.Background()
+	s.fositeMu.Lock()
+	defer s.fositeMu.Unlock()
 	for _, id := range s.requestIDs() {
 		_ = s.store.RevokeRefreshToken(ctx, id)
 		_ = s.store.RevokeAccessToken(ctx, id)
