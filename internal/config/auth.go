@@ -68,6 +68,11 @@ func (d *decoder) checkAuth(path string, s *Server, keyFile string) {
 	case !slices.Contains(authModes, a.Mode):
 		d.reportf(at("mode"), "unknown mode %s (use %s)", d.quoteAt(at("mode"), a.Mode), strings.Join(authModes, " or "))
 	}
+	for k := range s.Headers {
+		if strings.EqualFold(k, "Authorization") {
+			d.report(path+".headers."+k, "cannot be used with auth: the OAuth access token is the Authorization header")
+		}
+	}
 	if keyFile == "" {
 		d.report(path+".auth", "needs auth.key_file: OAuth grants are stored only encrypted")
 	}
