@@ -213,3 +213,25 @@ func TestLoginPreregisteredClientAndLogout(t *testing.T) {
 		t.Fatalf("refresh with a revoked token: %v", err)
 	}
 }
+
+// TestLoginPrefersMetadataDocument: with a Client ID Metadata Document URL
+// configured and supported by the authorization server, it is the client
+// id, before a pre-registered client and dynamic registration.
+func TestLoginPrefersMetadataDocument(t *testing.T) {
+	as := oauthtest.Start(t, oauthtest.Options{MetadataDocuments: true})
+	const doc = "https://client.example/mcpdrift/client.json"
+	as.AddPublicClient(doc, "http://127.0.0.1/callback")
+	as.AddClient("pre", canarySecret, []string{"http://127.0.0.1/callback"}, "authorization_code", "refresh_token")
+	v, _, _ := newVault(t)
+	s := &config.Server{Name: "cimd", URL: as.MCPURL, Auth: &config.ServerAuth{
+		Mode: config.AuthAuthorizationCode, ClientMetadataURL: doc, ClientID: "pre",
+		ClientSecret: config.NewSecret(canarySecret), Scopes: []string{"tools:read"},
+	}}
+	rec, _ := login(t, v, s, as.URL)
+	if rec.Registration != oauth.RegMetadataDocument || rec.ClientID != doc {
+		t.Fatalf("registration %s client %s, want the metadata document", rec.Registration, rec.ClientID)
+	}
+	if _, err := probeWith(t, &oauth.Provider{Vault: v}, s); err != nil {
+		t.Fatal(err)
+	}
+}

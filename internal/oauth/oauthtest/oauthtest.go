@@ -47,6 +47,10 @@ type Options struct {
 	RequiredScopes []string
 	// Tools are the tool names the MCP server serves. Default: "search".
 	Tools []string
+	// MetadataDocuments advertises Client ID Metadata Document support.
+	// The server does not fetch documents: AddPublicClient registers the
+	// client id URL as a fosite client, as a server would after fetching.
+	MetadataDocuments bool
 }
 
 // Server is a running authorization server and protected MCP server, on one
@@ -65,6 +69,8 @@ type Server struct {
 	// (RevokeRefreshToken against GetRefreshTokenSession): every call
 	// into fosite is serialized here.
 	fositeMu sync.Mutex
+
+	cimd bool
 
 	mu          sync.Mutex
 	required    []string
@@ -139,6 +145,7 @@ func Start(t testing.TB, opts Options) *Server {
 	s := &Server{
 		t: t, provider: provider, store: st, hasher: &fosite.BCrypt{Config: cfg},
 		required: opts.RequiredScopes, scopesSup: opts.ScopesSupported, grants: map[string]int{},
+		cimd: opts.MetadataDocuments,
 	}
 	mux := http.NewServeMux()
 	s.srv = httptest.NewServer(mux)
@@ -212,6 +219,7 @@ func (s *Server) metadata(w http.ResponseWriter, _ *http.Request) {
 	sup := slices.Clone(s.scopesSup)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{
+		"client_id_metadata_document_supported": s.cimd,
 		"issuer":                                s.URL,
 		"authorization_endpoint":                s.URL + "/authorize",
 		"token_endpoint":                        s.URL + "/token",
@@ -354,6 +362,15 @@ func (s *Server) AddClient(id, secret string, redirectURIs []string, grantTypes 
 	s.store.add(&fosite.DefaultClient{
 		ID: id, Secret: s.hash(secret), RedirectURIs: redirectURIs,
 		GrantTypes: grantTypes, ResponseTypes: []string{"code"}, Scopes: s.allowedScopes(),
+	})
+}
+
+// AddPublicClient registers a public client (no secret) for the
+// authorization code grant with refresh tokens.
+func (s *Server) AddPublicClient(id string, redirectURIs ...string) {
+	s.store.add(&fosite.DefaultClient{
+		ID: id, Public: true, RedirectURIs: redirectURIs, ResponseTypes: []string{"code"},
+		GrantTypes: []string{"authorization_code", "refresh_token"}, Scopes: s.allowedScopes(),
 	})
 }
 
