@@ -58,6 +58,13 @@ servers:
 		t.Fatalf("check before login: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
+	// status, from what is stored, shows it too.
+	r = runOn(t, h, "status", "notes")
+	outputs = append(outputs, r.stdout, r.stderr)
+	if !strings.Contains(r.stdout, "auth-required") {
+		t.Errorf("status after a check without a grant:\n%s%s", r.stdout, r.stderr)
+	}
+
 	b := oauthtest.NewBrowser(t.Context(), as.URL)
 	var errb bytes.Buffer
 	code := RunHost(t.Context(), []string{"auth", "login", "notes"}, b, &errb, h)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/probe"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/store"
 )
@@ -43,6 +44,7 @@ func (e *Engine) Status(s *config.Server) report.Server {
 		rs.LastChecked = &t
 		if obs.Error != "" {
 			rs.Status, rs.Error = report.StatusError, obs.Error
+			rs.AuthRequired = probe.IsAuthRequiredMessage(obs.Error)
 		}
 	}
 	return rs

@@ -69,6 +69,24 @@ var (
 	ErrAuthRequired = errors.New("authorization required")
 )
 
+// IsAuthRequiredMessage reports whether msg is the text of a probe *Error
+// whose cause is ErrAuthRequired, for callers that only kept the text (a
+// stored failure). The cause's text follows the server name and phase
+// the probe itself writes, so a server cannot produce it with output of
+// its own.
+func IsAuthRequiredMessage(msg string) bool {
+	rest, ok := strings.CutPrefix(msg, "server ")
+	if !ok {
+		return false
+	}
+	// server "NAME": PHASE: authorization required: ...
+	if i := strings.Index(rest, `": `); i > 0 {
+		rest = rest[i+3:]
+	}
+	phase, cause, ok := strings.Cut(rest, ": ")
+	return ok && !strings.ContainsAny(phase, " \"") && strings.HasPrefix(cause, ErrAuthRequired.Error()+": ")
+}
+
 // Error is the error every failed probe returns. Its text never holds a
 // header value, URL credentials or query, and server-sent text in it is
 // escaped.

@@ -73,7 +73,7 @@ func statusRows(servers []Server, now time.Time) [][]string {
 				errText = errText[:117] + "..."
 			}
 		}
-		rows = append(rows, []string{line(s.Server), s.Status, s.Severity.String(), base, approved, snap, errText})
+		rows = append(rows, []string{line(s.Server), s.StatusText(), s.Severity.String(), base, approved, snap, errText})
 	}
 	return rows
 }
