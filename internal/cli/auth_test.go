@@ -240,3 +240,36 @@ servers:
 	expect(t, runOn(t, h, "check"), ExitOK, "")
 	expect(t, runOn(t, h, "auth", "status"), ExitOK, "tools:read")
 }
+
+// TestAuthCheckLockClientCredentials: check --lock, without a database,
+// gets a client credentials token in memory and compares the protected
+// server with the lockfile.
+func TestAuthCheckLockClientCredentials(t *testing.T) {
+	as := oauthtest.Start(t, oauthtest.Options{Tools: []string{"search"}})
+	as.AddClient("svc", authCanary, nil, "client_credentials")
+	dir := t.TempDir()
+	key := filepath.Join(dir, "key")
+	writeFile(t, key, base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32)))
+	cfg := filepath.Join(dir, "mcpdrift.yaml")
+	writeFile(t, cfg, fmt.Sprintf(`storage: {path: %s}
+auth: {key_file: %s}
+defaults: {timeout: 10s}
+servers:
+  - name: svc
+    url: %s
+    auth: {mode: client_credentials, client_id: svc, client_secret: %s, scopes: [tools:read]}
+`, filepath.Join(dir, "db"), key, as.MCPURL, authCanary))
+	h := testHost(t, map[string]string{"MCPDRIFT_CONFIG": cfg})
+	expect(t, runOn(t, h, "check"), ExitOK, "")
+	lock := filepath.Join(dir, "mcp.lock.json")
+	r := runOn(t, h, "lock", "export")
+	expect(t, r, ExitOK, "")
+	writeFile(t, lock, r.stdout)
+	r = runOn(t, h, "check", "--lock", lock)
+	if r.code != ExitOK || strings.Contains(r.stdout+r.stderr, authCanary) {
+		t.Fatalf("check --lock: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := as.Grants("client_credentials"); n != 2 {
+		t.Errorf("%d token requests, want 2 (check, then check --lock in memory)", n)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/divergence"
 	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
+	"github.com/mcpdrift/mcpdrift/internal/oauth"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/service"
 	"github.com/mcpdrift/mcpdrift/internal/version"
@@ -164,6 +165,10 @@ func (a *app) checkLock(cmd *cobra.Command, cfg *config.Config, o *checkOptions,
 	}
 	a.warnUnconfigured(cfg, f)
 	eng := engine.New(nil, a.logger)
+	// No database: OAuth grants live in memory for this run (client
+	// credentials work; an authorization_code server is auth-required).
+	eng.Probe = (&oauth.Provider{Vault: &oauth.Vault{Store: &oauth.MemoryStore{}, KeyFile: cfg.Auth.KeyFile}, Logger: a.logger}).
+		Wrap(eng.Probe, func(name string) *config.Server { s, _ := cfg.Server(name); return s })
 	eng.Secrets = a.secrets
 	eng.Limit = engine.NewLimiter(cfg.Concurrency)
 	rep := eng.Check(cmd.Context(), servers, engine.Options{Lock: engine.LockBaselines(f), As: ids})

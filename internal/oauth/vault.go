@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -181,4 +182,45 @@ func (v *Vault) Rekey(servers []string, newKeyFile string) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// MemoryStore is a Store that keeps sealed grants in memory only, for
+// checks without a database (check --lock in CI): client credentials work,
+// and nothing outlives the process.
+type MemoryStore struct {
+	mu sync.Mutex
+	m  map[string]map[string][]byte
+}
+
+// PutAuth implements Store.
+func (s *MemoryStore) PutAuth(server, issuer string, sealed []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string]map[string][]byte{}
+	}
+	if s.m[server] == nil {
+		s.m[server] = map[string][]byte{}
+	}
+	s.m[server][issuer] = append([]byte(nil), sealed...)
+	return nil
+}
+
+// Auth implements Store.
+func (s *MemoryStore) Auth(server string) (map[string][]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string][]byte{}
+	for k, v := range s.m[server] {
+		out[k] = append([]byte(nil), v...)
+	}
+	return out, nil
+}
+
+// DeleteAuth implements Store.
+func (s *MemoryStore) DeleteAuth(server string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, server)
+	return nil
 }
