@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -73,7 +74,7 @@ func (db *DB) Approve(a Approval, baselineDoc []byte) (Approval, error) {
 		}
 		if a.PreviousID != current {
 			return fmt.Errorf("baseline is %s, not %s; review the current diff and approve again: %w",
-				orNone(current), orNone(a.PreviousID), ErrConflict)
+				cmp.Or(current, "(none)"), cmp.Or(a.PreviousID, "(none)"), ErrConflict)
 		}
 		if _, err := putManifest(tx, a.BaselineID, baselineDoc); err != nil {
 			return err
@@ -125,13 +126,6 @@ func validateApproval(a *Approval, doc []byte) error {
 	}
 	a.Tools = slices.Clone(a.Tools)
 	return nil
-}
-
-func orNone(id string) string {
-	if id == "" {
-		return "(none)"
-	}
-	return id
 }
 
 func decodeApproval(server string, k, v []byte) (Approval, error) {

@@ -144,13 +144,8 @@ func newApp(h Host) *app {
 	return &app{host: h, env: h.Env, secrets: &redact.Live{}}
 }
 
-// NewRootCommand builds the command tree for the given host.
-func NewRootCommand(h Host) *cobra.Command {
-	root, _ := newRoot(h)
-	return root
-}
-
-// newRoot is NewRootCommand, with the state its commands share.
+// newRoot builds the command tree for the given host, and the state its
+// commands share.
 func newRoot(h Host) (*cobra.Command, *app) {
 	if h.Env == nil {
 		h.Env = func(string) (string, bool) { return "", false }

@@ -242,13 +242,6 @@ func Kinds() []string {
 	return out
 }
 
-// DefaultSeverity returns the default level of a change kind, and false for
-// an unknown kind.
-func DefaultSeverity(kind string) (severity.Level, bool) {
-	l, ok := defaults()[kind]
-	return l, ok
-}
-
 // Diff returns the changes from base to snap, ordered by entity (server,
 // tool, prompt, resource, resource_template), then name, then path. A nil
 // manifest counts as empty.
@@ -268,24 +261,6 @@ func Diff(base, snap *manifest.Manifest, p Policy) []Change {
 	}
 	sortChanges(d.out)
 	return d.out
-}
-
-// MaxSeverity returns the highest severity among changes (None for none).
-func MaxSeverity(changes []Change) severity.Level {
-	l := severity.None
-	for _, c := range changes {
-		l = severity.Max(l, c.Severity)
-	}
-	return l
-}
-
-// Counts returns how many changes there are at each severity.
-func Counts(changes []Change) map[severity.Level]int {
-	out := map[severity.Level]int{}
-	for _, c := range changes {
-		out[c.Severity]++
-	}
-	return out
 }
 
 // sortChanges orders changes for output. Generation order is deterministic,

@@ -2,6 +2,7 @@ package drift
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -473,14 +474,14 @@ func (d *differ) oauthDetails(a, b *manifest.OAuth) {
 		default:
 			endpoint := func(what, p, q string) {
 				if p != q {
-					ps.add(nil, severity.High, "authorization server %s: %s changes from %s to %s", n, what, orNone(p), orNone(q))
+					ps.add(nil, severity.High, "authorization server %s: %s changes from %s to %s", n, what, cmp.Or(p, "(none)"), cmp.Or(q, "(none)"))
 				}
 			}
 			endpoint("authorization endpoint", x.AuthorizationEndpoint, y.AuthorizationEndpoint)
 			endpoint("token endpoint", x.TokenEndpoint, y.TokenEndpoint)
 			endpoint("registration endpoint", x.RegistrationEndpoint, y.RegistrationEndpoint)
 			if x.MetadataURL != y.MetadataURL || x.Error != y.Error {
-				msg := fmt.Sprintf("authorization server %s: metadata now from %s", n, orNone(y.MetadataURL))
+				msg := fmt.Sprintf("authorization server %s: metadata now from %s", n, cmp.Or(y.MetadataURL, "(none)"))
 				if y.Error != "" {
 					msg = fmt.Sprintf("authorization server %s: metadata could not be fetched: %s", n, y.Error)
 				}
@@ -495,13 +496,6 @@ func (d *differ) oauthDetails(a, b *manifest.OAuth) {
 	if len(ps) > 0 {
 		d.emitParts(KindOAuthAuthorizationServers, "identity.oauth.authorization_servers", ps, asText(ma), asText(mb))
 	}
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "(none)"
-	}
-	return s
 }
 
 // asText renders authorization servers for Before and After.

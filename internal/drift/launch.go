@@ -1,6 +1,7 @@
 package drift
 
 import (
+	"cmp"
 	"path"
 	"slices"
 	"strings"
@@ -46,7 +47,7 @@ func (d *differ) identityLaunch(a, b *manifest.Launch, specA, specB string) {
 	}
 	launchEnv(&ps, a.Env, b.Env)
 	if a.URL != b.URL {
-		ps.add(nil, severity.Medium, "configured URL changes from %s to %s", orNone(a.URL), orNone(b.URL))
+		ps.add(nil, severity.Medium, "configured URL changes from %s to %s", cmp.Or(a.URL, "(none)"), cmp.Or(b.URL, "(none)"))
 	}
 	if added, removed := stringDiff(a.Headers, b.Headers); len(added)+len(removed) > 0 {
 		ps.add(nil, severity.Medium, "headers sent change%s%s", listNote(" adds", added), listNote(" drops", removed))

@@ -44,9 +44,6 @@ const (
 
 var riskNames = [...]string{"read-only", "writes", "destructive", "open-world", "unannotated"}
 
-// RiskNames lists the risk names, least risky first.
-func RiskNames() []string { return append([]string(nil), riskNames[:]...) }
-
 func (r Risk) String() string {
 	if r < 0 || int(r) >= len(riskNames) {
 		return fmt.Sprintf("risk(%d)", int(r))

@@ -37,13 +37,6 @@ func (e *Engine) lintContext(s *config.Server, base *manifest.Manifest) lint.Con
 	return lint.Prepare(ctx)
 }
 
-// findings lints a whole manifest and marks the findings the server's
-// config suppresses (never dropped: a suppression is reported with its
-// reason).
-func findings(m *manifest.Manifest, s *config.Server, ctx lint.Context) []report.Finding {
-	return suppress(lint.Manifest(m, ctx), s)
-}
-
 // lintCache remembers one server's last lint result: an unchanged snapshot
 // in an unchanged context has the same findings, so the steady state of a
 // daemon lints nothing.
@@ -161,18 +154,6 @@ func (e *Engine) acknowledge(fs []report.Finding, baseM *manifest.Manifest, base
 	markKnown(fs, known, why)
 }
 
-// Acknowledge marks the findings fs of snapshot snapID that base, the
-// manifest approver approved as baselineID, already carried, as the
-// daemon and check do for a stored baseline: check --lock uses it with the
-// lockfile's pinned manifest.
-func Acknowledge(fs []report.Finding, base *manifest.Manifest, baselineID, approver, snapID string, s *config.Server) {
-	var known map[string]bool
-	if baselineID != snapID {
-		known = findingKeys(lint.Manifest(base, (&Engine{}).lintContext(s, base)))
-	}
-	markKnown(fs, known, "in the baseline "+report.ShortID(baselineID)+" approved by "+approver)
-}
-
 func findingKeys(fs []lint.Finding) map[string]bool {
 	known := make(map[string]bool, len(fs))
 	for _, f := range fs {
@@ -281,11 +262,4 @@ func StorePeers(st Store, servers []string) PeersFunc {
 		last, lastIDs = lint.NewPeers(out), ids
 		return last
 	}
-}
-
-// Lint returns the findings on a whole snapshot under the server's
-// suppressions, with base (may be nil) as the baseline for the
-// confusable-name rule. Used where no store is at hand (check --lock).
-func Lint(snap, base *manifest.Manifest, s *config.Server) []report.Finding {
-	return findings(snap, s, (&Engine{}).lintContext(s, base))
 }

@@ -34,6 +34,3 @@ type CorpusSummary struct {
 	// but not held to the recall bar.
 	Covert, CovertFlagged int
 }
-
-// Corpus returns the measured summary of the committed corpus.
-func Corpus() CorpusSummary { return corpusSummary }

@@ -223,22 +223,3 @@ func oneLine(s string, limit int) string {
 	}
 	return b.String()
 }
-
-// Package-level shorthands for the current process's environment, for the
-// daemon's few call sites. Each reads the environment afresh.
-
-// Ready sends READY=1 to the service manager, if any.
-func Ready() error { return FromEnv().Ready() }
-
-// Stopping sends STOPPING=1 to the service manager, if any.
-func Stopping() error { return FromEnv().Stopping() }
-
-// Watchdog sends WATCHDOG=1 to the service manager, if any.
-func Watchdog() error { return FromEnv().Watchdog() }
-
-// Status sets the service's status line, if a service manager listens.
-func Status(msg string) error { return FromEnv().Status(msg) }
-
-// WatchdogInterval returns the unit's WatchdogSec= and true when the
-// service manager expects keep-alives from this process.
-func WatchdogInterval() (time.Duration, bool) { return FromEnv().WatchdogInterval() }

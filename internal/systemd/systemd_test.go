@@ -279,36 +279,36 @@ func TestRunWatchdogWithoutWatchdogReturns(t *testing.T) {
 	}
 }
 
-func TestPackageFunctionsReadProcessEnv(t *testing.T) {
+func TestFromEnvReadsProcessEnv(t *testing.T) {
 	name, conn := listen(t, false)
 	t.Setenv(EnvNotifySocket, name)
 	t.Setenv(EnvWatchdogUSec, "1000000")
 	t.Setenv(EnvWatchdogPID, fmt.Sprint(os.Getpid()))
-	if err := Ready(); err != nil {
+	if err := FromEnv().Ready(); err != nil {
 		t.Fatal(err)
 	}
 	if got := recv(t, conn); got != "READY=1" {
 		t.Errorf("got %q", got)
 	}
-	if err := Status("ok"); err != nil {
+	if err := FromEnv().Status("ok"); err != nil {
 		t.Fatal(err)
 	}
 	if got := recv(t, conn); got != "STATUS=ok" {
 		t.Errorf("got %q", got)
 	}
-	if err := Watchdog(); err != nil {
+	if err := FromEnv().Watchdog(); err != nil {
 		t.Fatal(err)
 	}
 	if got := recv(t, conn); got != "WATCHDOG=1" {
 		t.Errorf("got %q", got)
 	}
-	if err := Stopping(); err != nil {
+	if err := FromEnv().Stopping(); err != nil {
 		t.Fatal(err)
 	}
 	if got := recv(t, conn); got != "STOPPING=1" {
 		t.Errorf("got %q", got)
 	}
-	if d, ok := WatchdogInterval(); !ok || d != time.Second {
-		t.Errorf("WatchdogInterval() = %v, %v; want 1s, true", d, ok)
+	if d, ok := FromEnv().WatchdogInterval(); !ok || d != time.Second {
+		t.Errorf("FromEnv().WatchdogInterval() = %v, %v; want 1s, true", d, ok)
 	}
 }

@@ -104,15 +104,9 @@ func New(cfg config.Notifier, opts Options) (*Notifier, error) {
 	case cfg.BearerToken.IsSet() && (cfg.Username != "" || cfg.Password.IsSet()):
 		return nil, fmt.Errorf("alertmanager notifier %s: bearer_token cannot be used together with username and password", cfg.Name)
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
+	opts.Now = delivery.Clock(opts.Now)
 	if opts.Hostname == nil {
 		opts.Hostname = os.Hostname
-	}
-	logger := opts.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
 	}
 	instance := cfg.Instance
 	if instance == "" {
@@ -137,7 +131,7 @@ func New(cfg config.Notifier, opts Options) (*Notifier, error) {
 		resolveTimeout: timeout,
 		generatorURL:   cfg.GeneratorURL,
 		opts:           opts,
-		log:            logger.With("component", "notifier", "notifier", cfg.Name),
+		log:            delivery.Logger(opts.Logger, cfg.Name),
 	}, nil
 }
 

@@ -101,16 +101,12 @@ func New(cfg config.Notifier, opts Options) (*Notifier, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	logger := opts.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	return &Notifier{
 		name: cfg.Name, host: m.Host, port: port, policy: policy,
 		username: m.Username, password: m.Password,
 		from: cfg.From, to: append([]string(nil), cfg.To...), domain: idDomain(cfg.From),
 		opts: opts,
-		log:  logger.With("component", "notifier", "notifier", cfg.Name),
+		log:  delivery.Logger(opts.Logger, cfg.Name),
 	}, nil
 }
 

@@ -28,10 +28,17 @@ func New(cfg config.Notifier, logger *slog.Logger) (*Notifier, error) {
 	if cfg.Type != config.NotifierLog {
 		return nil, fmt.Errorf("log notifier %s: type is %q, not log", cfg.Name, cfg.Type)
 	}
+	return Fallback(cfg.Name, logger), nil
+}
+
+// Fallback returns a log notifier standing in for the configured notifier
+// name, whatever its type: the daemon's notifiers when no channel
+// implementations are built, so that alerts are never silently lost.
+func Fallback(name string, logger *slog.Logger) *Notifier {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Notifier{name: cfg.Name, log: logger.With("component", "notifier", "notifier", cfg.Name)}, nil
+	return &Notifier{name: name, log: logger.With("component", "notifier", "notifier", name)}
 }
 
 // Name implements notifiers.Notifier.

@@ -11,6 +11,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/notifiers"
 	"github.com/mcpdrift/mcpdrift/notifiers/internal/notifytest"
+	"github.com/mcpdrift/mcpdrift/notifiers/render"
 )
 
 func newJSON(t *testing.T) (*Notifier, *bytes.Buffer) {
@@ -101,5 +102,26 @@ func TestInjectionInert(t *testing.T) {
 func TestNewRejectsOtherTypes(t *testing.T) {
 	if _, err := New(config.Notifier{Name: "x", Type: "slack"}, nil); err == nil {
 		t.Error("New accepted a slack config")
+	}
+}
+
+// TestFallbackEscapesServerText: the daemon's stand-in for a notifier of
+// any type is this notifier, so a server name carrying control characters
+// or an ANSI sequence reaches its log line escaped (render.Line), as from a
+// configured log notifier (the monitor's own fallback used to log it raw).
+func TestFallbackEscapesServerText(t *testing.T) {
+	var buf bytes.Buffer
+	n := Fallback("slack", slog.New(slog.NewJSONHandler(&buf, nil)))
+	a := notifytest.RichDrift()
+	a.Server = "evil\x1b[31m\nforged=line\u202e"
+	if _, err := n.Notify(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["server"] != render.Line(a.Server) || got["server"] == a.Server || got["notifier"] != "slack" {
+		t.Fatalf("server %q notifier %v, want %q from slack", got["server"], got["notifier"], render.Line(a.Server))
 	}
 }

@@ -70,20 +70,14 @@ func New(cfg config.Notifier, opts Options) (*Notifier, error) {
 	if opts.APIURL == "" {
 		opts.APIURL = slackapi.APIURL
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	logger := opts.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	opts.Now = delivery.Clock(opts.Now)
 	return &Notifier{
 		name:    cfg.Name,
 		webhook: cfg.WebhookURL,
 		token:   cfg.Token,
 		channel: cfg.Channel,
 		opts:    opts,
-		log:     logger.With("component", "notifier", "notifier", cfg.Name),
+		log:     delivery.Logger(opts.Logger, cfg.Name),
 	}, nil
 }
 

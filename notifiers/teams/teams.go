@@ -63,18 +63,12 @@ func New(cfg config.Notifier, opts Options) (*Notifier, error) {
 	case !cfg.WebhookURL.IsSet():
 		return nil, fmt.Errorf("teams notifier %s: webhook_url is required", cfg.Name)
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	logger := opts.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	opts.Now = delivery.Clock(opts.Now)
 	return &Notifier{
 		name:    cfg.Name,
 		webhook: cfg.WebhookURL,
 		opts:    opts,
-		log:     logger.With("component", "notifier", "notifier", cfg.Name),
+		log:     delivery.Logger(opts.Logger, cfg.Name),
 	}, nil
 }
 

@@ -127,20 +127,14 @@ func New(cfg config.Notifier, opts Options) (*Notifier, error) {
 			return nil, fmt.Errorf("webhook notifier %s: header %s is set by mcpdrift and cannot be configured", cfg.Name, k)
 		}
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	logger := opts.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	opts.Now = delivery.Clock(opts.Now)
 	return &Notifier{
 		name:    cfg.Name,
 		url:     cfg.URL,
 		secret:  cfg.Secret,
 		headers: cfg.Headers,
 		opts:    opts,
-		log:     logger.With("component", "notifier", "notifier", cfg.Name),
+		log:     delivery.Logger(opts.Logger, cfg.Name),
 	}, nil
 }
 

@@ -1,8 +1,9 @@
-// Package delivery holds what the HTTP-based notifiers (slack, webhook)
-// share about sending: an HTTP client that never follows redirects and
-// remembers the response it got, the classification of an outcome as
-// retryable or permanent (notifiers.Notifier's contract), and the scrubbing
-// of secrets (webhook URLs, tokens) out of errors.
+// Package delivery holds what the notifiers share about sending: an HTTP
+// client that never follows redirects and remembers the response it got,
+// the classification of an outcome as retryable or permanent
+// (notifiers.Notifier's contract), the scrubbing of secrets (webhook URLs,
+// tokens) out of errors, and the defaults of their options (Clock,
+// Logger).
 //
 // delivery does not render messages and does not retry: the outbox does.
 package delivery
@@ -15,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -271,4 +273,21 @@ func NoURL(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// Clock is a notifier's Options.Now: now, or time.Now when nil.
+func Clock(now func() time.Time) func() time.Time {
+	if now == nil {
+		return time.Now
+	}
+	return now
+}
+
+// Logger is a notifier's logger: logger (discarding when nil) naming the
+// notifier in every record.
+func Logger(logger *slog.Logger, name string) *slog.Logger {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return logger.With("component", "notifier", "notifier", name)
 }

@@ -7,6 +7,11 @@ import (
 	"sync"
 )
 
+// All is a fan-out of probes for the tests of what one probe's failure does
+// to the others (TestProbeAllIsolatesFailures). It is no production code:
+// mcpdrift's checks fan out in the check pipeline (engine.Engine.Check),
+// under its concurrency limit and byte budget.
+
 // Outcome is the result of probing one target in All.
 type Outcome struct {
 	Target string
