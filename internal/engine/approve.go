@@ -116,8 +116,11 @@ func (e *Engine) resolve(st approvalStore, req ApproveRequest) (string, error) {
 	return last.SnapshotID, nil
 }
 
-func (e *Engine) load(id string) (*manifest.Manifest, error) {
-	doc, err := e.Store.Manifest(id)
+func (e *Engine) load(id string) (*manifest.Manifest, error) { return loadManifest(e.Store, id) }
+
+// loadManifest reads and parses a stored manifest.
+func loadManifest(st Store, id string) (*manifest.Manifest, error) {
+	doc, err := st.Manifest(id)
 	if err != nil {
 		return nil, fmt.Errorf("read manifest %s: %w", id, err)
 	}

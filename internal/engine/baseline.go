@@ -46,13 +46,9 @@ func (b storeBaselines) Baseline(server string) (Baseline, error) {
 		return Baseline{}, err
 	}
 	return Baseline{Ref: *baselineRef(a), Manifest: func() (*manifest.Manifest, error) {
-		doc, err := b.st.Manifest(a.BaselineID)
+		m, err := loadManifest(b.st, a.BaselineID)
 		if err != nil {
-			return nil, fmt.Errorf("read baseline manifest: %w", err)
-		}
-		m, err := manifest.Parse(doc)
-		if err != nil {
-			return nil, fmt.Errorf("parse baseline manifest %s: %w", a.BaselineID, err)
+			return nil, fmt.Errorf("baseline: %w", err)
 		}
 		return m, nil
 	}}, nil

@@ -22,24 +22,12 @@ func (e *Engine) Diverge(ctx context.Context, s *config.Server, rs *report.Serve
 	if len(ids) == 0 || rs.Status == report.StatusError || rs.Snapshot == nil {
 		return
 	}
-	seen, err := e.storedManifest(rs.Snapshot.ID)
+	seen, err := e.load(rs.Snapshot.ID)
 	if err != nil {
 		divergence.Apply(rs, nil, err)
 		return
 	}
 	e.diverge(ctx, s, seen, rs, ids, e.limiter().Acquire)
-}
-
-func (e *Engine) storedManifest(id string) (*manifest.Manifest, error) {
-	doc, err := e.Store.Manifest(id)
-	if err != nil {
-		return nil, fmt.Errorf("read snapshot %s: %w", id, err)
-	}
-	m, err := manifest.Parse(doc)
-	if err != nil {
-		return nil, fmt.Errorf("read snapshot %s: %w", id, err)
-	}
-	return m, nil
 }
 
 // diverge probes s as each identity (skipping one equal to the configured

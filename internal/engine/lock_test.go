@@ -105,15 +105,7 @@ func lockServers(t *testing.T, names ...string) []*config.Server {
 	for _, n := range names {
 		y += "  - {name: " + n + ", url: http://127.0.0.1:1/mcp}\n"
 	}
-	cfg, err := config.Parse("t.yaml", []byte(y), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make([]*config.Server, len(cfg.Servers))
-	for i := range cfg.Servers {
-		out[i] = &cfg.Servers[i]
-	}
-	return out
+	return parse(t, y)
 }
 
 func TestCheckAgainstLockfile(t *testing.T) {
