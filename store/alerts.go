@@ -47,11 +47,36 @@ type AlertState struct {
 	Drift *Incident `json:"drift,omitempty"`
 	// Unreachable is the open unreachable incident, if any.
 	Unreachable *Incident `json:"unreachable,omitempty"`
+	// Flapping is the open flapping incident, if any: the server's
+	// manifest went back and forth within alerts.flap_window. While it is
+	// open, drift alerts of the server are not sent.
+	Flapping *Incident `json:"flapping,omitempty"`
+	// FlapSeen are the manifests (snapshot ids) the open flapping
+	// incident saw, in the order first seen.
+	FlapSeen []string `json:"flap_seen,omitempty"`
+	// Changes are the server's snapshot changes within the flap window,
+	// oldest first.
+	Changes []SnapshotChange `json:"changes,omitempty"`
+	// Held are the alerts (notifiers.Alert JSON) the rate limit
+	// (alerts.group_interval) holds back, oldest first, until the
+	// server's budget allows them.
+	Held []json.RawMessage `json:"held,omitempty"`
+}
+
+// SnapshotChange is a server moving from one snapshot to another.
+type SnapshotChange struct {
+	At   time.Time `json:"at"`
+	From string    `json:"from"`
+	To   string    `json:"to"`
+	// Severity is the highest severity of To compared with the baseline
+	// (none when To is the baseline).
+	Severity severity.Level `json:"severity"`
 }
 
 // IsZero reports whether the state holds nothing worth storing.
 func (s AlertState) IsZero() bool {
-	return s.Failures == 0 && s.Drift == nil && s.Unreachable == nil
+	return s.Failures == 0 && s.Drift == nil && s.Unreachable == nil && s.Flapping == nil &&
+		len(s.FlapSeen) == 0 && len(s.Changes) == 0 && len(s.Held) == 0
 }
 
 // Incident is one open alert: a drift of a server from its baseline to a
@@ -71,6 +96,9 @@ type Incident struct {
 	Reminders int       `json:"reminders,omitempty"`
 	// Updates counts the partial approvals the incident went through.
 	Updates int `json:"updates,omitempty"`
+	// Unsent marks a drift incident raised while its server was flapping:
+	// it is alerted when the server settles, if still open.
+	Unsent bool `json:"unsent,omitempty"`
 }
 
 // AlertState returns the server's alert state; the zero state (with Server

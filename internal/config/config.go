@@ -288,6 +288,18 @@ type Alerts struct {
 	UnreachableAfter int `yaml:"unreachable_after"`
 	// MaxDeliveryAge drops an undelivered notification this old.
 	MaxDeliveryAge time.Duration `yaml:"max_delivery_age"`
+	// GroupInterval and GroupMax rate-limit notifications per server: at
+	// most GroupMax within any GroupInterval; the rest are held and sent,
+	// each incident in its latest state, when the budget allows. A zero
+	// GroupInterval sends everything at once.
+	GroupInterval time.Duration `yaml:"group_interval"`
+	GroupMax      int           `yaml:"group_max"`
+	// FlapWindow and FlapChanges define flapping: FlapChanges snapshot
+	// changes within FlapWindow, back to a manifest seen before. A
+	// flapping server is alerted once, and settles once its manifest has
+	// not changed for FlapWindow. Zero FlapChanges turns it off.
+	FlapWindow  time.Duration `yaml:"flap_window"`
+	FlapChanges int           `yaml:"flap_changes"`
 }
 
 // HTTP configures the health and metrics listener.

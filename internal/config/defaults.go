@@ -39,6 +39,10 @@ const (
 	DefaultSendResolved     = true
 	DefaultUnreachableAfter = 3
 	DefaultMaxDeliveryAge   = 24 * time.Hour
+	DefaultGroupInterval    = 5 * time.Minute
+	DefaultGroupMax         = 5
+	DefaultFlapWindow       = 10 * time.Minute
+	DefaultFlapChanges      = 4
 
 	DefaultListen = "127.0.0.1:9464"
 
@@ -77,6 +81,10 @@ func Default() *Config {
 			SendResolved:     DefaultSendResolved,
 			UnreachableAfter: DefaultUnreachableAfter,
 			MaxDeliveryAge:   DefaultMaxDeliveryAge,
+			GroupInterval:    DefaultGroupInterval,
+			GroupMax:         DefaultGroupMax,
+			FlapWindow:       DefaultFlapWindow,
+			FlapChanges:      DefaultFlapChanges,
 		},
 		HTTP: HTTP{Listen: DefaultListen},
 	}

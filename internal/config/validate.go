@@ -723,6 +723,18 @@ func (d *decoder) checkAlerts(a Alerts) {
 	if a.MaxDeliveryAge <= 0 {
 		d.report("alerts.max_delivery_age", "must be positive")
 	}
+	if a.GroupInterval < 0 {
+		d.report("alerts.group_interval", "must not be negative (0 sends every notification at once)")
+	}
+	if a.GroupMax < 1 {
+		d.report("alerts.group_max", "must be at least 1")
+	}
+	if a.FlapChanges != 0 && a.FlapChanges < 2 {
+		d.report("alerts.flap_changes", "must be 0 (off) or at least 2: flapping is a change and a change back")
+	}
+	if a.FlapChanges != 0 && a.FlapWindow <= 0 {
+		d.report("alerts.flap_window", "must be positive while alerts.flap_changes is set")
+	}
 }
 
 func (d *decoder) checkListen(path, addr string) {

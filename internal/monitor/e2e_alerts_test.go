@@ -395,7 +395,8 @@ func alertKinds(t *testing.T, h *harness) []string {
 // TestE2EListChangedToSlackLatency measures, with the real clock, the time
 // from a tool change on a watched server (list_changed) to the Slack post
 // arriving at the local receiver, over loopback: default debounce
-// (200ms), no watch rate limit, so that back-to-back changes each count.
+// (200ms), no watch rate limit and no notification rate limit
+// (alerts.group_interval: 0s), so that back-to-back changes each count.
 // It logs p50 and p99; it asserts only that every change is posted once.
 func TestE2EListChangedToSlackLatency(t *testing.T) {
 	const changes = 20
@@ -410,6 +411,7 @@ servers:
   - {name: live, url: %q, schedule: "@every 1h", timeout: 5s, watch: true}
 notifiers:
   - {name: slack, type: slack, webhook_url: %q}
+alerts: {group_interval: 0s}
 `, url, hook.url)),
 		Notifiers:        realNotifiers,
 		WatchMinInterval: -1,

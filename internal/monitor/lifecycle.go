@@ -28,11 +28,20 @@ import (
 //     from "none", at least high.
 //   - unreachable: raised after unreachable_after consecutive failed
 //     checks, reminded, resolved on the first success.
+//   - flapping: a server whose manifest goes back and forth is alerted
+//     once instead of a drift and a resolution per change (flapPolicy).
+//
+// Every notification then passes the per-server rate limit (rateLimit).
 type lifecycle struct {
 	a *App
 
 	mu     sync.Mutex
 	states map[string]store.AlertState
+	// last is the snapshot each server was last evaluated on, to see it
+	// change (flapPolicy); sent is when its latest notifications were
+	// queued (rateLimit). Neither survives a restart.
+	last map[string]string
+	sent map[string][]time.Time
 	// gen counts approvals per server, so that a check that started
 	// before an approval re-reads the drift instead of using its stale
 	// report.
@@ -40,7 +49,8 @@ type lifecycle struct {
 }
 
 func newLifecycle(a *App) *lifecycle {
-	return &lifecycle{a: a, states: map[string]store.AlertState{}, gen: map[string]uint64{}}
+	return &lifecycle{a: a, states: map[string]store.AlertState{}, gen: map[string]uint64{},
+		last: map[string]string{}, sent: map[string][]time.Time{}}
 }
 
 func (l *lifecycle) load() error {
@@ -90,9 +100,22 @@ func (l *lifecycle) observe(s *config.Server, rs report.Server, gen uint64) {
 				rs = p
 			}
 		}
-		alerts = l.succeeded(&st, rt.cfg, rs, now)
+		alerts = l.flap(&st, rt.cfg, rs, now, l.succeeded(&st, rt.cfg, rs, now))
 	}
 	l.commit(rt, old, st, alerts)
+}
+
+// flap applies flapping to an evaluation's alerts and remembers the
+// snapshot it was on.
+func (l *lifecycle) flap(st *store.AlertState, cfg *config.Config, rs report.Server, now time.Time, alerts []notifiers.Alert) []notifiers.Alert {
+	if rs.Status == report.StatusError {
+		return alerts
+	}
+	alerts = flapPolicyOf(cfg.Alerts).apply(st, l.last[st.Server], rs, now, alerts)
+	if rs.Snapshot != nil {
+		l.last[st.Server] = rs.Snapshot.ID
+	}
+	return alerts
 }
 
 // reevaluate compares the server's latest stored snapshot with its
@@ -118,6 +141,7 @@ func (l *lifecycle) reevaluate(s *config.Server, remind bool) {
 	if remind && len(alerts) == 0 {
 		alerts = l.reminders(&st, rt.cfg, rs, now)
 	}
+	alerts = l.flap(&st, rt.cfg, rs, now, alerts)
 	l.commit(rt, old, st, alerts)
 }
 
@@ -302,6 +326,7 @@ func orNone(id string) string {
 // transaction, then wakes the notifiers concerned. On failure nothing is
 // cached, so the next evaluation tries the same transition again.
 func (l *lifecycle) commit(rt *runtimeConfig, old, st store.AlertState, alerts []notifiers.Alert) {
+	alerts, sent := l.limit(rt.cfg, &st, alerts)
 	if len(alerts) == 0 && reflect.DeepEqual(old, st) {
 		return
 	}
@@ -330,6 +355,11 @@ func (l *lifecycle) commit(rt *runtimeConfig, old, st store.AlertState, alerts [
 		delete(l.states, st.Server)
 	} else {
 		l.states[st.Server] = st
+	}
+	if len(sent) == 0 {
+		delete(l.sent, st.Server)
+	} else {
+		l.sent[st.Server] = sent
 	}
 	for i, a := range alerts {
 		kind := a.Kind
@@ -366,6 +396,38 @@ func (l *lifecycle) commit(rt *runtimeConfig, old, st store.AlertState, alerts [
 	}
 }
 
+// limit passes the alerts that reach a notifier through the server's rate
+// limit, holding in st what must wait, and returns what to send now (with
+// the alerts that reach no notifier, which are only logged) and the
+// server's send times to keep once committed.
+func (l *lifecycle) limit(cfg *config.Config, st *store.AlertState, alerts []notifiers.Alert) ([]notifiers.Alert, []time.Time) {
+	var quiet, routed []notifiers.Alert
+	for _, a := range alerts {
+		if len(route(cfg, &a)) == 0 {
+			quiet = append(quiet, a)
+		} else {
+			routed = append(routed, a)
+		}
+	}
+	sent := l.sent[st.Server]
+	if len(routed) == 0 && len(st.Held) == 0 {
+		return quiet, sent
+	}
+	now := l.a.clock.Now()
+	out, sent, held, err := rateLimitOf(cfg.Alerts).admit(sent, st.Held, routed, now)
+	if err != nil {
+		l.a.log.Error("rate limit: held alerts dropped", "server", st.Server, "error", err.Error())
+		st.Held = nil
+		return alerts, l.sent[st.Server]
+	}
+	if len(held) > len(st.Held) {
+		l.a.log.Info("alerts held by the rate limit (alerts.group_interval, alerts.group_max)",
+			"server", st.Server, "held", len(held))
+	}
+	st.Held = held
+	return append(quiet, out...), sent
+}
+
 // route returns the notifiers that take an alert: those whose kinds,
 // servers and min_severity admit it. Info-only drift therefore reaches
 // only notifiers configured with min_severity: info.
@@ -396,7 +458,7 @@ func (l *lifecycle) reminderLoop(ctx context.Context) {
 		l.mu.Lock()
 		var open []string
 		for name, st := range l.states {
-			if st.Drift != nil || st.Unreachable != nil {
+			if st.Drift != nil || st.Unreachable != nil || st.Flapping != nil || len(st.Held) > 0 {
 				open = append(open, name)
 			}
 		}
@@ -430,5 +492,12 @@ func cloneState(st store.AlertState) store.AlertState {
 		u := *st.Unreachable
 		st.Unreachable = &u
 	}
+	if st.Flapping != nil {
+		f := *st.Flapping
+		st.Flapping = &f
+	}
+	st.FlapSeen = slices.Clone(st.FlapSeen)
+	st.Changes = slices.Clone(st.Changes)
+	st.Held = slices.Clone(st.Held)
 	return st
 }
