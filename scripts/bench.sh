@@ -31,7 +31,9 @@ cd "$(dirname "$0")/.."
 # daemon's own path) against bare listing again. It prints the medians,
 # min-max, the ratios to bare listing and peak RSS (check: /usr/bin/time;
 # daemon: VmHWM, its start-up round included). Sizes default to issue 15's:
-# http:250:100 http:500:100 http:1000:100 stdio:100:20.
+# http:250:100 http:500:100 http:1000:100 stdio:100:20. BENCH_GOMEMLIMIT,
+# when set, is the GOMEMLIMIT of the mcpdrift processes only (not of the
+# servers nor the bare lister), to measure a soft memory limit's effect.
 #
 # Usage: scripts/bench.sh real [ROUNDS [TRANSPORT:SERVERS:TOOLS...]]   (default 3 rounds)
 if [ "${1:-}" = real ]; then
@@ -51,6 +53,11 @@ if [ "${1:-}" = real ]; then
   trap cleanup EXIT
   go build -o "$dir/mcpdrift" ./cmd/mcpdrift
   go test -c -o "$dir/e2e.test" ./internal/e2e/
+  if [ -n "${BENCH_GOMEMLIMIT:-}" ]; then
+    mv "$dir/mcpdrift" "$dir/mcpdrift.bin"
+    printf '#!/bin/sh\nGOMEMLIMIT=%s exec "%s" "$@"\n' "$BENCH_GOMEMLIMIT" "$dir/mcpdrift.bin" >"$dir/mcpdrift"
+    chmod +x "$dir/mcpdrift"
+  fi
   now() { date +%s%N; }
   # stats NAME VALUES...: median, min and max of integer values.
   stats() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { printf "%d %d %d\n", v[int((NR + 1) / 2)], v[1], v[NR] }'; }
@@ -106,7 +113,9 @@ if [ "${1:-}" = real ]; then
     [ "$(id -u)" != 0 ] || root=(--allow-root) # stdio servers here are this benchmark's own
     "$dir/mcpdrift" --config "$dir/cfg.yaml" run "${root[@]}" >"$dir/daemon.log" 2>&1 &
     daemon=$!
-    until "$dir/mcpdrift" --config "$dir/cfg.yaml" status >/dev/null 2>&1 && [ -S "$dir/db.sock" ]; do
+    # Only the socket is polled: a CLI command would open the database
+    # itself until the daemon holds it, and keep the daemon from starting.
+    until [ -S "$dir/db.sock" ]; do
       kill -0 "$daemon" 2>/dev/null || { tail -20 "$dir/daemon.log"; exit 1; }
       sleep 0.2
     done
