@@ -8,10 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
-	"github.com/mcpdrift/mcpdrift/internal/divergence"
-	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
-	"github.com/mcpdrift/mcpdrift/internal/oauth"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/service"
 	"github.com/mcpdrift/mcpdrift/internal/version"
@@ -122,8 +119,7 @@ elsewhere), 4 mcpdrift itself failed (e.g. the database is unavailable).`,
 			if err := o.validate(); err != nil {
 				return err
 			}
-			ids, err := service.Identities(o.as)
-			if err != nil {
+			if _, err := service.Identities(o.as); err != nil {
 				return serviceError(err)
 			}
 			cfg, err := a.loadConfig()
@@ -131,7 +127,7 @@ elsewhere), 4 mcpdrift itself failed (e.g. the database is unavailable).`,
 				return err
 			}
 			if o.lock != "" {
-				return a.checkLock(cmd, cfg, o, args, ids)
+				return a.checkLock(cmd, cfg, o, args)
 			}
 			o.sarif = a.configSARIF(cfg)
 			svc, done, err := a.backend(cmd.Context(), cfg, false)
@@ -152,26 +148,20 @@ elsewhere), 4 mcpdrift itself failed (e.g. the database is unavailable).`,
 	return cmd
 }
 
-// checkLock compares live servers with a lockfile, without the database:
-// the check pipeline with the lockfile's manifests as baselines.
-func (a *app) checkLock(cmd *cobra.Command, cfg *config.Config, o *checkOptions, names []string, ids []divergence.Identity) error {
+// checkLock compares live servers with a lockfile, without the database.
+func (a *app) checkLock(cmd *cobra.Command, cfg *config.Config, o *checkOptions, names []string) error {
 	f, err := readLockfile(o.lock)
 	if err != nil {
 		return err
 	}
-	servers, err := service.Select(cfg, names)
-	if err != nil {
+	if _, err := service.Select(cfg, names); err != nil {
 		return serviceError(err)
 	}
 	a.warnUnconfigured(cfg, f)
-	eng := engine.New(nil, a.logger)
-	// No database: OAuth grants live in memory for this run (client
-	// credentials work; an authorization_code server is auth-required).
-	eng.Probe = (&oauth.Provider{Vault: &oauth.Vault{Store: &oauth.MemoryStore{}, KeyFile: cfg.Auth.KeyFile}, Logger: a.logger}).
-		Wrap(eng.Probe, func(name string) *config.Server { s, _ := cfg.Server(name); return s })
-	eng.Secrets = a.secrets
-	eng.Limit = engine.NewLimiter(cfg.Concurrency)
-	rep := eng.Check(cmd.Context(), servers, engine.Options{Lock: engine.LockBaselines(f), As: ids})
+	rep, err := service.CheckLock(cmd.Context(), cfg, f, names, o.as, a.logger, a.secrets)
+	if err != nil {
+		return serviceError(err)
+	}
 	o.sarif = report.SARIFOptions{Artifact: artifactPath(o.lock), Line: f.Line}
 	return o.print(cmd, &rep)
 }

@@ -17,7 +17,7 @@ func TestCheckAsAndInventoryThroughTheDaemon(t *testing.T) {
 	dir := shortTempDir(t)
 	sock := filepath.Join(dir, "admin.sock")
 	cfg := filepath.Join(dir, "mcpdrift.yaml")
-	writeFile(t, cfg, fmt.Sprintf("storage: {path: %s}\nadmin: {socket: %s}\ndefaults: {timeout: 5s}\nservers:\n  - name: faces\n    url: %s\n",
+	writeFile(t, cfg, fmt.Sprintf("storage: {path: %s}\nadmin: {socket: %s}\nhttp: {listen: \"\"}\ndefaults: {timeout: 5s}\nservers:\n  - name: faces\n    url: %s\n",
 		filepath.Join(dir, "db"), sock, twoFacedServer(t)))
 	env := map[string]string{"MCPDRIFT_CONFIG": cfg}
 	startDaemon(t, env, sock)

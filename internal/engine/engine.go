@@ -12,8 +12,9 @@
 // manifests in flight, so the CLI and the daemon run the same code under
 // the same limits. Every error the pipeline reports, stores or logs is
 // redacted here. The callers: service.Local (the CLI with the database),
-// cli's `check --lock`, and monitor.App (scheduler, watcher, admin
-// socket), which adds schedules and alerting around CheckServer. The
+// service.CheckLock (`check --lock`, no database), and monitor.App
+// (scheduler, watcher, admin socket), which adds schedules and alerting
+// around CheckServer. The
 // engine also approves baselines (Approve) and evaluates what is stored
 // without probing (Pending, Status).
 package engine
