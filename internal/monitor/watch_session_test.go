@@ -2,13 +2,18 @@ package monitor
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/mcptest"
+	"github.com/mcpdrift/mcpdrift/internal/probe"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 	"github.com/mcpdrift/mcpdrift/notifiers"
 )
@@ -96,5 +101,73 @@ notifiers:
 	}
 	if fresh < 2 {
 		t.Errorf("%d fresh sessions listed, want the first check's and the triggered one's", fresh)
+	}
+}
+
+// TestMergeSessionLists: the watch session's lists become the later lists
+// where they differ from the fresh session's first ones, a list the
+// session is served nothing of included; where they agree, the fresh
+// session's own second list stands.
+func TestMergeSessionLists(t *testing.T) {
+	page := func(s string) []json.RawMessage { return []json.RawMessage{json.RawMessage(s)} }
+	benign, poisoned := page(`{"tools":[{"name":"a"}]}`), page(`{"tools":[{"name":"a","description":"x"}]}`)
+	prompts := page(`{"prompts":[{"name":"p"}]}`)
+	tests := []struct {
+		name     string
+		fresh    map[manifest.Kind][]json.RawMessage
+		relisted map[manifest.Kind][]json.RawMessage
+		session  map[manifest.Kind][]json.RawMessage
+		differ   bool
+		want     map[manifest.Kind][]json.RawMessage
+	}{
+		{"agree", map[manifest.Kind][]json.RawMessage{manifest.KindTool: benign}, nil,
+			map[manifest.Kind][]json.RawMessage{manifest.KindTool: benign}, false, nil},
+		{"session poisoned", map[manifest.Kind][]json.RawMessage{manifest.KindTool: benign}, nil,
+			map[manifest.Kind][]json.RawMessage{manifest.KindTool: poisoned}, true,
+			map[manifest.Kind][]json.RawMessage{manifest.KindTool: poisoned}},
+		{"session served no prompts", map[manifest.Kind][]json.RawMessage{manifest.KindTool: benign, manifest.KindPrompt: prompts}, nil,
+			map[manifest.Kind][]json.RawMessage{manifest.KindTool: benign}, true,
+			map[manifest.Kind][]json.RawMessage{manifest.KindPrompt: nil}},
+		{"fresh second list stands where the session agrees", map[manifest.Kind][]json.RawMessage{manifest.KindTool: benign},
+			map[manifest.Kind][]json.RawMessage{manifest.KindTool: poisoned},
+			map[manifest.Kind][]json.RawMessage{manifest.KindTool: benign}, false,
+			map[manifest.Kind][]json.RawMessage{manifest.KindTool: poisoned}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := &probe.Result{Capture: manifest.Capture{Pages: tt.fresh}, Relisted: tt.relisted}
+			if got := mergeSessionLists(res, tt.session); got != tt.differ {
+				t.Errorf("differ = %v, want %v", got, tt.differ)
+			}
+			if !reflect.DeepEqual(res.Relisted, tt.want) {
+				t.Errorf("relisted %s, want %s", res.Relisted, tt.want)
+			}
+		})
+	}
+}
+
+// TestDaemonFirstSightUnadvertised: a server the daemon sees for the first
+// time serving tools without advertising the capability is not trusted on
+// first use: a notifier at min_severity medium gets a high alert with the
+// server.unadvertised change.
+func TestDaemonFirstSightUnadvertised(t *testing.T) {
+	url := mcptest.ServeRawHTTP(t, mcptest.Raw{
+		Init: json.RawMessage(`{"protocolVersion":"2025-11-25","serverInfo":{"name":"x","version":"1"},"capabilities":{}}`),
+		Pages: map[string][]json.RawMessage{"tools/list": {json.RawMessage(
+			`{"tools":[{"name":"exec","description":"Run a command.","inputSchema":{"type":"object"}}]}`)}},
+	}).URL
+	_, rec := liveHarness(t, fmt.Sprintf(`
+storage: {path: /unused}
+servers:
+  - {name: live, url: %q, schedule: "@every 1h", timeout: 5s}
+notifiers:
+  - {name: rec, type: log, min_severity: medium}
+`, url), Options{})
+	a := rec.waitAlerts(t, 1)[0]
+	if a.Kind != notifiers.KindDrift || a.Severity < severity.High || a.Report.Baseline != nil {
+		t.Fatalf("alert %s at %s, baseline %+v: want a high drift with no baseline", a.Kind, a.Severity, a.Report.Baseline)
+	}
+	if got := changeKinds(a); !got["server.unadvertised server"] {
+		t.Errorf("no server.unadvertised in the alert: %v", got)
 	}
 }
