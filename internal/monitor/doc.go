@@ -1,8 +1,10 @@
 // Package monitor is the daemon behind `mcpdrift run`: it schedules a
 // snapshot of every configured server (cron schedules with start-up stagger,
 // per-run jitter and bounded concurrency), holds watch sessions open to
-// servers with `watch: true` and re-snapshots them on list_changed, runs the
-// persisted alert lifecycle (drift, reminders, resolution, unreachable), and
+// servers with `watch: true` and re-snapshots them on list_changed (the
+// watch session lists too, as a long-lived client: session.go), runs the
+// persisted alert lifecycle (drift, reminders, resolution, unreachable,
+// flapping: flap.go) with a per-server rate limit (ratelimit.go), and
 // delivers alerts from the persisted outbox through one worker per notifier.
 // It also owns the daemon's Prometheus metrics and readiness, and applies
 // configuration reloads atomically.
