@@ -321,14 +321,11 @@ type Admin struct {
 	Operators []string `yaml:"operators,omitempty"`
 }
 
-// MaxFileSize is the largest config file Load accepts.
+// MaxFileSize is the largest config file LoadEnv accepts.
 const MaxFileSize = 16 << 20
 
-// Load reads and parses the config file at path, expanding ${VAR} from the
-// process environment.
-func Load(path string) (*Config, error) { return LoadEnv(path, os.LookupEnv) }
-
-// LoadEnv is Load with an injectable environment lookup for ${VAR}.
+// LoadEnv reads and parses the config file at path, expanding ${VAR}
+// with env.
 func LoadEnv(path string, env func(string) (string, bool)) (*Config, error) {
 	return load(path, env, nil)
 }

@@ -322,7 +322,7 @@ func TestConfigPath(t *testing.T) {
 				}
 				return false
 			}
-			if got := configPath(tt.flag, env, exists); got != tt.want {
+			if got, _ := find(tt.flag, env, DefaultSearch(), exists); got != tt.want {
 				t.Errorf("configPath = %q, want %q", got, tt.want)
 			}
 		})
@@ -336,7 +336,7 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := Load(path)
+	cfg, err := LoadEnv(path, os.LookupEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,7 +348,7 @@ func TestLoad(t *testing.T) {
 		t.Error("different bytes gave the same hash")
 	}
 
-	if _, err := Load(filepath.Join(dir, "missing.yaml")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := LoadEnv(filepath.Join(dir, "missing.yaml"), os.LookupEnv); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Load of a missing file: %v, want ErrNotExist", err)
 	}
 
@@ -356,7 +356,7 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("servers:\n  - name: a\n    commnad: ls\n    command: ./a\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Load(bad)
+	_, err = LoadEnv(bad, os.LookupEnv)
 	if want := bad + ":3: servers[0].commnad: unknown key (did you mean command?)"; err == nil || err.Error() != want {
 		t.Errorf("Load error = %v, want %q", err, want)
 	}

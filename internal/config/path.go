@@ -24,17 +24,6 @@ var ErrUnsafe = errors.New("refusing a config file others can write")
 // --config nor $MCPDRIFT_CONFIG names one, in order.
 func DefaultSearch() []string { return []string{LocalPath, SystemPath} }
 
-// ConfigPath picks the config file as Find does with DefaultSearch.
-func ConfigPath(flag string) string { //nolint:revive // the name callers were promised; config.Path would say less
-	path, _ := Find(flag, os.LookupEnv, DefaultSearch())
-	return path
-}
-
-func configPath(flag string, env func(string) (string, bool), exists func(string) bool) string {
-	path, _ := find(flag, env, DefaultSearch(), exists)
-	return path
-}
-
 // Find picks the config file: the flag when set, else $MCPDRIFT_CONFIG when
 // set (either returned even if the file is missing, so the error names
 // what the user asked for), else the first file of search that exists,
