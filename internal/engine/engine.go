@@ -1,7 +1,8 @@
 // Package engine is the check pipeline: every check mcpdrift runs goes
 // through Engine.Check (a batch: `check`, `check --lock`, `check --as`) or
 // Engine.CheckServer (one server: the daemon's scheduled, watched and
-// requested checks), in these steps:
+// requested checks; Engine.Diverge adds a requested `check --as`), in
+// these steps:
 //
 //	slot (Limiter) and bytes (the byte budget) → probe → canonical manifest
 //	(and the session's later list) → store → compare with the baseline
@@ -14,9 +15,8 @@
 // redacted here. The callers: service.Local (the CLI with the database),
 // service.CheckLock (`check --lock`, no database), and monitor.App
 // (scheduler, watcher, admin socket), which adds schedules and alerting
-// around CheckServer. The
-// engine also approves baselines (Approve) and evaluates what is stored
-// without probing (Pending, Status).
+// around CheckServer. The engine also approves baselines (Approve) and
+// evaluates what is stored without probing (Pending, Status).
 package engine
 
 import (
