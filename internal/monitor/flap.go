@@ -76,7 +76,7 @@ func (p flapPolicy) apply(st *store.AlertState, prev string, rs report.Server, n
 			Report: rs, At: now, FirstSeen: now,
 			Reason: fmt.Sprintf("flapping: %d snapshot changes within %s, back and forth between %d manifests: %s; "+
 				"its drift alerts are held back until the manifest stays the same for %s",
-				len(st.Changes), p.window, len(st.FlapSeen), shortIDs(st.FlapSeen), p.window),
+				len(st.Changes), p.window, len(st.FlapSeen), labelled(st.FlapSeen, st.Changes), p.window),
 		})
 	}
 	inc := st.Flapping
@@ -159,6 +159,28 @@ func flapSeverity(cs []store.SnapshotChange, d *store.Incident) severity.Level {
 		l = severity.Max(l, d.Severity)
 	}
 	return l
+}
+
+// labelled lists the manifests seen, each with how it compares with the
+// baseline where a change to it says so: "baseline", or the severity of
+// its drift.
+func labelled(ids []string, cs []store.SnapshotChange) string {
+	label := map[string]string{}
+	for _, c := range cs {
+		if c.Severity == severity.None {
+			label[c.To] = "baseline"
+		} else {
+			label[c.To] = c.Severity.String() + " drift"
+		}
+	}
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = report.ShortID(id)
+		if l := label[id]; l != "" {
+			out[i] += " (" + l + ")"
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 func shortIDs(ids []string) string {

@@ -51,7 +51,7 @@ func TestFlappingAlertedOnce(t *testing.T) {
 	}
 	f := flapping[0]
 	if f.Kind != notifiers.KindDrift || f.Severity < severity.High || !strings.Contains(f.Reason, "flapping: 4 snapshot changes") ||
-		!strings.Contains(f.Reason, "between 2 manifests") {
+		!strings.Contains(f.Reason, "between 2 manifests") || !strings.Contains(f.Reason, "(baseline)") || !strings.Contains(f.Reason, "(high drift)") {
 		t.Errorf("flapping alert %s %s %q", f.Kind, f.Severity, f.Reason)
 	}
 
@@ -83,5 +83,5 @@ func TestFlappingAlertedOnce(t *testing.T) {
 	if st := h.app.life.snapshot()["a"]; st.Flapping != nil || st.Drift == nil || st.Drift.Unsent {
 		t.Errorf("state after settling: %+v", st)
 	}
-	t.Logf("messages: %s", describe(rec.alerts()))
+	t.Logf("messages: %s; flapping: %s", describe(rec.alerts()), f.Reason)
 }
