@@ -32,6 +32,21 @@ func (a *App) withAuth(next oauth.ProbeFunc) oauth.ProbeFunc {
 	}
 }
 
+// authorizer is the OAuth session of a watch session's target (nil for a
+// server without auth:): refreshed as the session goes on, never
+// interactively.
+func (a *App) authorizer(s *config.Server, t probe.Target) (probe.Authorizer, error) {
+	if s.Auth == nil || t.URL == "" {
+		return nil, nil
+	}
+	keyFile := ""
+	if rt := a.runtime(); rt != nil {
+		keyFile = rt.cfg.Auth.KeyFile
+	}
+	p := &oauth.Provider{Vault: &oauth.Vault{Store: a.store, KeyFile: keyFile}, Logger: a.log, Now: a.clock.Now}
+	return p.Authorizer(s, t.TLS)
+}
+
 // authRequiredReason is the one alert of a server whose OAuth grant needs a
 // person: what happened and the command to run.
 func authRequiredReason(rs report.Server) string {

@@ -103,3 +103,40 @@ notifiers:
 		}
 	}
 }
+
+// TestWatchSessionCarriesOAuth: a watched OAuth server's long-lived watch
+// session sends the stored grant's token too (without it, the protected
+// server answers 401 to every session).
+func TestWatchSessionCarriesOAuth(t *testing.T) {
+	as := oauthtest.Start(t, oauthtest.Options{})
+	keyFile := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(make([]byte, 32))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	as.AddClient("svc", "watch-secret", nil, "client_credentials")
+	cfg := parseConfig(t, fmt.Sprintf(`
+storage: {path: /unused}
+auth: {key_file: %q}
+servers:
+  - name: svc
+    url: %q
+    schedule: "@every 1h"
+    timeout: 10s
+    watch: true
+    auth: {mode: client_credentials, client_id: svc, client_secret: watch-secret, scopes: [tools:read]}
+notifiers:
+  - {name: rec, type: log}
+`, keyFile, as.MCPURL))
+	db := openDB(t, dbPath(t))
+	t.Cleanup(func() { db.Close() })
+	h := start(t, db, Options{Config: cfg, WatchMinInterval: 100 * time.Millisecond, Notifiers: func(*config.Config) (map[string]notifiers.Notifier, error) {
+		return map[string]notifiers.Notifier{"rec": &recNotifier{name: "rec"}}, nil
+	}})
+	h.waitRuns("svc", 1)
+	eventually(t, "the watch session", func() bool {
+		return metricValue(t, h.app.m.watching.WithLabelValues("svc")) == 1
+	})
+	if strings.Contains(h.logs.String(), "Unauthorized") {
+		t.Errorf("a request went without the token:\n%s", h.logs.String())
+	}
+}

@@ -51,6 +51,13 @@ func (a *App) watch(ctx context.Context, s *config.Server) {
 			continue
 		}
 		t.Logger = a.opts.Logger
+		if t.OAuth, err = a.authorizer(s, t); err != nil {
+			el.fail(log, "watch session cannot start", err.Error())
+			if !sleep(ctx, a.clock, a.opts.ReconnectMax) {
+				return
+			}
+			continue
+		}
 		opened := a.clock.Now()
 		var session *probe.WatchSession
 		err = a.opts.Watch(ctx, t, probe.WatchOptions{
