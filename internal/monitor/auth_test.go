@@ -3,6 +3,7 @@ package monitor
 import (
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,6 +23,7 @@ import (
 // does not ask the authorization server again poll after poll.
 func TestDaemonRefreshesThenAuthRequired(t *testing.T) {
 	as := oauthtest.Start(t, oauthtest.Options{AccessTokenLifespan: 2 * time.Second})
+	hook := newHookReceiver(t, RealClock{}, statuses(http.StatusOK))
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "key")
 	if err := os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(make([]byte, 32))), 0o600); err != nil {
@@ -40,7 +42,8 @@ servers:
     auth: {mode: authorization_code, scopes: [tools:read]}
 notifiers:
   - {name: rec, type: log}
-`, keyFile, as.MCPURL))
+  - {name: hook, type: webhook, url: %q}
+`, keyFile, as.MCPURL, hook.url))
 	db := openDB(t, dbPath(t))
 	t.Cleanup(func() { db.Close() })
 	b := oauthtest.NewBrowser(t.Context(), as.URL)
@@ -53,8 +56,13 @@ notifiers:
 	}
 
 	rec := &recNotifier{name: "rec"}
-	h := start(t, db, Options{Config: cfg, Notifiers: func(*config.Config) (map[string]notifiers.Notifier, error) {
-		return map[string]notifiers.Notifier{"rec": rec}, nil
+	h := start(t, db, Options{Config: cfg, Notifiers: func(c *config.Config) (map[string]notifiers.Notifier, error) {
+		ns, err := realNotifiers(c)
+		if err != nil {
+			return nil, err
+		}
+		ns["rec"] = rec // the log notifier's name: recorded instead
+		return ns, nil
 	}})
 	h.waitRuns("notes", 3)
 	if n := as.Grants("refresh_token"); n < 3 {
@@ -93,8 +101,17 @@ notifiers:
 	if v := metricValue(t, h.app.m.authRequired.WithLabelValues("notes")); v != 1 {
 		t.Errorf("mcpdrift_auth_required = %v, want 1", v)
 	}
-	// No token or code in the daemon's log or in the alert.
+	// No token or code in the daemon's log, the alert, or the webhook
+	// notification as delivered.
+	eventually(t, "the webhook notification", func() bool { return len(hook.accepted()) > 0 })
+	body := hook.accepted()[0].body
+	if !strings.Contains(body, "mcpdrift auth login notes") {
+		t.Errorf("the webhook notification does not name the command:\n%s", body)
+	}
 	for _, sec := range secrets {
+		if strings.Contains(body, sec) {
+			t.Errorf("the webhook notification holds a secret (%.6s...)", sec)
+		}
 		if strings.Contains(h.logs.String(), sec) {
 			t.Errorf("the daemon log holds a secret (%.6s...)", sec)
 		}
