@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -249,7 +250,7 @@ func (l *lifecycle) drift(st *store.AlertState, cfg *config.Config, rs report.Se
 			}
 		}
 		inc := &store.Incident{
-			ID:         fmt.Sprintf("drift/%s/%s/%s", st.Server, orNone(base), snap),
+			ID:         fmt.Sprintf("drift/%s/%s/%s", st.Server, cmp.Or(base, "none"), snap),
 			BaselineID: base, SnapshotID: snap, Severity: sev, FirstSeen: now, LastSent: now,
 		}
 		st.Drift = inc
@@ -313,13 +314,6 @@ func approver(rs report.Server) string {
 		return "unknown"
 	}
 	return rs.Baseline.ApprovedBy
-}
-
-func orNone(id string) string {
-	if id == "" {
-		return "none"
-	}
-	return id
 }
 
 // commit persists the state change and the deliveries of alerts in one
