@@ -64,6 +64,9 @@ type Defaults struct {
 	FirstRunTimeout time.Duration `yaml:"first_run_timeout"`
 	// Sandbox is how stdio servers are isolated: auto, strict or off.
 	Sandbox string `yaml:"sandbox"`
+	// Relist is when a list is asked for twice in one session: always,
+	// notified or never.
+	Relist string `yaml:"relist"`
 }
 
 // Client is the identity and capabilities mcpdrift advertises to a server.
@@ -136,6 +139,9 @@ type Server struct {
 	Watch           bool          `yaml:"watch,omitempty"`
 	TrustOnFirstUse bool          `yaml:"trust_on_first_use"`
 	ProtocolVersion string        `yaml:"protocol_version,omitempty"`
+	// Relist is when a list is asked for a second time in the probe's
+	// session (RelistAlways, RelistNotified or RelistNever).
+	Relist string `yaml:"relist,omitempty"`
 	// Client replaces defaults.client as a whole; fields it leaves empty
 	// take the built-in defaults, not defaults.client.
 	Client Client `yaml:"client" config:"reset"`

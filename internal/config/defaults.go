@@ -31,6 +31,7 @@ const (
 	DefaultMaxStderrBytes   = 64 * KiB
 
 	DefaultSandbox = SandboxAuto
+	DefaultRelist  = RelistNotified
 
 	DefaultMinSeverity = severity.Low
 	DefaultSMTPTLS     = SMTPStartTLS
@@ -75,6 +76,7 @@ func Default() *Config {
 				MaxStderrBytes:   DefaultMaxStderrBytes,
 			},
 			Sandbox: DefaultSandbox,
+			Relist:  DefaultRelist,
 		},
 		Alerts: Alerts{
 			RepeatInterval:   DefaultRepeatInterval,
@@ -103,6 +105,7 @@ func (d Defaults) server() Server {
 		Client:          c,
 		Limits:          d.Limits,
 		Sandbox:         d.Sandbox,
+		Relist:          d.Relist,
 	}
 }
 

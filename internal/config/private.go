@@ -6,6 +6,14 @@ import (
 	"slices"
 )
 
+// Relist modes: when a probe lists a kind a second time in its session, to
+// see what a client that keeps its session sees.
+const (
+	RelistAlways   = "always"   // every served list, one more list per session
+	RelistNotified = "notified" // the lists the server said changed during the session
+	RelistNever    = "never"
+)
+
 // Sandbox modes for stdio servers (see internal/sandbox).
 const (
 	SandboxAuto   = "auto"   // sandboxed where bubblewrap works, else unsandboxed with a warning

@@ -31,6 +31,7 @@ var (
 	smtpPolicies = []string{SMTPStartTLS, SMTPTLS, SMTPNone}
 	transports   = []Transport{TransportStreamable, TransportSSE, TransportStdio}
 	sandboxModes = []string{SandboxAuto, SandboxStrict, SandboxOff}
+	relistModes  = []string{RelistNotified, RelistAlways, RelistNever}
 )
 
 // notifierKeys lists the keys each notifier type accepts besides the common
@@ -190,6 +191,13 @@ func (d *decoder) checkDefaults(s Defaults) {
 	d.checkClient("defaults.client", s.Client)
 	d.checkLimits("defaults.limits", s.Limits, true)
 	d.checkSandbox("defaults.sandbox", s.Sandbox)
+	d.checkRelist("defaults.relist", s.Relist)
+}
+
+func (d *decoder) checkRelist(path, mode string) {
+	if !slices.Contains(relistModes, mode) {
+		d.reportf(path, "unknown relist mode %s (use %s)", d.quoteAt(path, mode), strings.Join(relistModes, ", "))
+	}
 }
 
 func (d *decoder) checkSandbox(path, mode string) {
@@ -336,6 +344,9 @@ func (d *decoder) checkServer(s *Server, path string, names map[string]string) {
 
 	if stdioOnly && d.present(at("sandbox")) {
 		d.checkSandbox(at("sandbox"), s.Sandbox)
+	}
+	if d.present(at("relist")) {
+		d.checkRelist(at("relist"), s.Relist)
 	}
 	if d.present(at("timeout")) && s.Timeout <= 0 {
 		d.report(at("timeout"), "must be positive")

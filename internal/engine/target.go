@@ -24,6 +24,7 @@ func Target(s *config.Server) (probe.Target, error) {
 		URL:             s.URL,
 		Timeout:         s.Timeout,
 		ProtocolVersion: s.ProtocolVersion,
+		Relist:          probe.RelistMode(s.Relist),
 		Client: probe.ClientIdentity{
 			Name:         s.Client.Name,
 			Version:      s.Client.Version,

@@ -40,6 +40,12 @@ const (
 	CrashMidList Behavior = "crash-mid-list"
 	// Slow waits Raw.Delay before answering each list request.
 	Slow Behavior = "slow"
+	// ChangeAfterList answers each list from Raw.Pages until it was listed
+	// to its last page once, then sends notifications/<list>/list_changed
+	// (stdio) and answers every later list of the session from Raw.Later:
+	// a server that shows a new session one manifest and tells the client
+	// it keeps about another.
+	ChangeAfterList Behavior = "change-after-list"
 	// Flood sends 20000 notifications from initialized on, and 1000 before
 	// every answer (stdio), or 1000 before every answer (HTTP with
 	// EventStream); it answers normally.
@@ -60,6 +66,9 @@ type Raw struct {
 	// Page i is served for cursor "" (i = 0) or "page-<i>"; a page without
 	// nextCursor gets "page-<i+1>" when another page follows.
 	Pages map[string][]json.RawMessage `json:"pages,omitempty"`
+	// Later holds the pages ChangeAfterList serves after the first
+	// listing; a method without them keeps its Pages.
+	Later map[string][]json.RawMessage `json:"later,omitempty"`
 	// Behavior is the misbehaviour; Delay and HugeBytes tune it.
 	Behavior  Behavior      `json:"behavior,omitempty"`
 	Delay     time.Duration `json:"delay,omitempty"`
@@ -77,6 +86,7 @@ type action int
 
 const (
 	actAnswer action = iota
+	actAnswerThenNotify
 	actNone
 	actHang
 	actGarbage
@@ -97,12 +107,13 @@ type rawCore struct {
 	r      Raw
 	onCall func(method string)
 
-	mu    sync.Mutex
-	calls Calls
+	mu     sync.Mutex
+	calls  Calls
+	listed map[string]bool // methods listed to their last page (ChangeAfterList)
 }
 
 func newRawCore(r Raw, onCall func(string)) *rawCore {
-	return &rawCore{r: r, onCall: onCall, calls: Calls{}}
+	return &rawCore{r: r, onCall: onCall, calls: Calls{}, listed: map[string]bool{}}
 }
 
 // Calls returns a copy of the method counts so far.
@@ -174,6 +185,12 @@ func (c *rawCore) list(m inbound, n int) ([]byte, action) {
 		}
 	}
 	pages, ok := c.r.Pages[m.Method]
+	c.mu.Lock()
+	later := c.r.Behavior == ChangeAfterList && c.listed[m.Method]
+	c.mu.Unlock()
+	if p, has := c.r.Later[m.Method]; later && has {
+		pages, ok = p, true
+	}
 	if !ok {
 		if m.Method == "tools/list" {
 			return resultResponse(m.ID, json.RawMessage(`{"tools":[]}`)), actAnswer
@@ -196,7 +213,22 @@ func (c *rawCore) list(m inbound, n int) ([]byte, action) {
 	if i+1 < len(pages) {
 		page = withCursor(page, fmt.Sprintf("page-%d", i+1))
 	}
+	if c.r.Behavior == ChangeAfterList && !later && i+1 == len(pages) {
+		c.mu.Lock()
+		c.listed[m.Method] = true
+		c.mu.Unlock()
+		return resultResponse(m.ID, page), actAnswerThenNotify
+	}
 	return resultResponse(m.ID, page), actAnswer
+}
+
+// listChanged is the list_changed notification for a list method.
+func listChanged(method string) []byte {
+	list, _, _ := strings.Cut(method, "/")
+	if method == "resources/templates/list" {
+		list = "resources"
+	}
+	return []byte(`{"jsonrpc":"2.0","method":"notifications/` + list + `/list_changed"}`)
 }
 
 // withCursor adds nextCursor to a raw page that has none. Only the top
@@ -330,6 +362,10 @@ func serveRawStdio(core *rawCore, in io.Reader, out io.Writer) {
 					if write(resp) != nil {
 						return
 					}
+				case actAnswerThenNotify:
+					if write(resp) != nil || write(listChanged(m.Method)) != nil {
+						return
+					}
 				case actGarbage:
 					_ = write([]byte(garbageLine))
 				case actHuge:
@@ -443,13 +479,19 @@ func (s *RawHTTP) serveHTTP(w http.ResponseWriter, req *http.Request, stop <-cha
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = writeHuge(w, m.ID, size, flush)
-	case actAnswer:
+	case actAnswer, actAnswerThenNotify:
 		if !r.EventStream {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(resp)
 			return
 		}
 		w.Header().Set("Content-Type", "text/event-stream")
+		if act == actAnswerThenNotify {
+			// On the answer's own stream, which a probe reads (it opens
+			// no standalone one), and before the answer, after which
+			// the client stops reading it.
+			fmt.Fprintf(w, "event: message\ndata: %s\n\n", listChanged(m.Method))
+		}
 		if r.Behavior == Flood {
 			for i := 0; i < floodPerAnswer; i++ {
 				fmt.Fprintf(w, "event: message\ndata: %s\n\n", floodNotifications[i%2])

@@ -30,9 +30,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"runtime/debug"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
@@ -172,9 +174,30 @@ type Target struct {
 	// ProtocolVersion pins the protocol version offered; empty lets the SDK
 	// offer its newest and fall back.
 	ProtocolVersion string
-	Limits          Limits
-	Logger          *slog.Logger
+	// Relist is when a list is asked for a second time in the session
+	// (see Result.Relisted); empty means RelistNotified.
+	Relist RelistMode
+	Limits Limits
+	Logger *slog.Logger
 }
+
+// RelistMode is when a probe lists a kind a second time in its session, to
+// see what a client that keeps its session sees.
+type RelistMode string
+
+// Relist modes.
+const (
+	// RelistAlways lists every served kind twice: it catches a server that
+	// answers the first list of a session benignly and later ones
+	// otherwise without saying so, for one more list per session.
+	RelistAlways RelistMode = "always"
+	// RelistNotified lists a kind again when the server said, during the
+	// session, that its list changed (notifications/*/list_changed), as a
+	// client that keeps its session would. It costs nothing otherwise.
+	RelistNotified RelistMode = "notified"
+	// RelistNever lists once.
+	RelistNever RelistMode = "never"
+)
 
 // Result is one successful probe.
 type Result struct {
@@ -269,6 +292,9 @@ func newProber(t Target) *prober {
 	if t.Timeout <= 0 {
 		t.Timeout = DefaultTimeout
 	}
+	if t.Relist == "" {
+		t.Relist = RelistNotified
+	}
 	if t.Client.Name == "" {
 		t.Client.Name = "mcpdrift"
 	}
@@ -318,6 +344,7 @@ func (p *prober) run(ctx context.Context) (*Result, error) {
 	}
 	client := mcp.NewClient(&mcp.Implementation{Name: t.Client.Name, Version: t.Client.Version}, opts)
 
+	notified := p.noteListChanged()
 	p.phase = "initialize"
 	cs, err := client.Connect(ctx, transport, &mcp.ClientSessionOptions{ProtocolVersion: t.ProtocolVersion})
 	if err != nil {
@@ -368,7 +395,7 @@ func (p *prober) run(ctx context.Context) (*Result, error) {
 			res.Pages += len(pages)
 		}
 	}
-	res.Relisted = p.relist(ctx, cs, res.Capture.Pages)
+	res.Relisted = p.relist(ctx, cs, res.Capture.Pages, notified)
 	// While the session (and a stdio server's processes) still live.
 	res.Capture.Identity = p.identity(ctx)
 	p.phase = "close"
@@ -515,12 +542,58 @@ func (p *prober) list(ctx context.Context, cs *mcp.ClientSession, kind manifest.
 	}
 }
 
-// relist lists once more, in the same session, every list that served
-// something. A failure is logged and leaves the first listing alone.
-func (p *prober) relist(ctx context.Context, cs *mcp.ClientSession, first map[manifest.Kind][]json.RawMessage) map[manifest.Kind][]json.RawMessage {
+// noteListChanged records which kinds the server said changed during the
+// session. The returned function reports them; it is safe to call once
+// the lists are done.
+func (p *prober) noteListChanged() func() map[manifest.Kind]bool {
+	var mu sync.Mutex
+	seen := map[manifest.Kind]bool{}
+	if p.watch || p.t.Relist != RelistNotified {
+		return func() map[manifest.Kind]bool { return seen }
+	}
+	p.rec.setOnNotify(func(method string) {
+		var kinds []manifest.Kind
+		switch method {
+		case "notifications/tools/list_changed":
+			kinds = []manifest.Kind{manifest.KindTool}
+		case "notifications/prompts/list_changed":
+			kinds = []manifest.Kind{manifest.KindPrompt}
+		case "notifications/resources/list_changed":
+			kinds = []manifest.Kind{manifest.KindResource, manifest.KindResourceTemplate}
+		}
+		mu.Lock()
+		for _, k := range kinds {
+			seen[k] = true
+		}
+		mu.Unlock()
+	})
+	return func() map[manifest.Kind]bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(seen)
+	}
+}
+
+// relist lists once more, in the same session, the lists the relist mode
+// asks for: every list that served something (always), or those the
+// server said changed (notified). A failure is logged and leaves the first
+// listing alone.
+func (p *prober) relist(ctx context.Context, cs *mcp.ClientSession, first map[manifest.Kind][]json.RawMessage, notified func() map[manifest.Kind]bool) map[manifest.Kind][]json.RawMessage {
+	var again map[manifest.Kind]bool
+	switch p.t.Relist {
+	case RelistNever:
+		return nil
+	case RelistAlways:
+		again = map[manifest.Kind]bool{}
+		for k, pages := range first {
+			again[k] = len(pages) > 0
+		}
+	default:
+		again = notified()
+	}
 	out := map[manifest.Kind][]json.RawMessage{}
 	for _, k := range manifest.Kinds {
-		if len(first[k]) == 0 {
+		if !again[k] {
 			continue
 		}
 		pages, err := p.list(ctx, cs, k, true)

@@ -129,6 +129,13 @@ func (r *recorder) send(msg jsonrpc.Message) error {
 	return nil
 }
 
+// setOnNotify sets onNotify; the transports may be reading it already.
+func (r *recorder) setOnNotify(f func(method string)) {
+	r.mu.Lock()
+	r.onNotify = f
+	r.mu.Unlock()
+}
+
 // receive records an incoming message and reports whether to pass it on to
 // the SDK. Server notifications are dropped: a probe needs none of them
 // (list_changed is ignored by design) and a flood of them must not queue up
