@@ -161,6 +161,12 @@ func TestLoginDynamicRegistrationRefreshAndRevoke(t *testing.T) {
 	if n := as.Grants("refresh_token"); n != 3 {
 		t.Errorf("%d refreshes for 3 probes, want 3", n)
 	}
+	// RFC 8707: the resource goes with the code exchange and every refresh.
+	for _, g := range []string{"authorization_code", "refresh_token"} {
+		if rs := as.Resources(g); len(rs) == 0 || slices.ContainsFunc(rs, func(r string) bool { return r != as.MCPURL }) {
+			t.Errorf("resource parameters of %s requests = %q, want %s on each", g, rs, as.MCPURL)
+		}
+	}
 	as.RevokeAll()
 	_, err := probeWith(t, p, s)
 	if !errors.Is(err, probe.ErrAuthRequired) || !strings.Contains(err.Error(), "mcpdrift auth login notes") {
@@ -195,9 +201,16 @@ func TestLoginPreregisteredClientAndLogout(t *testing.T) {
 	if rec.Registration != oauth.RegPreregistered || rec.ClientID != "pre" || rec.ClientSecret != "" {
 		t.Fatalf("registration %s client %s secret stored %v", rec.Registration, rec.ClientID, rec.ClientSecret != "")
 	}
+	if !as.Active(rec.Token.AccessToken) {
+		t.Fatal("the access token is not active after login")
+	}
 	revoked, err := oauth.Logout(t.Context(), v, s.Name, canarySecret, nil)
 	if err != nil || !revoked {
 		t.Fatalf("logout: revoked %v, %v", revoked, err)
+	}
+	// RFC 7009 at fosite's revocation endpoint: the access token is dead.
+	if as.Active(rec.Token.AccessToken) {
+		t.Error("the access token is still active after logout")
 	}
 	if r, err := v.Load(s.Name); err != nil || r != nil {
 		t.Fatalf("grant left after logout: %v %v", r, err)
@@ -233,5 +246,42 @@ func TestLoginPrefersMetadataDocument(t *testing.T) {
 	}
 	if _, err := probeWith(t, &oauth.Provider{Vault: v}, s); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLoginChecksResponseIssuer: with an authorization server that
+// advertises RFC 9207, go-sdk's handler accepts the authorization response
+// carrying its issuer and rejects one naming another (a mix-up attack),
+// clearly, storing nothing.
+func TestLoginChecksResponseIssuer(t *testing.T) {
+	as := oauthtest.Start(t, oauthtest.Options{IssuerInResponse: true})
+	v, _, _ := newVault(t)
+	s := &config.Server{Name: "notes", URL: as.MCPURL, Auth: &config.ServerAuth{Mode: config.AuthAuthorizationCode, Scopes: []string{"tools:read"}}}
+	if rec, _ := login(t, v, s, as.URL); rec.Issuer != as.URL {
+		t.Fatalf("issuer %s, want %s", rec.Issuer, as.URL)
+	}
+	if err := v.Store.DeleteAuth(s.Name); err != nil {
+		t.Fatal(err)
+	}
+
+	as.SetResponseIssuer("https://mix-up.example")
+	b := oauthtest.NewBrowser(t.Context(), as.URL)
+	_, err := oauth.Login(t.Context(), s, oauth.LoginOptions{Vault: v, Out: b, Timeout: time.Minute})
+	if berr := b.Wait(); berr != nil {
+		t.Fatalf("browser: %v", berr)
+	}
+	if err == nil || !strings.Contains(err.Error(), `issuer "https://mix-up.example" does not match expected issuer`) {
+		t.Fatalf("login with a mismatched iss: %v", err)
+	}
+	for _, c := range as.Codes() {
+		if strings.Contains(err.Error(), c) {
+			t.Error("the error holds the authorization code")
+		}
+	}
+	if rec, err := v.Load(s.Name); err != nil || rec != nil {
+		t.Errorf("a grant was stored after the mismatch: %v %v", rec != nil, err)
+	}
+	if n := as.Grants("authorization_code"); n != 1 {
+		t.Errorf("%d code exchanges, want 1 (the mismatched response's code is never exchanged)", n)
 	}
 }

@@ -1,12 +1,15 @@
 package oauth
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -116,7 +119,7 @@ func (s *Session) refresh(ctx context.Context) (*oauth2.Token, error) {
 	}
 	// A token source per refresh: it keeps the context it is given, and
 	// this one is the request's.
-	tok, err := cfg.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, s.client), rec.Token).Token()
+	tok, err := cfg.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, withResource(s.client, rec.TokenURL, rec.Resource)), rec.Token).Token()
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if !errors.As(err, &re) {
@@ -291,4 +294,52 @@ func (p *Provider) Wrap(next ProbeFunc, lookup func(name string) *config.Server)
 		}
 		return next(ctx, t)
 	}
+}
+
+// withResource returns c sending the RFC 8707 resource parameter with the
+// refresh requests it makes to tokenURL. The MCP specification wants the
+// resource on every token request, and x/oauth2 refreshes without a way to
+// add a parameter; go-sdk's handler sends it with the authorization and
+// code exchange only.
+func withResource(c *http.Client, tokenURL, resource string) *http.Client {
+	if resource == "" {
+		return c
+	}
+	out := *c
+	out.Transport = &resourceTransport{next: cmp.Or[http.RoundTripper](c.Transport, http.DefaultTransport), tokenURL: tokenURL, resource: resource}
+	return &out
+}
+
+type resourceTransport struct {
+	next               http.RoundTripper
+	tokenURL, resource string
+}
+
+func (t *resourceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method != http.MethodPost || req.URL.String() != t.tokenURL || req.GetBody == nil {
+		return t.next.RoundTrip(req)
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := io.ReadAll(io.LimitReader(body, 64<<10))
+	_ = body.Close()
+	if err != nil {
+		return nil, err
+	}
+	form, err := url.ParseQuery(string(raw))
+	if err != nil || form.Get("grant_type") != "refresh_token" || form.Has("resource") {
+		return t.next.RoundTrip(req)
+	}
+	form.Set("resource", t.resource)
+	enc := form.Encode()
+	r2 := req.Clone(req.Context())
+	r2.Body = io.NopCloser(strings.NewReader(enc))
+	r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(enc)), nil }
+	r2.ContentLength = int64(len(enc))
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+	return t.next.RoundTrip(r2)
 }

@@ -10,6 +10,7 @@
 package oauthtest
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -51,6 +52,11 @@ type Options struct {
 	// The server does not fetch documents: AddPublicClient registers the
 	// client id URL as a fosite client, as a server would after fetching.
 	MetadataDocuments bool
+	// IssuerInResponse advertises RFC 9207
+	// (authorization_response_iss_parameter_supported) and adds iss to
+	// every authorization response: the issuer, or what SetResponseIssuer
+	// set.
+	IssuerInResponse bool
 }
 
 // Server is a running authorization server and protected MCP server, on one
@@ -71,8 +77,13 @@ type Server struct {
 	fositeMu sync.Mutex
 
 	cimd bool
+	iss  bool
 
 	mu          sync.Mutex
+	respIss     string              // iss of authorization responses; "" is the issuer
+	asURL       string              // authorization server the resource names; "" is this one
+	peers       []*Server           // other authorization servers whose tokens the MCP server accepts
+	resources   map[string][]string // resource parameters of token requests, per grant type
 	required    []string
 	grantExtra  []string
 	scopesSup   []string
@@ -145,7 +156,7 @@ func Start(t testing.TB, opts Options) *Server {
 	s := &Server{
 		t: t, provider: provider, store: st, hasher: &fosite.BCrypt{Config: cfg},
 		required: opts.RequiredScopes, scopesSup: opts.ScopesSupported, grants: map[string]int{},
-		cimd: opts.MetadataDocuments,
+		cimd: opts.MetadataDocuments, iss: opts.IssuerInResponse, resources: map[string][]string{},
 	}
 	mux := http.NewServeMux()
 	s.srv = httptest.NewServer(mux)
@@ -161,10 +172,11 @@ func Start(t testing.TB, opts Options) *Server {
 	prm := func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		sup := slices.Clone(s.scopesSup)
+		as := cmp.Or(s.asURL, s.URL)
 		s.mu.Unlock()
 		auth.ProtectedResourceMetadataHandler(&oauthex.ProtectedResourceMetadata{
 			Resource:             s.MCPURL,
-			AuthorizationServers: []string{s.URL},
+			AuthorizationServers: []string{as},
 			ScopesSupported:      sup,
 		}).ServeHTTP(w, r)
 	}
@@ -200,11 +212,19 @@ func (s *Server) serial(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// verify checks a bearer token by fosite's introspection.
+// verify checks a bearer token by fosite's introspection, here and at the
+// trusted peers.
 func (s *Server) verify(ctx context.Context, token string, _ *http.Request) (*auth.TokenInfo, error) {
-	s.fositeMu.Lock()
-	defer s.fositeMu.Unlock()
-	_, ar, err := s.provider.IntrospectToken(ctx, token, fosite.AccessToken, &fosite.DefaultSession{})
+	s.mu.Lock()
+	peers := slices.Clone(s.peers)
+	s.mu.Unlock()
+	ar, err := s.introspect(ctx, token)
+	for _, p := range peers {
+		if err == nil {
+			break
+		}
+		ar, err = p.introspect(ctx, token)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", auth.ErrInvalidToken, err)
 	}
@@ -214,12 +234,53 @@ func (s *Server) verify(ctx context.Context, token string, _ *http.Request) (*au
 	}, nil
 }
 
+func (s *Server) introspect(ctx context.Context, token string) (fosite.AccessRequester, error) {
+	s.fositeMu.Lock()
+	defer s.fositeMu.Unlock()
+	_, ar, err := s.provider.IntrospectToken(ctx, token, fosite.AccessToken, &fosite.DefaultSession{})
+	return ar, err
+}
+
+// Active reports whether fosite still accepts token as an access token
+// (false once it is revoked or expired).
+func (s *Server) Active(token string) bool {
+	_, err := s.introspect(context.Background(), token)
+	return err == nil
+}
+
+// MoveTo makes the protected resource name peer as its authorization
+// server and accept peer's tokens (a server moving to another
+// authorization server); its own tokens stay accepted.
+func (s *Server) MoveTo(peer *Server) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.asURL = peer.URL
+	s.peers = append(s.peers, peer)
+}
+
+// SetResponseIssuer makes authorization responses carry iss (with
+// IssuerInResponse): another issuer than this one is an RFC 9207 mix-up.
+func (s *Server) SetResponseIssuer(iss string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.respIss = iss
+}
+
+// Resources returns the resource parameters (RFC 8707) of the token
+// requests of a grant type, in order ("" for a request without one).
+func (s *Server) Resources(grant string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.resources[grant])
+}
+
 func (s *Server) metadata(w http.ResponseWriter, _ *http.Request) {
 	s.mu.Lock()
 	sup := slices.Clone(s.scopesSup)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{
-		"client_id_metadata_document_supported": s.cimd,
+		"client_id_metadata_document_supported":          s.cimd,
+		"authorization_response_iss_parameter_supported": s.iss,
 		"issuer":                                s.URL,
 		"authorization_endpoint":                s.URL + "/authorize",
 		"token_endpoint":                        s.URL + "/token",
@@ -243,16 +304,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		s.provider.WriteAuthorizeError(ctx, w, ar, err)
 		return
 	}
-	s.mu.Lock()
-	s.requested = append(s.requested, slices.Clone([]string(ar.GetRequestedScopes())))
-	extra := slices.Clone(s.grantExtra)
-	s.mu.Unlock()
-	for _, sc := range ar.GetRequestedScopes() {
-		ar.GrantScope(sc)
-	}
-	for _, sc := range extra {
-		ar.GrantScope(sc)
-	}
+	s.grant(ar)
 	resp, err := s.provider.NewAuthorizeResponse(ctx, ar, &fosite.DefaultSession{Subject: "tester"})
 	if err != nil {
 		s.provider.WriteAuthorizeError(ctx, w, ar, err)
@@ -260,8 +312,24 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.codes = append(s.codes, resp.GetCode())
+	iss := cmp.Or(s.respIss, s.URL)
 	s.mu.Unlock()
+	if s.iss {
+		resp.AddParameter("iss", iss)
+	}
 	s.provider.WriteAuthorizeResponse(ctx, w, ar, resp)
+}
+
+// grant records the scopes a request asked for and grants them, with the
+// extra ones of GrantExtra.
+func (s *Server) grant(ar fosite.Requester) {
+	s.mu.Lock()
+	s.requested = append(s.requested, slices.Clone([]string(ar.GetRequestedScopes())))
+	extra := slices.Clone(s.grantExtra)
+	s.mu.Unlock()
+	for _, sc := range append(slices.Clone([]string(ar.GetRequestedScopes())), extra...) {
+		ar.GrantScope(sc)
+	}
 }
 
 // Codes returns every authorization code issued (for secret canaries).
@@ -285,17 +353,11 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.provider.WriteAccessError(ctx, w, ar, err)
 		return
 	}
+	s.mu.Lock()
+	s.resources[grant] = append(s.resources[grant], r.PostFormValue("resource"))
+	s.mu.Unlock()
 	if ar.GetGrantTypes().ExactOne("client_credentials") {
-		s.mu.Lock()
-		s.requested = append(s.requested, slices.Clone([]string(ar.GetRequestedScopes())))
-		extra := slices.Clone(s.grantExtra)
-		s.mu.Unlock()
-		for _, sc := range ar.GetRequestedScopes() {
-			ar.GrantScope(sc)
-		}
-		for _, sc := range extra {
-			ar.GrantScope(sc)
-		}
+		s.grant(ar)
 	}
 	resp, err := s.provider.NewAccessResponse(ctx, ar)
 	if err != nil {
