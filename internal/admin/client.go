@@ -19,6 +19,7 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
+	"github.com/mcpdrift/mcpdrift/internal/oauth"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/service"
 	"github.com/mcpdrift/mcpdrift/store"
@@ -173,6 +174,14 @@ func (c *Client) Inventory(ctx context.Context, servers []string) ([]report.Inve
 func (c *Client) Status(ctx context.Context, servers []string) ([]report.Server, error) {
 	var resp statusResponse
 	err := c.do(ctx, c.Timeout, http.MethodGet, pathStatus, url.Values{"server": servers}, nil, &resp)
+	return resp.Servers, err
+}
+
+// AuthStatus asks the daemon for the named servers' stored OAuth grants
+// (all servers with an auth block when none), without their secrets.
+func (c *Client) AuthStatus(ctx context.Context, servers []string) ([]oauth.Status, error) {
+	var resp authStatusResponse
+	err := c.do(ctx, c.Timeout, http.MethodGet, pathAuth, url.Values{"server": servers}, nil, &resp)
 	return resp.Servers, err
 }
 

@@ -43,6 +43,7 @@
 //	POST /v1/approve  {"server", "snapshot", "tools", "comment"}
 //	GET  /v1/history?server=a&limit=N              service.History
 //	GET  /v1/show?server=a[&snapshot=ID|&baseline=true]   the manifest
+//	GET  /v1/auth/status?server=a                  {"servers": [oauth.Status]} (no token or secret)
 //
 // Errors are {"error": "...", "kind": "usage|not_found|conflict|forbidden|internal"}
 // with status 400, 404, 409, 403 or 500.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
+	"github.com/mcpdrift/mcpdrift/internal/oauth"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/service"
 	"github.com/mcpdrift/mcpdrift/store"
@@ -47,6 +48,7 @@ type fake struct {
 	doc      json.RawMessage
 	imported []lockfile.Imported
 	tools    []report.InventoryServer
+	grants   []oauth.Status
 	err      error
 	// checkStarted, when set, is closed as Check starts; Check then waits
 	// for its context to end and returns its error.
@@ -84,6 +86,13 @@ func (f *fake) Inventory(_ context.Context, servers []string) ([]report.Inventor
 	defer f.mu.Unlock()
 	f.statusServers = servers
 	return f.tools, f.err
+}
+
+func (f *fake) AuthStatus(_ context.Context, servers []string) ([]oauth.Status, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.statusServers = servers
+	return f.grants, f.err
 }
 
 func (f *fake) Diff(_ context.Context, server string) (report.Server, error) {

@@ -17,6 +17,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/drift"
 	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
+	"github.com/mcpdrift/mcpdrift/internal/oauth"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/service"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
@@ -54,6 +55,9 @@ func TestRoundTrip(t *testing.T) {
 		servers: []report.Server{sampleServer("a"), sampleServer("b")},
 		tools: []report.InventoryServer{{Server: "a", Snapshot: "sha256:" + strings.Repeat("b", 64),
 			Tools: []report.InventoryTool{{Name: "search", Risk: drift.RiskReadOnly}}}, {Server: "b", Error: "no snapshot yet", Tools: []report.InventoryTool{}}},
+		grants: []oauth.Status{{Server: "a", Mode: "authorization_code", Issuer: "https://as.example", ClientID: "dcr-1",
+			Registration: "dynamic", Granted: []string{"tools:read"}, Stored: true, Expiry: t1, LastRefresh: t0, NeedsLogin: true,
+			LastError: "invalid_grant"}},
 		server: sampleServer("."),
 		approval: store.Approval{Server: "a", Seq: 7, At: t1, Comment: "looked fine",
 			BaselineID: "sha256:" + strings.Repeat("c", 64), PreviousID: "sha256:" + strings.Repeat("a", 64),
@@ -110,6 +114,15 @@ func TestRoundTrip(t *testing.T) {
 		}
 		if !reflect.DeepEqual(f.statusServers, []string{"a", "b"}) || !reflect.DeepEqual(got, f.tools) {
 			t.Errorf("servers arrived as %q; inventory %+v, want %+v", f.statusServers, got, f.tools)
+		}
+	})
+	t.Run("auth status", func(t *testing.T) {
+		got, err := c.AuthStatus(ctx, []string{"a"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(f.statusServers, []string{"a"}) || !reflect.DeepEqual(got, f.grants) {
+			t.Errorf("servers arrived as %q; auth status %+v, want %+v", f.statusServers, got, f.grants)
 		}
 	})
 	t.Run("check all", func(t *testing.T) {

@@ -168,6 +168,7 @@ func newHandler(svc service.Service, opts Options, log *slog.Logger) http.Handle
 	mux.HandleFunc("GET "+pathPing, h.ping)
 	mux.HandleFunc("GET "+pathStatus, h.notFromProbe(h.status))
 	mux.HandleFunc("GET "+pathInv, h.notFromProbe(h.inventory))
+	mux.HandleFunc("GET "+pathAuth, h.notFromProbe(h.authStatus))
 	mux.HandleFunc("POST "+pathCheck, h.notFromProbe(h.check))
 	mux.HandleFunc("GET "+pathDiff, h.notFromProbe(h.diff))
 	mux.HandleFunc("POST "+pathApprove, h.notFromProbe(h.approve))
@@ -270,6 +271,15 @@ func (h *handler) inventory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, inventoryResponse{Servers: servers})
+}
+
+func (h *handler) authStatus(w http.ResponseWriter, r *http.Request) {
+	servers, err := h.svc.AuthStatus(r.Context(), r.URL.Query()["server"])
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, authStatusResponse{Servers: servers})
 }
 
 func (h *handler) check(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/mcpdrift/mcpdrift/internal/oauth"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/version"
 	"github.com/mcpdrift/mcpdrift/store"
@@ -22,6 +23,7 @@ const (
 	pathShow    = "/v1/show"        // GET ?server=a&snapshot=ID | &baseline=true
 	pathBackup  = "/v1/backup"      // GET: the whole database, streamed
 	pathImport  = "/v1/lock/import" // POST importRequest
+	pathAuth    = "/v1/auth/status" // GET ?server=a&server=b
 )
 
 // errorBody is every non-2xx reply.
@@ -112,4 +114,8 @@ func (a approval) store() store.Approval {
 	return store.Approval{Server: a.Server, Seq: a.Seq, At: a.At, Approver: a.Approver, Comment: a.Comment,
 		BaselineID: a.BaselineID, PreviousID: a.PreviousID, SnapshotID: a.SnapshotID,
 		Tools: a.Tools, Method: a.Method}
+}
+
+type authStatusResponse struct {
+	Servers []oauth.Status `json:"servers"`
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -96,11 +97,22 @@ servers:
 	r = runOn(t, h, "auth", "status")
 	outputs = append(outputs, r.stdout, r.stderr)
 	expect(t, r, ExitOK, "authorization_code")
-	for _, want := range []string{"client_credentials", "tools:read", as.URL, "svc"} {
+	for _, want := range []string{"MODE", "ISSUER", "CLIENT", "GRANTED SCOPES", "EXPIRES", "LAST REFRESH", "LAST ERROR",
+		"client_credentials", "tools:read", as.URL, "svc"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("auth status lacks %q:\n%s", want, r.stdout)
 		}
 	}
+	// Expiry and last refresh are times, for both grants.
+	if n := len(regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`).FindAllString(r.stdout, -1)); n != 2 {
+		t.Errorf("auth status shows %d expiry and last refresh pairs, want 2:\n%s", n, r.stdout)
+	}
+
+	// A backup holds the grants sealed, like the database.
+	bak := filepath.Join(dir, "backup.db")
+	r = runOn(t, h, "backup", bak)
+	outputs = append(outputs, r.stdout, r.stderr)
+	expect(t, r, ExitOK, "")
 
 	// The secrets the run handled, read back through the vault.
 	st, err := store.Open(db, store.Options{ReadOnly: true})
@@ -121,13 +133,19 @@ servers:
 	_ = st.Close()
 	secrets = append(secrets, authCanary)
 	secrets = append(secrets, as.Codes()...)
-	dump, err := os.ReadFile(db)
-	if err != nil {
-		t.Fatal(err)
+	var dumps [][]byte
+	for _, f := range []string{db, bak} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dumps = append(dumps, b)
 	}
 	for _, sec := range secrets {
-		if bytes.Contains(dump, []byte(sec)) {
-			t.Errorf("the database file holds a secret in clear (%.6s...)", sec)
+		for i, dump := range dumps {
+			if bytes.Contains(dump, []byte(sec)) {
+				t.Errorf("the %s file holds a secret in clear (%.6s...)", []string{"database", "backup"}[i], sec)
+			}
 		}
 		for _, o := range outputs {
 			if strings.Contains(o, sec) {
@@ -154,40 +172,10 @@ servers:
 // Every token request asked for exactly the configured scope.
 func TestAuthScopeGrowthIsHigh(t *testing.T) {
 	as := oauthtest.Start(t, oauthtest.Options{AccessTokenLifespan: 2 * time.Second, ScopesSupported: []string{"tools:read"}})
-	as.AddClient("svc", authCanary, nil, "client_credentials")
-	dir := t.TempDir()
-	key := filepath.Join(dir, "key")
-	writeFile(t, key, base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{5}, 32)))
-	cfg := filepath.Join(dir, "mcpdrift.yaml")
-	writeFile(t, cfg, fmt.Sprintf(`storage: {path: %s}
-auth: {key_file: %s}
-defaults: {timeout: 10s}
-servers:
-  - name: svc
-    url: %s
-    auth: {mode: client_credentials, client_id: svc, client_secret: %s, scopes: [tools:read]}
-`, filepath.Join(dir, "db"), key, as.MCPURL, authCanary))
-	h := testHost(t, map[string]string{"MCPDRIFT_CONFIG": cfg})
+	h, _ := clientCredentialsHost(t, as)
 	expect(t, runOn(t, h, "check"), ExitOK, "")
 
-	change := func(path string) report.Change {
-		t.Helper()
-		r := runOn(t, h, "check", "--format", "json")
-		if strings.Contains(r.stdout+r.stderr, authCanary) {
-			t.Fatal("check output holds the client secret")
-		}
-		var rep report.Report
-		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || len(rep.Servers) != 1 {
-			t.Fatalf("check: exit %d %v\n%s%s", r.code, err, r.stdout, r.stderr)
-		}
-		for _, c := range rep.Servers[0].Changes {
-			if c.Path == path && c.Kind == "auth.scopes" {
-				return c
-			}
-		}
-		t.Fatalf("no auth.scopes change at %s in %+v", path, rep.Servers[0].Changes)
-		return report.Change{}
-	}
+	change := func(path string) report.Change { t.Helper(); return authChange(t, h, "auth.scopes", path) }
 	as.GrantExtra("tools:write")
 	if c := change("identity.auth.granted_scopes"); c.Severity != severity.High || !strings.Contains(c.Summary, "tools:write") {
 		t.Errorf("granted scope growth: %+v", c)
@@ -246,20 +234,7 @@ servers:
 // server with the lockfile.
 func TestAuthCheckLockClientCredentials(t *testing.T) {
 	as := oauthtest.Start(t, oauthtest.Options{Tools: []string{"search"}})
-	as.AddClient("svc", authCanary, nil, "client_credentials")
-	dir := t.TempDir()
-	key := filepath.Join(dir, "key")
-	writeFile(t, key, base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32)))
-	cfg := filepath.Join(dir, "mcpdrift.yaml")
-	writeFile(t, cfg, fmt.Sprintf(`storage: {path: %s}
-auth: {key_file: %s}
-defaults: {timeout: 10s}
-servers:
-  - name: svc
-    url: %s
-    auth: {mode: client_credentials, client_id: svc, client_secret: %s, scopes: [tools:read]}
-`, filepath.Join(dir, "db"), key, as.MCPURL, authCanary))
-	h := testHost(t, map[string]string{"MCPDRIFT_CONFIG": cfg})
+	h, dir := clientCredentialsHost(t, as)
 	expect(t, runOn(t, h, "check"), ExitOK, "")
 	lock := filepath.Join(dir, "mcp.lock.json")
 	r := runOn(t, h, "lock", "export")
@@ -272,4 +247,100 @@ servers:
 	if n := as.Grants("client_credentials"); n != 2 {
 		t.Errorf("%d token requests, want 2 (check, then check --lock in memory)", n)
 	}
+}
+
+// clientCredentialsHost registers the client svc (secret authCanary) at
+// as and returns a host whose config has one client-credentials server,
+// svc, on as's MCP endpoint with scopes [tools:read] (and the extra
+// top-level config lines), and the config's directory (the database is db
+// there).
+func clientCredentialsHost(t *testing.T, as *oauthtest.Server, extra ...string) (Host, string) {
+	t.Helper()
+	as.AddClient("svc", authCanary, nil, "client_credentials")
+	dir := t.TempDir()
+	key := filepath.Join(dir, "key")
+	writeFile(t, key, base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32)))
+	cfg := filepath.Join(dir, "mcpdrift.yaml")
+	writeFile(t, cfg, fmt.Sprintf(`storage: {path: %s}
+auth: {key_file: %s}
+defaults: {timeout: 10s}
+%sservers:
+  - name: svc
+    url: %s
+    auth: {mode: client_credentials, client_id: svc, client_secret: %s, scopes: [tools:read]}
+`, filepath.Join(dir, "db"), key, strings.Join(extra, ""), as.MCPURL, authCanary))
+	return testHost(t, map[string]string{"MCPDRIFT_CONFIG": cfg}), dir
+}
+
+// authChange runs check --format json on h's one server and returns its
+// change of kind at path; the output must not hold the client secret.
+func authChange(t *testing.T, h Host, kind, path string) report.Change {
+	t.Helper()
+	r := runOn(t, h, "check", "--format", "json")
+	if strings.Contains(r.stdout+r.stderr, authCanary) {
+		t.Fatal("check output holds the client secret")
+	}
+	var rep report.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || len(rep.Servers) != 1 {
+		t.Fatalf("check: exit %d %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	for _, c := range rep.Servers[0].Changes {
+		if c.Path == path && c.Kind == kind {
+			return c
+		}
+	}
+	t.Fatalf("no %s change at %s in %+v", kind, path, rep.Servers[0].Changes)
+	return report.Change{}
+}
+
+// TestAuthIssuerChangeIsHigh: the protected server moves to another
+// authorization server (its metadata names it, and it accepts its
+// tokens): the next check gets a token there and reports a high
+// auth.issuer change naming both; auth status shows the new issuer.
+func TestAuthIssuerChangeIsHigh(t *testing.T) {
+	as := oauthtest.Start(t, oauthtest.Options{AccessTokenLifespan: 2 * time.Second})
+	other := oauthtest.Start(t, oauthtest.Options{AccessTokenLifespan: 2 * time.Second})
+	other.AddClient("svc", authCanary, nil, "client_credentials")
+	h, _ := clientCredentialsHost(t, as)
+	expect(t, runOn(t, h, "check"), ExitOK, "")
+	expect(t, runOn(t, h, "auth", "status"), ExitOK, as.URL)
+
+	as.MoveTo(other)
+	c := authChange(t, h, "auth.issuer", "identity.auth.issuer")
+	if c.Severity != severity.High || !strings.Contains(c.Summary, as.URL) || !strings.Contains(c.Summary, other.URL) {
+		t.Errorf("issuer change: %+v", c)
+	}
+	if n := other.Grants("client_credentials"); n != 1 {
+		t.Errorf("%d token requests at the new authorization server, want 1", n)
+	}
+	expect(t, runOn(t, h, "auth", "status", "svc"), ExitOK, other.URL)
+}
+
+// TestAuthCommandsWithTheDaemonRunning: while a daemon holds the
+// database, auth status goes through its admin socket and shows the
+// grant; logout and rekey, which write grants, fail at once naming the
+// daemon and what to do, and leave the grant alone.
+func TestAuthCommandsWithTheDaemonRunning(t *testing.T) {
+	as := oauthtest.Start(t, oauthtest.Options{})
+	sock := filepath.Join(shortTempDir(t), "admin.sock")
+	h, dir := clientCredentialsHost(t, as, fmt.Sprintf("admin: {socket: %s}\nhttp: {listen: \"\"}\n", sock))
+	expect(t, runOn(t, h, "check"), ExitOK, "")
+	startDaemonOn(t, h, sock)
+
+	r := runOn(t, h, "--log-level", "info", "auth", "status")
+	expect(t, r, ExitOK, as.URL, "using the daemon that holds the database")
+	if !strings.Contains(r.stdout, "tools:read") || strings.Contains(r.stdout+r.stderr, authCanary) {
+		t.Errorf("auth status through the daemon:\n%s%s", r.stdout, r.stderr)
+	}
+	expect(t, runOn(t, h, "auth", "status", "nope"), ExitUsage, "", "no server named nope has an auth block")
+
+	newKey := filepath.Join(dir, "new-key")
+	writeFile(t, newKey, base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{8}, 32)))
+	for _, args := range [][]string{{"auth", "logout", "svc"}, {"auth", "rekey", newKey}} {
+		r := runOn(t, h, args...)
+		if r.code != ExitFailure || !strings.Contains(r.stderr, "the daemon (pid") || !strings.Contains(r.stderr, "systemctl stop mcpdrift") {
+			t.Errorf("%s with the daemon running: %+v", strings.Join(args, " "), r)
+		}
+	}
+	expect(t, runOn(t, h, "auth", "status"), ExitOK, "tools:read")
 }

@@ -1,18 +1,21 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
-	"slices"
+	"log/slog"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/mcpdrift/mcpdrift/internal/admin"
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/oauth"
 	"github.com/mcpdrift/mcpdrift/internal/report"
+	"github.com/mcpdrift/mcpdrift/store"
 )
 
 func newAuthCommand(a *app) *cobra.Command {
@@ -23,8 +26,10 @@ func newAuthCommand(a *app) *cobra.Command {
 (docs/auth.md). Grants are stored in the database, sealed with the key in
 auth.key_file; no command ever prints a token, client secret or code.
 
-These commands open the database themselves: stop the daemon first (bbolt
-lets one process hold it), or run them before starting it.`,
+status works whether or not the daemon runs (through its admin socket when
+it does). login, logout and rekey write grants and open the database
+themselves: bbolt lets one process hold it, so stop the daemon first (they
+say so at once when one holds it) and start it again after.`,
 	}
 	var timeout time.Duration
 	login := &cobra.Command{
@@ -46,24 +51,25 @@ is stored sealed and refreshed by the daemon from then on.`,
 			if s.Auth.Mode != config.AuthAuthorizationCode {
 				return usageError("server %s uses auth mode %s: nothing to log in to (its grant is obtained by the daemon)", s.Name, s.Auth.Mode)
 			}
-			db, err := a.openStore(cfg, false)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
 			t, err := engine.Target(s)
 			if err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
+			v, done, err := a.authVault(cmd, cfg, "auth login "+s.Name)
+			if err != nil {
+				return err
+			}
+			defer done()
 			rec, err := oauth.Login(cmd.Context(), s, oauth.LoginOptions{
-				Vault: &oauth.Vault{Store: db, KeyFile: cfg.Auth.KeyFile}, TLS: t.TLS, Out: cmd.OutOrStdout(), Timeout: timeout,
+				Vault: v, TLS: t.TLS, Out: cmd.OutOrStdout(), Timeout: timeout,
 			})
 			if err != nil {
 				return &ExitError{Code: ExitFailure, Err: fmt.Errorf("auth login %s: %w", s.Name, err)}
 			}
+			g := v.StatusOf(s)
 			fmt.Fprintf(cmd.OutOrStdout(), "Logged in: %s at %s, client %s (%s), granted scopes: %s, token expires %s\n",
 				s.Name, report.ShowName(rec.Issuer), report.ShowName(rec.ClientID), rec.Registration,
-				scopeList(rec.Granted), expiry(rec))
+				scopeList(g), when(g.Expiry))
 			return nil
 		},
 	}
@@ -72,52 +78,29 @@ is stored sealed and refreshed by the daemon from then on.`,
 	status := &cobra.Command{
 		Use:   "status [SERVER...]",
 		Short: "Show each OAuth server's mode, issuer, client, granted scopes, expiry, last refresh and last error",
-		Args:  cobra.ArbitraryArgs,
+		Long: `Show the stored OAuth grant of each server with an auth block (or of the
+servers named): mode, issuer, client id, granted scopes, access token
+expiry, last refresh, state (ok, auth-required, not logged in) and the
+authorization server's last error. Through the daemon's admin socket when
+one holds the database. No token or secret is ever shown.`,
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := a.loadConfig()
+			svc, done, err := a.service(cmd, true)
 			if err != nil {
 				return err
 			}
-			db, err := a.openStore(cfg, true)
+			defer done()
+			grants, err := svc.AuthStatus(cmd.Context(), args)
 			if err != nil {
-				return err
+				return serviceError(err)
 			}
-			defer db.Close()
-			v := &oauth.Vault{Store: db, KeyFile: cfg.Auth.KeyFile}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "SERVER\tMODE\tISSUER\tCLIENT\tGRANTED SCOPES\tEXPIRES\tLAST REFRESH\tSTATE")
-			n := 0
-			for i := range cfg.Servers {
-				s := &cfg.Servers[i]
-				if s.Auth == nil || (len(args) > 0 && !slices.Contains(args, s.Name)) {
-					continue
-				}
-				n++
-				rec, err := v.Load(s.Name)
-				switch {
-				case err != nil:
-					fmt.Fprintf(w, "%s\t%s\t-\t-\t-\t-\t-\terror: %s\n", s.Name, s.Auth.Mode, report.ShowName(err.Error()))
-				case rec == nil:
-					fmt.Fprintf(w, "%s\t%s\t-\t-\t-\t-\t-\tnot logged in (%s)\n", s.Name, s.Auth.Mode, loginHint(s))
-				default:
-					state := "ok"
-					if rec.NeedsLogin {
-						state = "auth-required: " + oauth.LoginCommand(s.Name)
-					}
-					if rec.LastError != "" {
-						state += " (last error: " + report.ShowName(rec.LastError) + ")"
-					}
-					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, rec.Mode, report.ShowName(rec.Issuer),
-						report.ShowName(rec.ClientID), scopeList(rec.Granted), expiry(rec), when(rec.LastRefresh), state)
-				}
+			fmt.Fprintln(w, "SERVER\tMODE\tISSUER\tCLIENT\tGRANTED SCOPES\tEXPIRES\tLAST REFRESH\tSTATE\tLAST ERROR")
+			for _, g := range grants {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", report.ShowName(g.Server), g.Mode, dash(g.Issuer),
+					dash(g.ClientID), scopeList(g), when(g.Expiry), when(g.LastRefresh), grantState(g), dash(g.LastError))
 			}
-			if err := w.Flush(); err != nil {
-				return err
-			}
-			if n == 0 && len(args) > 0 {
-				return usageError("no server named %s has an auth block", strings.Join(args, ", "))
-			}
-			return nil
+			return w.Flush()
 		},
 	}
 
@@ -130,11 +113,6 @@ is stored sealed and refreshed by the daemon from then on.`,
 			if err != nil {
 				return err
 			}
-			db, err := a.openStore(cfg, false)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
 			t, err := engine.Target(s)
 			if err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
@@ -143,7 +121,12 @@ is stored sealed and refreshed by the daemon from then on.`,
 			if err != nil {
 				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("auth.client_secret: %w", err)}
 			}
-			revoked, err := oauth.Logout(cmd.Context(), &oauth.Vault{Store: db, KeyFile: cfg.Auth.KeyFile}, s.Name, secret, t.TLS)
+			v, done, err := a.authVault(cmd, cfg, "auth logout "+s.Name)
+			if err != nil {
+				return err
+			}
+			defer done()
+			revoked, err := oauth.Logout(cmd.Context(), v, s.Name, secret, t.TLS)
 			if revoked {
 				fmt.Fprintf(cmd.OutOrStdout(), "Revoked the tokens of %s at its authorization server.\n", s.Name)
 			}
@@ -167,18 +150,18 @@ renewed and nothing is sent to any server. docs/auth.md, "Rotating the key".`,
 			if err != nil {
 				return err
 			}
-			db, err := a.openStore(cfg, false)
+			v, done, err := a.authVault(cmd, cfg, "auth rekey")
 			if err != nil {
 				return err
 			}
-			defer db.Close()
+			defer done()
 			var names []string
 			for _, s := range cfg.Servers {
 				if s.Auth != nil {
 					names = append(names, s.Name)
 				}
 			}
-			n, err := (&oauth.Vault{Store: db, KeyFile: cfg.Auth.KeyFile}).Rekey(names, args[0])
+			n, err := v.Rekey(names, args[0])
 			if err != nil {
 				return &ExitError{Code: ExitFailure, Err: fmt.Errorf("auth rekey: %d grants re-sealed before: %w", n, err)}
 			}
@@ -208,25 +191,68 @@ func (a *app) authServer(name string) (*config.Config, *config.Server, error) {
 	return nil, nil, usageError("no server named %q in the configuration", name)
 }
 
-func loginHint(s *config.Server) string {
-	if s.Auth.Mode == config.AuthClientCredentials {
-		return "the daemon or check obtains it"
+// authVault opens the database for a command that writes grants (login,
+// logout, rekey), which needs it to itself: while a daemon holds it, the
+// command fails at once saying which daemon and what to do, rather than
+// waiting for the lock and failing with "database locked".
+func (a *app) authVault(cmd *cobra.Command, cfg *config.Config, what string) (*oauth.Vault, func(), error) {
+	c, ignored, err := a.connect(cmd.Context(), cfg, a.dbPath(cfg))
+	switch {
+	case err == nil:
+		d := c.Daemon()
+		c.Close()
+		return nil, nil, &ExitError{Code: ExitFailure, Err: fmt.Errorf(
+			"the daemon (pid %d, admin socket %s) holds the database %s, and %s writes to it: stop the daemon (systemctl stop mcpdrift), run mcpdrift %s again, then start it (systemctl start mcpdrift)",
+			d.PID, c.Path(), a.dbPath(cfg), what, what)}
+	case !errors.Is(err, admin.ErrNoDaemon):
+		return nil, nil, &ExitError{Code: ExitFailure, Err: err}
 	}
-	return "run: " + oauth.LoginCommand(s.Name)
+	db, err := a.openStore(cfg, false)
+	if errors.Is(err, store.ErrLocked) {
+		err = fmt.Errorf("%w; mcpdrift %s needs the database to itself: stop the process holding it (the daemon: systemctl stop mcpdrift), then run it again", err, what)
+		err = withIgnored(&ExitError{Code: ExitFailure, Err: err}, ignored)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return &oauth.Vault{Store: db, KeyFile: cfg.Auth.KeyFile}, func() {
+		if err := db.Close(); err != nil {
+			a.logger.Warn("close database", slog.String("error", err.Error()))
+		}
+	}, nil
 }
 
-func scopeList(l []string) string {
-	if len(l) == 0 {
+// grantState is the STATE column of auth status.
+func grantState(g oauth.Status) string {
+	switch {
+	case g.Error != "":
+		return "error: " + report.ShowName(g.Error)
+	case !g.Stored && g.Mode == config.AuthClientCredentials:
+		return "no token yet (the daemon or check obtains it)"
+	case !g.Stored:
+		return "not logged in (run: " + oauth.LoginCommand(g.Server) + ")"
+	case g.NeedsLogin:
+		return "auth-required (run: " + oauth.LoginCommand(g.Server) + ")"
+	}
+	return "ok"
+}
+
+func scopeList(g oauth.Status) string {
+	switch {
+	case !g.Stored:
+		return "-"
+	case len(g.Granted) == 0:
 		return "(none)"
 	}
-	return report.ShowName(strings.Join(l, " "))
+	return report.ShowName(strings.Join(g.Granted, " "))
 }
 
-func expiry(r *oauth.Record) string {
-	if r.Token == nil || r.Token.Expiry.IsZero() {
+// dash is s escaped for a terminal, or "-" for nothing.
+func dash(s string) string {
+	if s == "" {
 		return "-"
 	}
-	return r.Token.Expiry.UTC().Format(time.RFC3339)
+	return report.ShowName(s)
 }
 
 func when(t time.Time) string {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
+	"github.com/mcpdrift/mcpdrift/internal/oauth"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/service"
 	"github.com/mcpdrift/mcpdrift/store"
@@ -101,4 +102,8 @@ func (s *appService) History(ctx context.Context, name string, limit int) (servi
 
 func (s *appService) Show(ctx context.Context, req service.ShowRequest) (json.RawMessage, error) {
 	return s.local().Show(ctx, req)
+}
+
+func (s *appService) AuthStatus(ctx context.Context, names []string) ([]oauth.Status, error) {
+	return s.local().AuthStatus(ctx, names)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/oauth"
 	"github.com/mcpdrift/mcpdrift/internal/redact"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/suggest"
@@ -40,6 +41,9 @@ type Service interface {
 	History(ctx context.Context, server string, limit int) (History, error)
 	Show(ctx context.Context, req ShowRequest) (json.RawMessage, error)
 	ImportLock(ctx context.Context, req ImportRequest) ([]lockfile.Imported, error)
+	// AuthStatus is each named server's stored OAuth grant (all servers
+	// with an auth block when none), without its secrets.
+	AuthStatus(ctx context.Context, servers []string) ([]oauth.Status, error)
 }
 
 // ImportRequest makes the named servers' manifests in a lockfile their
