@@ -3,11 +3,9 @@ package monitor
 import (
 	"context"
 
-	"fmt"
-	"github.com/mcpdrift/mcpdrift/internal/probe"
-
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/oauth"
+	"github.com/mcpdrift/mcpdrift/internal/probe"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 )
 
@@ -48,7 +46,8 @@ func (a *App) authorizer(s *config.Server, t probe.Target) (probe.Authorizer, er
 }
 
 // authRequiredReason is the one alert of a server whose OAuth grant needs a
-// person: what happened and the command to run.
-func authRequiredReason(rs report.Server) string {
-	return fmt.Sprintf("authorization required: run %q (%s)", oauth.LoginCommand(rs.Server), rs.Error)
-}
+// person: what happened and what to do. internal/oauth's auth-required
+// errors end with it (the login command, or for client credentials,
+// which have nothing to log in to, the keys to fix), so the error is the
+// reason.
+func authRequiredReason(rs report.Server) string { return rs.Error }

@@ -13,6 +13,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/oauth"
 	"github.com/mcpdrift/mcpdrift/internal/oauth/oauthtest"
+	"github.com/mcpdrift/mcpdrift/internal/severity"
 	"github.com/mcpdrift/mcpdrift/notifiers"
 )
 
@@ -155,5 +156,64 @@ notifiers:
 	})
 	if strings.Contains(h.logs.String(), "Unauthorized") {
 		t.Errorf("a request went without the token:\n%s", h.logs.String())
+	}
+}
+
+// TestDaemonStepUpIsOneHighAuthAlert: a client-credentials server whose
+// resource starts demanding a scope beyond the configured ones
+// (insufficient_scope step-up) raises exactly one high alert naming the
+// scope and what to do (the configuration, not a login: there is nothing to
+// log in to), holding no secret; the daemon keeps requesting exactly the
+// configured scope and never the demanded one.
+func TestDaemonStepUpIsOneHighAuthAlert(t *testing.T) {
+	const secret = "svc-secret-CANARY-5e1b"
+	as := oauthtest.Start(t, oauthtest.Options{AccessTokenLifespan: 2 * time.Second, ScopesSupported: []string{"tools:read", "admin"}})
+	as.AddClient("svc", secret, nil, "client_credentials")
+	keyFile := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(make([]byte, 32))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := parseConfig(t, fmt.Sprintf(`
+storage: {path: /unused}
+auth: {key_file: %q}
+alerts: {unreachable_after: 3}
+servers:
+  - name: svc
+    url: %q
+    schedule: "@every 1s"
+    timeout: 10s
+    trust_on_first_use: true
+    auth: {mode: client_credentials, client_id: svc, client_secret: %q, scopes: [tools:read]}
+notifiers:
+  - {name: rec, type: log}
+`, keyFile, as.MCPURL, secret))
+	db := openDB(t, dbPath(t))
+	t.Cleanup(func() { db.Close() })
+	rec := &recNotifier{name: "rec"}
+	h := start(t, db, Options{Config: cfg, Notifiers: func(*config.Config) (map[string]notifiers.Notifier, error) {
+		return map[string]notifiers.Notifier{"rec": rec}, nil
+	}})
+	h.waitRuns("svc", 2)
+	if got := rec.alerts(); len(got) != 0 {
+		t.Fatalf("alerts while the grant works: %s", describe(got))
+	}
+
+	as.SetRequiredScopes("tools:read", "admin")
+	a := rec.waitAlerts(t, 1)[0]
+	if a.Severity != severity.High || !a.Report.AuthRequired || !strings.Contains(a.Reason, "demands scope admin") ||
+		!strings.Contains(a.Reason, "auth.scopes of server svc") || strings.Contains(a.Reason, "auth login") {
+		t.Fatalf("alert = %s %s %q (auth required %v)", a.Severity, a.Kind, a.Reason, a.Report.AuthRequired)
+	}
+	h.waitRuns("svc", h.app.sched.completedRuns("svc")+2)
+	if got := rec.alerts(); len(got) != 1 {
+		t.Errorf("alerts after 2 more polls: %s, want exactly one", describe(got))
+	}
+	for i, req := range as.Requested() {
+		if strings.Join(req, " ") != "tools:read" {
+			t.Errorf("token request %d asked for %v, want exactly [tools:read]", i, req)
+		}
+	}
+	if strings.Contains(h.logs.String(), secret) || strings.Contains(a.Reason+a.Report.Error, secret) {
+		t.Error("the client secret reached the daemon log or the alert")
 	}
 }

@@ -228,8 +228,12 @@ func (s *Session) Rejected(resp *http.Response) error {
 		if len(extra) == 0 {
 			return authRequired(s.srv.Name, mode, "the server answered insufficient_scope for the configured scopes")
 		}
-		return fmt.Errorf("%w: the server demands scope %s beyond the configured scopes [%s] (insufficient_scope step-up refused); review it, then add it to auth.scopes and run: %s",
-			probe.ErrAuthRequired, strings.Join(extra, " "), strings.Join(configured, " "), LoginCommand(s.srv.Name))
+		fix := "run: " + LoginCommand(s.srv.Name)
+		if mode == config.AuthClientCredentials {
+			fix = "the next check requests it"
+		}
+		return fmt.Errorf("%w: the server demands scope %s beyond the configured scopes [%s] (insufficient_scope step-up refused); review it, then add it to auth.scopes of server %s; %s",
+			probe.ErrAuthRequired, strings.Join(extra, " "), strings.Join(configured, " "), s.srv.Name, fix)
 	}
 	if resp.StatusCode == http.StatusUnauthorized {
 		return authRequired(s.srv.Name, mode, "the server rejected the access token (401)")
