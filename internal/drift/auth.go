@@ -41,30 +41,35 @@ func (d *differ) auth(a, b *manifest.Auth) {
 		d.idChange(KindAuthIssuer, "identity.auth.issuer", d.levels[KindAuthIssuer],
 			[]string{"the authorization server changes from " + a.Issuer + " to " + b.Issuer}, a.Issuer, b.Issuer)
 	}
-	if added, removed := stringDiff(a.Granted, b.Granted); len(added)+len(removed) > 0 {
-		var ps parts
-		if len(added) > 0 {
-			ps.add(nil, d.levels[KindAuthScopes], "the authorization server grants more: scope%s %s", plural2(len(added)), quoteList(added))
-		}
-		if len(removed) > 0 {
-			ps.add(nil, severity.Low, "granted scope%s %s no longer", plural2(len(removed)), quoteList(removed))
-		}
-		d.emitParts(KindAuthScopes, "identity.auth.granted_scopes", ps, setOf(a.Granted), setOf(b.Granted))
-	}
-	if added, removed := stringDiff(a.Unrequested, b.Unrequested); len(added)+len(removed) > 0 {
-		var ps parts
-		if len(added) > 0 {
-			ps.add(nil, d.levels[KindAuthScopes], "the server asks for scope%s %s beyond the configured ones (not requested)", plural2(len(added)), quoteList(added))
-		}
-		if len(removed) > 0 {
-			ps.add(nil, severity.Info, "the server no longer asks for scope%s %s", plural2(len(removed)), quoteList(removed))
-		}
-		d.emitParts(KindAuthScopes, "identity.auth.unrequested_scopes", ps, setOf(a.Unrequested), setOf(b.Unrequested))
-	}
+	d.scopeSet("identity.auth.granted_scopes", a.Granted, b.Granted,
+		d.levels[KindAuthScopes], "the authorization server grants more: scope%s %s",
+		severity.Low, "granted scope%s %s no longer")
+	d.scopeSet("identity.auth.unrequested_scopes", a.Unrequested, b.Unrequested,
+		d.levels[KindAuthScopes], "the server asks for scope%s %s beyond the configured ones (not requested)",
+		severity.Info, "the server no longer asks for scope%s %s")
 	if added, removed := stringDiff(a.Requested, b.Requested); len(added)+len(removed) > 0 {
 		d.idChange(KindAuthScopes, "identity.auth.requested_scopes", severity.Info,
 			[]string{"configured scopes change from " + scopeText(a.Requested) + " to " + scopeText(b.Requested)}, setOf(a.Requested), setOf(b.Requested))
 	}
+}
+
+// scopeSet is one auth.scopes change at path when the scope set a became b:
+// a part for the scopes added (at grew, said with format added) and one for
+// those removed (at shrank, said with format removed); each format takes
+// the plural suffix and the quoted list.
+func (d *differ) scopeSet(path string, a, b []string, grew severity.Level, added string, shrank severity.Level, removed string) {
+	plus, minus := stringDiff(a, b)
+	if len(plus)+len(minus) == 0 {
+		return
+	}
+	var ps parts
+	if len(plus) > 0 {
+		ps.add(nil, grew, added, plural2(len(plus)), quoteList(plus))
+	}
+	if len(minus) > 0 {
+		ps.add(nil, shrank, removed, plural2(len(minus)), quoteList(minus))
+	}
+	d.emitParts(KindAuthScopes, path, ps, setOf(a), setOf(b))
 }
 
 func scopeText(l []string) string {

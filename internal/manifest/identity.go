@@ -204,20 +204,20 @@ func (id *Identity) normalize() *Identity {
 	c := *id
 	if id.TLS != nil {
 		t := *id.TLS
-		t.SANs = setOf(t.SANs)
+		t.SANs = SetOf(t.SANs)
 		c.TLS = &t
 	}
 	if id.OAuth != nil {
 		o := *id.OAuth
 		if o.Resource != nil {
 			r := *o.Resource
-			r.AuthorizationServers = setOf(r.AuthorizationServers)
-			r.ScopesSupported = setOf(r.ScopesSupported)
+			r.AuthorizationServers = SetOf(r.AuthorizationServers)
+			r.ScopesSupported = SetOf(r.ScopesSupported)
 			o.Resource = &r
 		}
 		as := make([]AuthorizationServer, len(o.AuthorizationServers))
 		for i, a := range o.AuthorizationServers {
-			a.ScopesSupported = setOf(a.ScopesSupported)
+			a.ScopesSupported = SetOf(a.ScopesSupported)
 			as[i] = a
 		}
 		slices.SortStableFunc(as, func(a, b AuthorizationServer) int { return strings.Compare(a.Issuer, b.Issuer) })
@@ -229,8 +229,8 @@ func (id *Identity) normalize() *Identity {
 	}
 	if id.Auth != nil {
 		a := *id.Auth
-		a.Requested, a.Granted = setOf(a.Requested), setOf(a.Granted)
-		if a.Unrequested = setOf(a.Unrequested); len(a.Unrequested) == 0 {
+		a.Requested, a.Granted = SetOf(a.Requested), SetOf(a.Granted)
+		if a.Unrequested = SetOf(a.Unrequested); len(a.Unrequested) == 0 {
 			a.Unrequested = nil
 		}
 		c.Auth = &a
@@ -238,15 +238,16 @@ func (id *Identity) normalize() *Identity {
 	if id.Launch != nil {
 		l := *id.Launch
 		if len(l.Headers) > 0 {
-			l.Headers = setOf(l.Headers)
+			l.Headers = SetOf(l.Headers)
 		}
 		c.Launch = &l
 	}
 	return &c
 }
 
-// setOf returns the sorted distinct strings of l, never nil.
-func setOf(l []string) []string {
+// SetOf returns the sorted distinct strings of l, never nil: the form
+// the identity keeps its sets in (and internal/oauth its scopes).
+func SetOf(l []string) []string {
 	out := slices.Clone(l)
 	slices.Sort(out)
 	out = slices.Compact(out)

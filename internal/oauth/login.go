@@ -20,6 +20,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
+	"github.com/mcpdrift/mcpdrift/internal/manifest"
 )
 
 // LoginOptions are the inputs of Login.
@@ -184,7 +185,7 @@ func Login(ctx context.Context, s *config.Server, o LoginOptions) (*Record, erro
 		Server: s.Name, Mode: config.AuthAuthorizationCode, Issuer: md.as.Issuer, Resource: md.resource,
 		Registration: registration(a, md.as), ClientID: got.ClientID, AuthURL: got.Endpoint.AuthURL,
 		TokenURL: got.Endpoint.TokenURL, RevocationURL: md.as.RevocationEndpoint, AuthStyle: got.Endpoint.AuthStyle,
-		Token: gotTok, Requested: setOf(a.Scopes), Granted: grantedScopes(gotTok, a.Scopes),
+		Token: gotTok, Requested: manifest.SetOf(a.Scopes), Granted: grantedScopes(gotTok, a.Scopes),
 		LoggedIn: now, LastRefresh: now,
 	}
 	if rec.Registration == RegDynamic {

@@ -35,6 +35,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
+	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/probe"
 )
 
@@ -196,19 +197,9 @@ func authStyle(supported []string) oauth2.AuthStyle {
 // parameter, RFC 6749 5.1), else what was requested.
 func grantedScopes(tok *oauth2.Token, requested []string) []string {
 	if s, ok := tok.Extra("scope").(string); ok && s != "" {
-		return setOf(strings.Fields(s))
+		return manifest.SetOf(strings.Fields(s))
 	}
-	return setOf(requested)
-}
-
-func setOf(l []string) []string {
-	out := slices.Clone(l)
-	slices.Sort(out)
-	out = slices.Compact(out)
-	if out == nil {
-		out = []string{}
-	}
-	return out
+	return manifest.SetOf(requested)
 }
 
 // beyond returns the scopes of asked that are not in configured.
@@ -219,5 +210,5 @@ func beyond(asked, configured []string) []string {
 			out = append(out, s)
 		}
 	}
-	return setOf(out)
+	return manifest.SetOf(out)
 }

@@ -139,7 +139,7 @@ func (s *Session) refresh(ctx context.Context) (*oauth2.Token, error) {
 		rec.LastRefresh = s.now().UTC()
 		rec.LastError = ""
 		if sc, ok := tok.Extra("scope").(string); ok && sc != "" {
-			rec.Granted = setOf(strings.Fields(sc))
+			rec.Granted = manifest.SetOf(strings.Fields(sc))
 		}
 		if err := s.vault.Save(rec); err != nil {
 			// Rotated refresh tokens are single use: a token that cannot
@@ -173,7 +173,7 @@ func (s *Session) clientCredentials(ctx context.Context) (*oauth2.Token, error) 
 	rec := &Record{
 		Server: s.srv.Name, Mode: config.AuthClientCredentials, Issuer: md.as.Issuer, Resource: md.resource,
 		Registration: RegPreregistered, ClientID: a.ClientID, TokenURL: md.as.TokenEndpoint,
-		RevocationURL: md.as.RevocationEndpoint, AuthStyle: cc.AuthStyle, Requested: setOf(a.Scopes),
+		RevocationURL: md.as.RevocationEndpoint, AuthStyle: cc.AuthStyle, Requested: manifest.SetOf(a.Scopes),
 	}
 	if s.rec != nil && sameIssuer(s.rec.Issuer, md.as.Issuer) {
 		rec.LoggedIn = s.rec.LoggedIn
@@ -251,8 +251,8 @@ func (s *Session) Identity(scopesSupported []string) *manifest.Auth {
 	return &manifest.Auth{
 		Mode:        s.rec.Mode,
 		Issuer:      s.rec.Issuer,
-		Requested:   setOf(s.srv.Auth.Scopes),
-		Granted:     setOf(s.rec.Granted),
+		Requested:   manifest.SetOf(s.srv.Auth.Scopes),
+		Granted:     manifest.SetOf(s.rec.Granted),
 		Unrequested: beyond(append(append([]string(nil), scopesSupported...), s.challenged...), s.srv.Auth.Scopes),
 	}
 }
@@ -269,7 +269,7 @@ func networkError(err error) string {
 }
 
 func equalSets(a, b []string) bool {
-	x, y := setOf(a), setOf(b)
+	x, y := manifest.SetOf(a), manifest.SetOf(b)
 	if len(x) != len(y) {
 		return false
 	}
