@@ -55,7 +55,7 @@ servers:
 	// check before login: notes is auth-required, naming the command.
 	r := runOn(t, h, "check", "notes")
 	outputs = append(outputs, r.stdout, r.stderr)
-	if r.code == ExitOK || !strings.Contains(r.stdout+r.stderr, "mcpdrift auth login notes") || !strings.Contains(r.stdout, "notes auth-required") {
+	if r.code != ExitUnreachable || !strings.Contains(r.stdout+r.stderr, "mcpdrift auth login notes") || !strings.Contains(r.stdout, "notes auth-required") {
 		t.Fatalf("check before login: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
