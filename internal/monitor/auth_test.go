@@ -25,11 +25,7 @@ import (
 func TestDaemonRefreshesThenAuthRequired(t *testing.T) {
 	as := oauthtest.Start(t, oauthtest.Options{AccessTokenLifespan: 2 * time.Second})
 	hook := newHookReceiver(t, RealClock{}, statuses(http.StatusOK))
-	dir := t.TempDir()
-	keyFile := filepath.Join(dir, "key")
-	if err := os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(make([]byte, 32))), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	keyFile := writeKeyFile(t)
 	cfg := parseConfig(t, fmt.Sprintf(`
 storage: {path: /unused}
 auth: {key_file: %q}
@@ -127,10 +123,7 @@ notifiers:
 // server answers 401 to every session).
 func TestWatchSessionCarriesOAuth(t *testing.T) {
 	as := oauthtest.Start(t, oauthtest.Options{})
-	keyFile := filepath.Join(t.TempDir(), "key")
-	if err := os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(make([]byte, 32))), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	keyFile := writeKeyFile(t)
 	as.AddClient("svc", "watch-secret", nil, "client_credentials")
 	cfg := parseConfig(t, fmt.Sprintf(`
 storage: {path: /unused}
@@ -169,10 +162,7 @@ func TestDaemonStepUpIsOneHighAuthAlert(t *testing.T) {
 	const secret = "svc-secret-CANARY-5e1b"
 	as := oauthtest.Start(t, oauthtest.Options{AccessTokenLifespan: 2 * time.Second, ScopesSupported: []string{"tools:read", "admin"}})
 	as.AddClient("svc", secret, nil, "client_credentials")
-	keyFile := filepath.Join(t.TempDir(), "key")
-	if err := os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(make([]byte, 32))), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	keyFile := writeKeyFile(t)
 	cfg := parseConfig(t, fmt.Sprintf(`
 storage: {path: /unused}
 auth: {key_file: %q}
@@ -216,4 +206,14 @@ notifiers:
 	if strings.Contains(h.logs.String(), secret) || strings.Contains(a.Reason+a.Report.Error, secret) {
 		t.Error("the client secret reached the daemon log or the alert")
 	}
+}
+
+// writeKeyFile writes a sealing key (auth.key_file) into a temp dir.
+func writeKeyFile(t *testing.T) string {
+	t.Helper()
+	keyFile := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(make([]byte, 32))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return keyFile
 }
