@@ -240,6 +240,13 @@ func TestAuthCheckLockClientCredentials(t *testing.T) {
 	r := runOn(t, h, "lock", "export")
 	expect(t, r, ExitOK, "")
 	writeFile(t, lock, r.stdout)
+	// The inline client secret is in neither the lockfile nor the printed
+	// effective config.
+	p := runOn(t, h, "config", "check", "--print")
+	expect(t, p, ExitOK, "client_id: svc")
+	if strings.Contains(r.stdout+p.stdout+p.stderr, authCanary) {
+		t.Error("lock export or config check --print holds the client secret")
+	}
 	r = runOn(t, h, "check", "--lock", lock)
 	if r.code != ExitOK || strings.Contains(r.stdout+r.stderr, authCanary) {
 		t.Fatalf("check --lock: exit %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -343,4 +350,28 @@ func TestAuthCommandsWithTheDaemonRunning(t *testing.T) {
 		}
 	}
 	expect(t, runOn(t, h, "auth", "status"), ExitOK, "tools:read")
+}
+
+// TestAuthRekeyWithTheDatabaseLocked: another process or handle holding
+// the database (no daemon socket to name) makes rekey fail with exit 4,
+// saying the command needs the database to itself.
+func TestAuthRekeyWithTheDatabaseLocked(t *testing.T) {
+	as := oauthtest.Start(t, oauthtest.Options{})
+	h, dir := clientCredentialsHost(t, as)
+	expect(t, runOn(t, h, "check"), ExitOK, "")
+	cfg := filepath.Join(dir, "mcpdrift.yaml")
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, strings.Replace(string(b), "/db}", "/db, lock_timeout: 100ms}", 1))
+	held, err := store.Open(filepath.Join(dir, "db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	r := runOn(t, h, "auth", "rekey", filepath.Join(dir, "key"))
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "database locked") || !strings.Contains(r.stderr, "needs the database to itself") {
+		t.Errorf("rekey with the database locked: %+v", r)
+	}
 }
