@@ -79,6 +79,9 @@ func TestClientCredentialsEndToEnd(t *testing.T) {
 	if req := as.Requested(); len(req) != 1 || !slices.Equal(req[0], []string{"tools:read"}) {
 		t.Errorf("requested scopes = %v, want [[tools:read]]", req)
 	}
+	if rs := as.Resources("client_credentials"); !slices.Equal(rs, []string{as.MCPURL}) {
+		t.Errorf("resource parameters = %q, want [%s] (RFC 8707)", rs, as.MCPURL)
+	}
 	a := res.Capture.Identity.Auth
 	if a == nil || a.Mode != config.AuthClientCredentials || a.Issuer != as.URL || !slices.Equal(a.Granted, []string{"tools:read"}) ||
 		!slices.Equal(a.Unrequested, []string{"admin", "tools:write"}) {
