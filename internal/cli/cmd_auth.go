@@ -21,7 +21,7 @@ import (
 func newAuthCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "auth",
-		Short: "OAuth grants of servers with an auth block (login, status, logout)",
+		Short: "OAuth grants of servers with an auth block (login, status, logout, rekey)",
 		Long: `Manage the OAuth grants mcpdrift holds for servers configured with auth:
 (docs/auth.md). Grants are stored in the database, sealed with the key in
 auth.key_file; no command ever prints a token, client secret or code.
