@@ -175,6 +175,14 @@ func TestLoginDynamicRegistrationRefreshAndRevoke(t *testing.T) {
 	if !errors.Is(err, probe.ErrAuthRequired) || !strings.Contains(err.Error(), "mcpdrift auth login notes") {
 		t.Fatalf("after revocation: %v", err)
 	}
+	// auth status shows the refusal, without a token.
+	st := v.StatusOf(s)
+	if !st.Stored || !st.NeedsLogin || !strings.Contains(st.LastError, "invalid_grant") || st.Issuer != as.URL || st.LastRefresh.IsZero() {
+		t.Errorf("status after the refused refresh: %+v", st)
+	}
+	if cur, err := v.Load(s.Name); err != nil || cur == nil || strings.Contains(st.LastError, cur.Token.RefreshToken) {
+		t.Errorf("the last error holds the refresh token (or no grant: %v)", err)
+	}
 	// No loop: later probes do not ask the authorization server again.
 	before := as.RefreshFailures()
 	for range 2 {
