@@ -8,7 +8,9 @@
 // The protocol work is go-sdk's (auth.AuthorizationCodeHandler, its
 // metadata discovery, PKCE, RFC 8707 resource and RFC 9207 iss checks;
 // oauthex) and golang.org/x/oauth2's (token exchange, refresh, client
-// credentials). go-sdk's extauth.ClientCredentialsHandler is not used: it
+// credentials). x/oauth2 refreshes without extra parameters, so the RFC
+// 8707 resource is added to refresh requests by a transport
+// (withResource). go-sdk's extauth.ClientCredentialsHandler is not used: it
 // requests every scope the server publishes, and mcpdrift requests exactly
 // the configured ones.
 //

@@ -323,17 +323,16 @@ func (t *resourceTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	if req.Method != http.MethodPost || req.URL.String() != t.tokenURL || req.GetBody == nil {
 		return t.next.RoundTrip(req)
 	}
+	// The form is read from a copy (GetBody), so req goes on untouched
+	// when it is not a refresh.
 	body, err := req.GetBody()
 	if err != nil {
-		return nil, err
+		return t.next.RoundTrip(req)
 	}
 	raw, err := io.ReadAll(io.LimitReader(body, 64<<10))
 	_ = body.Close()
-	if err != nil {
-		return nil, err
-	}
-	form, err := url.ParseQuery(string(raw))
-	if err != nil || form.Get("grant_type") != "refresh_token" || form.Has("resource") {
+	form, perr := url.ParseQuery(string(raw))
+	if err != nil || perr != nil || form.Get("grant_type") != "refresh_token" || form.Has("resource") {
 		return t.next.RoundTrip(req)
 	}
 	form.Set("resource", t.resource)
@@ -343,7 +342,7 @@ func (t *resourceTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(enc)), nil }
 	r2.ContentLength = int64(len(enc))
 	if req.Body != nil {
-		_ = req.Body.Close()
+		_ = req.Body.Close() // a RoundTripper closes the body it was given
 	}
 	return t.next.RoundTrip(r2)
 }
