@@ -185,6 +185,20 @@ func (c *Client) AuthStatus(ctx context.Context, servers []string) ([]oauth.Stat
 	return resp.Servers, err
 }
 
+// AuthLogin hands the daemon a grant auth login obtained, to seal with its
+// key and store as the server's only grant.
+func (c *Client) AuthLogin(ctx context.Context, grant *oauth.Record) error {
+	return c.do(ctx, c.Timeout, http.MethodPost, pathLogin, nil, authLoginRequest{Grant: grant}, &struct{}{})
+}
+
+// AuthLogout asks the daemon to revoke a server's tokens and delete its
+// grant.
+func (c *Client) AuthLogout(ctx context.Context, server string) (bool, error) {
+	var resp authLogoutResponse
+	err := c.do(ctx, c.CheckTimeout, http.MethodPost, pathLogout, nil, authLogoutRequest{Server: server}, &resp)
+	return resp.Revoked, err
+}
+
 // Diff compares a server's latest snapshot with its baseline.
 func (c *Client) Diff(ctx context.Context, server string) (report.Server, error) {
 	var s report.Server

@@ -30,9 +30,9 @@
 // Behind that, the daemon refuses what a probe could fake: every endpoint
 // but ping refuses a process descended from the daemon (Linux, from the
 // parent pids in /proc: the daemon starts nothing but probes), and when
-// Options.Operators names users (admin.operators) only they may approve or
-// import, so the daemon's own user, which its probes run as, may not
-// unless listed.
+// Options.Operators names users (admin.operators) only they may approve,
+// import, or store and revoke OAuth grants, so the daemon's own user,
+// which its probes run as, may not unless listed.
 //
 // Endpoints (curl --unix-socket PATH http://mcpdrift/v1/...):
 //
@@ -44,6 +44,8 @@
 //	GET  /v1/history?server=a&limit=N              service.History
 //	GET  /v1/show?server=a[&snapshot=ID|&baseline=true]   the manifest
 //	GET  /v1/auth/status?server=a                  {"servers": [oauth.Status]} (no token or secret)
+//	POST /v1/auth/login   {"grant": oauth.Record}  {} (operators only; the daemon seals it)
+//	POST /v1/auth/logout  {"server": "a"}          {"revoked": bool} (operators only)
 //
 // Errors are {"error": "...", "kind": "usage|not_found|conflict|forbidden|internal"}
 // with status 400, 404, 409, 403 or 500.

@@ -39,6 +39,8 @@ type fake struct {
 	historyLimit  int
 	showReq       service.ShowRequest
 	importReq     service.ImportRequest
+	login         *oauth.Record
+	logoutServer  string
 	// answers
 	report   report.Report
 	servers  []report.Server
@@ -93,6 +95,20 @@ func (f *fake) AuthStatus(_ context.Context, servers []string) ([]oauth.Status, 
 	defer f.mu.Unlock()
 	f.statusServers = servers
 	return f.grants, f.err
+}
+
+func (f *fake) AuthLogin(_ context.Context, grant *oauth.Record) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.login = grant
+	return f.err
+}
+
+func (f *fake) AuthLogout(_ context.Context, server string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.logoutServer = server
+	return f.err == nil, f.err
 }
 
 func (f *fake) Diff(_ context.Context, server string) (report.Server, error) {

@@ -434,3 +434,31 @@ func TestRequestLog(t *testing.T) {
 		t.Errorf("no request log line for the approval:\n%s", ts.logs)
 	}
 }
+
+// TestAuthLoginAndLogout: a grant auth login obtained reaches the service
+// whole and a logout names its server, for an operator; anyone else is
+// refused before the service is called, as for approve.
+func TestAuthLoginAndLogout(t *testing.T) {
+	grant := &oauth.Record{Server: "notes", Mode: "authorization_code", Issuer: "https://as.example", ClientID: "dcr-1",
+		TokenURL: "https://as.example/token", Requested: []string{"tools:read"}, Granted: []string{"tools:read"}}
+	f := &fake{}
+	c := dial(t, serve(t, f, Options{}).path)
+	if err := c.AuthLogin(context.Background(), grant); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(f.login, grant) {
+		t.Errorf("the service got %+v, want %+v", f.login, grant)
+	}
+	if revoked, err := c.AuthLogout(context.Background(), "notes"); err != nil || !revoked || f.logoutServer != "notes" {
+		t.Errorf("logout: revoked %v, %v, server %q", revoked, err, f.logoutServer)
+	}
+
+	f = &fake{}
+	c = dial(t, serve(t, f, Options{Operators: func() []string { return []string{"someone-else"} }}).path)
+	if err := c.AuthLogin(context.Background(), grant); !errors.Is(err, service.ErrForbidden) || f.login != nil {
+		t.Errorf("login by a non-operator: %v (service called: %v)", err, f.login != nil)
+	}
+	if _, err := c.AuthLogout(context.Background(), "notes"); !errors.Is(err, service.ErrForbidden) || f.logoutServer != "" {
+		t.Errorf("logout by a non-operator: %v (service called: %v)", err, f.logoutServer != "")
+	}
+}

@@ -169,6 +169,8 @@ func newHandler(svc service.Service, opts Options, log *slog.Logger) http.Handle
 	mux.HandleFunc("GET "+pathStatus, h.notFromProbe(h.status))
 	mux.HandleFunc("GET "+pathInv, h.notFromProbe(h.inventory))
 	mux.HandleFunc("GET "+pathAuth, h.notFromProbe(h.authStatus))
+	mux.HandleFunc("POST "+pathLogin, h.notFromProbe(h.authLogin))
+	mux.HandleFunc("POST "+pathLogout, h.notFromProbe(h.authLogout))
 	mux.HandleFunc("POST "+pathCheck, h.notFromProbe(h.check))
 	mux.HandleFunc("GET "+pathDiff, h.notFromProbe(h.diff))
 	mux.HandleFunc("POST "+pathApprove, h.notFromProbe(h.approve))
@@ -280,6 +282,44 @@ func (h *handler) authStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, authStatusResponse{Servers: servers})
+}
+
+// authLogin stores the grant an operator's auth login obtained; like
+// approve, only an operator may.
+func (h *handler) authLogin(w http.ResponseWriter, r *http.Request) {
+	var req authLoginRequest
+	if err := h.decode(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if _, err := h.writer(r.Context(), "store an OAuth grant"); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.svc.AuthLogin(r.Context(), req.Grant); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, struct{}{})
+}
+
+// authLogout revokes and deletes a server's grant; only an operator may.
+func (h *handler) authLogout(w http.ResponseWriter, r *http.Request) {
+	var req authLogoutRequest
+	if err := h.decode(w, r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if _, err := h.writer(r.Context(), "log out"); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	revoked, err := h.svc.AuthLogout(r.Context(), req.Server)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, authLogoutResponse{Revoked: revoked})
 }
 
 func (h *handler) check(w http.ResponseWriter, r *http.Request) {

@@ -24,6 +24,8 @@ const (
 	pathBackup  = "/v1/backup"      // GET: the whole database, streamed
 	pathImport  = "/v1/lock/import" // POST importRequest
 	pathAuth    = "/v1/auth/status" // GET ?server=a&server=b
+	pathLogin   = "/v1/auth/login"  // POST authLoginRequest
+	pathLogout  = "/v1/auth/logout" // POST authLogoutRequest
 )
 
 // errorBody is every non-2xx reply.
@@ -118,4 +120,18 @@ func (a approval) store() store.Approval {
 
 type authStatusResponse struct {
 	Servers []oauth.Status `json:"servers"`
+}
+
+// authLoginRequest carries a grant in clear over the socket (an operator's
+// CLI to the daemon, which seals it): never logged.
+type authLoginRequest struct {
+	Grant *oauth.Record `json:"grant"`
+}
+
+type authLogoutRequest struct {
+	Server string `json:"server"`
+}
+
+type authLogoutResponse struct {
+	Revoked bool `json:"revoked"`
 }

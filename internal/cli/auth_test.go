@@ -324,32 +324,82 @@ func TestAuthIssuerChangeIsHigh(t *testing.T) {
 }
 
 // TestAuthCommandsWithTheDaemonRunning: while a daemon holds the
-// database, auth status goes through its admin socket and shows the
-// grant; logout and rekey, which write grants, fail at once naming the
-// daemon and what to do, and leave the grant alone.
+// database, auth status goes through its admin socket; auth login runs the
+// browser flow in the CLI and hands the grant to the daemon, whose next
+// check uses it; logout revokes and deletes through the daemon; rekey,
+// which needs the database to itself, fails at once naming the daemon and
+// what to do. No output holds the client secret.
 func TestAuthCommandsWithTheDaemonRunning(t *testing.T) {
 	as := oauthtest.Start(t, oauthtest.Options{})
-	sock := filepath.Join(shortTempDir(t), "admin.sock")
-	h, dir := clientCredentialsHost(t, as, fmt.Sprintf("admin: {socket: %s}\nhttp: {listen: \"\"}\n", sock))
-	expect(t, runOn(t, h, "check"), ExitOK, "")
+	as.AddClient("svc", authCanary, nil, "client_credentials")
+	dir := shortTempDir(t)
+	sock := filepath.Join(dir, "admin.sock")
+	key := filepath.Join(dir, "key")
+	writeFile(t, key, base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{4}, 32)))
+	cfg := filepath.Join(dir, "mcpdrift.yaml")
+	writeFile(t, cfg, fmt.Sprintf(`storage: {path: %s}
+auth: {key_file: %s}
+admin: {socket: %s}
+http: {listen: ""}
+defaults: {timeout: 10s, schedule: "@every 1h"}
+servers:
+  - name: notes
+    url: %s
+    auth: {mode: authorization_code, scopes: [tools:read]}
+  - name: svc
+    url: %s
+    auth: {mode: client_credentials, client_id: svc, client_secret: %s, scopes: [tools:read]}
+`, filepath.Join(dir, "db"), key, sock, as.MCPURL, as.MCPURL, authCanary))
+	h := testHost(t, map[string]string{"MCPDRIFT_CONFIG": cfg})
+	expect(t, runOn(t, h, "check", "svc"), ExitOK, "")
 	startDaemonOn(t, h, sock)
+	var outputs []string
 
 	r := runOn(t, h, "--log-level", "info", "auth", "status")
+	outputs = append(outputs, r.stdout, r.stderr)
 	expect(t, r, ExitOK, as.URL, "using the daemon that holds the database")
-	if !strings.Contains(r.stdout, "tools:read") || strings.Contains(r.stdout+r.stderr, authCanary) {
-		t.Errorf("auth status through the daemon:\n%s%s", r.stdout, r.stderr)
+	if !strings.Contains(r.stdout, "not logged in (run: mcpdrift auth login notes)") {
+		t.Errorf("auth status through the daemon:\n%s", r.stdout)
 	}
 	expect(t, runOn(t, h, "auth", "status", "nope"), ExitUsage, "", "no server named nope has an auth block")
 
-	newKey := filepath.Join(dir, "new-key")
-	writeFile(t, newKey, base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{8}, 32)))
-	for _, args := range [][]string{{"auth", "logout", "svc"}, {"auth", "rekey", newKey}} {
-		r := runOn(t, h, args...)
-		if r.code != ExitFailure || !strings.Contains(r.stderr, "the daemon (pid") || !strings.Contains(r.stderr, "systemctl stop mcpdrift") {
-			t.Errorf("%s with the daemon running: %+v", strings.Join(args, " "), r)
+	b := oauthtest.NewBrowser(t.Context(), as.URL)
+	var errb bytes.Buffer
+	code := RunHost(t.Context(), []string{"--log-level", "info", "auth", "login", "notes"}, b, &errb, h)
+	if err := b.Wait(); err != nil || code != ExitOK || !strings.Contains(errb.String(), "using the daemon that holds the database") {
+		t.Fatalf("auth login through the daemon: exit %d, browser %v\n%s%s", code, err, b.String(), errb.String())
+	}
+	outputs = append(outputs, b.String(), errb.String())
+	r = runOn(t, h, "check", "notes")
+	outputs = append(outputs, r.stdout, r.stderr)
+	expect(t, r, ExitOK, "")
+	r = runOn(t, h, "auth", "status", "notes")
+	outputs = append(outputs, r.stdout, r.stderr)
+	if !strings.Contains(r.stdout, "tools:read") || !strings.Contains(r.stdout, " ok ") {
+		t.Errorf("auth status after login through the daemon:\n%s", r.stdout)
+	}
+
+	r = runOn(t, h, "auth", "rekey", key)
+	outputs = append(outputs, r.stdout, r.stderr)
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "the daemon (pid") || !strings.Contains(r.stderr, "systemctl stop mcpdrift") {
+		t.Errorf("rekey with the daemon running: %+v", r)
+	}
+
+	r = runOn(t, h, "auth", "logout", "notes")
+	outputs = append(outputs, r.stdout, r.stderr)
+	expect(t, r, ExitOK, "Revoked the tokens of notes")
+	r = runOn(t, h, "check", "notes")
+	if r.code != ExitUnreachable || !strings.Contains(r.stdout+r.stderr, "mcpdrift auth login notes") {
+		t.Errorf("check after logout through the daemon: %+v", r)
+	}
+	secrets := append([]string{authCanary}, as.Codes()...)
+	for _, o := range outputs {
+		for _, sec := range secrets {
+			if strings.Contains(o, sec) {
+				t.Errorf("an output holds a secret (%.6s...):\n%s", sec, o)
+			}
 		}
 	}
-	expect(t, runOn(t, h, "auth", "status"), ExitOK, "tools:read")
 }
 
 // TestAuthRekeyWithTheDatabaseLocked: another process or handle holding

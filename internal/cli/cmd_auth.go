@@ -26,10 +26,10 @@ func newAuthCommand(a *app) *cobra.Command {
 (docs/auth.md). Grants are stored in the database, sealed with the key in
 auth.key_file; no command ever prints a token, client secret or code.
 
-status works whether or not the daemon runs (through its admin socket when
-it does). login, logout and rekey write grants and open the database
-themselves: bbolt lets one process hold it, so stop the daemon first (they
-say so at once when one holds it) and start it again after.`,
+status, login and logout work whether or not the daemon runs: through its
+admin socket when it holds the database (login runs the browser flow here
+and hands the grant to the daemon, which seals it with its key). rekey
+needs the database to itself: stop the daemon first.`,
 	}
 	var timeout time.Duration
 	login := &cobra.Command{
@@ -55,18 +55,23 @@ is stored sealed and refreshed by the daemon from then on.`,
 			if err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
-			v, done, err := a.authVault(cmd, cfg, "auth login "+s.Name)
+			v, daemon, done, err := a.authBackend(cmd, cfg, "auth login "+s.Name, true)
 			if err != nil {
 				return err
 			}
 			defer done()
-			rec, err := oauth.Login(cmd.Context(), s, oauth.LoginOptions{
-				Vault: v, TLS: t.TLS, Out: cmd.OutOrStdout(), Timeout: timeout,
-			})
+			o := oauth.LoginOptions{Vault: v, TLS: t.TLS, Out: cmd.OutOrStdout(), Timeout: timeout}
+			if daemon != nil {
+				o.Keep = daemon.AuthLogin
+			}
+			rec, err := oauth.Login(cmd.Context(), s, o)
 			if err != nil {
 				return &ExitError{Code: ExitFailure, Err: fmt.Errorf("auth login %s: %w", s.Name, err)}
 			}
-			g := v.StatusOf(s)
+			g := oauth.Status{Stored: true, Granted: rec.Granted}
+			if rec.Token != nil {
+				g.Expiry = rec.Token.Expiry
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Logged in: %s at %s, client %s (%s), granted scopes: %s, token expires %s\n",
 				s.Name, report.ShowName(rec.Issuer), report.ShowName(rec.ClientID), rec.Registration,
 				scopeList(g), when(g.Expiry))
@@ -113,20 +118,26 @@ one holds the database. No token or secret is ever shown.`,
 			if err != nil {
 				return err
 			}
-			t, err := engine.Target(s)
-			if err != nil {
-				return &ExitError{Code: ExitUsage, Err: err}
-			}
-			secret, err := s.Auth.ClientSecret.Reveal()
-			if err != nil {
-				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("auth.client_secret: %w", err)}
-			}
-			v, done, err := a.authVault(cmd, cfg, "auth logout "+s.Name)
+			v, daemon, done, err := a.authBackend(cmd, cfg, "auth logout "+s.Name, true)
 			if err != nil {
 				return err
 			}
 			defer done()
-			revoked, err := oauth.Logout(cmd.Context(), v, s.Name, secret, t.TLS)
+			var revoked bool
+			if daemon != nil {
+				// The daemon revokes with its own configuration's secret.
+				revoked, err = daemon.AuthLogout(cmd.Context(), s.Name)
+			} else {
+				t, terr := engine.Target(s)
+				if terr != nil {
+					return &ExitError{Code: ExitUsage, Err: terr}
+				}
+				secret, serr := s.Auth.ClientSecret.Reveal()
+				if serr != nil {
+					return &ExitError{Code: ExitUsage, Err: fmt.Errorf("auth.client_secret: %w", serr)}
+				}
+				revoked, err = oauth.Logout(cmd.Context(), v, s.Name, secret, t.TLS)
+			}
 			if revoked {
 				fmt.Fprintf(cmd.OutOrStdout(), "Revoked the tokens of %s at its authorization server.\n", s.Name)
 			}
@@ -150,7 +161,7 @@ renewed and nothing is sent to any server. docs/auth.md, "Rotating the key".`,
 			if err != nil {
 				return err
 			}
-			v, done, err := a.authVault(cmd, cfg, "auth rekey")
+			v, _, done, err := a.authBackend(cmd, cfg, "auth rekey", false)
 			if err != nil {
 				return err
 			}
@@ -191,21 +202,25 @@ func (a *app) authServer(name string) (*config.Config, *config.Server, error) {
 	return nil, nil, usageError("no server named %q in the configuration", name)
 }
 
-// authVault opens the database for a command that writes grants (login,
-// logout, rekey), which needs it to itself: while a daemon holds it, the
-// command fails at once saying which daemon and what to do, rather than
-// waiting for the lock and failing with "database locked".
-func (a *app) authVault(cmd *cobra.Command, cfg *config.Config, what string) (*oauth.Vault, func(), error) {
+// authBackend is where a command that writes grants works: the daemon
+// holding the database (its admin client) when viaDaemon allows, else the
+// database opened directly (the vault). A command that needs the database
+// to itself (rekey) fails at once while a daemon holds it, saying which
+// daemon and what to do, rather than waiting for the lock and failing
+// with "database locked".
+func (a *app) authBackend(cmd *cobra.Command, cfg *config.Config, what string, viaDaemon bool) (*oauth.Vault, *admin.Client, func(), error) {
 	c, ignored, err := a.connect(cmd.Context(), cfg, a.dbPath(cfg))
 	switch {
+	case err == nil && viaDaemon:
+		return nil, c, c.Close, nil
 	case err == nil:
 		d := c.Daemon()
 		c.Close()
-		return nil, nil, &ExitError{Code: ExitFailure, Err: fmt.Errorf(
+		return nil, nil, nil, &ExitError{Code: ExitFailure, Err: fmt.Errorf(
 			"the daemon (pid %d, admin socket %s) holds the database %s, and %s writes to it: stop the daemon (systemctl stop mcpdrift), run mcpdrift %s again, then start it (systemctl start mcpdrift)",
 			d.PID, c.Path(), a.dbPath(cfg), what, what)}
 	case !errors.Is(err, admin.ErrNoDaemon):
-		return nil, nil, &ExitError{Code: ExitFailure, Err: err}
+		return nil, nil, nil, &ExitError{Code: ExitFailure, Err: err}
 	}
 	db, err := a.openStore(cfg, false)
 	if errors.Is(err, store.ErrLocked) {
@@ -213,9 +228,9 @@ func (a *app) authVault(cmd *cobra.Command, cfg *config.Config, what string) (*o
 		err = withIgnored(&ExitError{Code: ExitFailure, Err: err}, ignored)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return &oauth.Vault{Store: db, KeyFile: cfg.Auth.KeyFile}, func() {
+	return &oauth.Vault{Store: db, KeyFile: cfg.Auth.KeyFile}, nil, func() {
 		if err := db.Close(); err != nil {
 			a.logger.Warn("close database", slog.String("error", err.Error()))
 		}

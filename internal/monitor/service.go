@@ -107,3 +107,11 @@ func (s *appService) Show(ctx context.Context, req service.ShowRequest) (json.Ra
 func (s *appService) AuthStatus(ctx context.Context, names []string) ([]oauth.Status, error) {
 	return s.local().AuthStatus(ctx, names)
 }
+
+func (s *appService) AuthLogin(ctx context.Context, grant *oauth.Record) error {
+	return s.local().AuthLogin(ctx, grant)
+}
+
+func (s *appService) AuthLogout(ctx context.Context, server string) (bool, error) {
+	return s.local().AuthLogout(ctx, server)
+}

@@ -25,7 +25,12 @@ import (
 
 // LoginOptions are the inputs of Login.
 type LoginOptions struct {
+	// Vault stores the grant (Vault.Replace), unless Keep is set.
 	Vault *Vault
+	// Keep, when set, stores the grant instead of Vault: the daemon's
+	// admin socket when a daemon holds the database (it seals the grant
+	// with its own key).
+	Keep func(context.Context, *Record) error
 	// TLS is the server's TLS configuration (a private CA), or nil.
 	TLS *tls.Config
 	// Out receives the URL to open and progress; never a token or code.
@@ -50,8 +55,11 @@ func Login(ctx context.Context, s *config.Server, o LoginOptions) (*Record, erro
 	if a == nil || a.Mode != config.AuthAuthorizationCode {
 		return nil, fmt.Errorf("server %s is not configured for auth mode %s", s.Name, config.AuthAuthorizationCode)
 	}
-	if _, err := o.Vault.aead(); err != nil {
-		return nil, err // refuse before anything is asked of a person
+	if o.Keep == nil {
+		if _, err := o.Vault.aead(); err != nil {
+			return nil, err // refuse before anything is asked of a person
+		}
+		o.Keep = func(_ context.Context, r *Record) error { return o.Vault.Replace(r) }
 	}
 	if o.Timeout == 0 {
 		o.Timeout = 10 * time.Minute
@@ -193,16 +201,8 @@ func Login(ctx context.Context, s *config.Server, o LoginOptions) (*Record, erro
 		// one stays in the config (and its *_file).
 		rec.ClientSecret = got.ClientSecret
 	}
-	if err := o.Vault.Save(rec); err != nil {
-		return nil, err
-	}
-	// Other grants of the server (an earlier authorization server) are
-	// superseded: drop them so status shows one truth.
-	if all, err := o.Vault.LoadAll(s.Name); err == nil && len(all) > 1 {
-		_ = o.Vault.Store.DeleteAuth(s.Name)
-		if err := o.Vault.Save(rec); err != nil {
-			return nil, err
-		}
+	if err := o.Keep(ctx, rec); err != nil {
+		return nil, fmt.Errorf("storing the grant: %w", err)
 	}
 	if x := beyond(asked, a.Scopes); len(x) > 0 {
 		_, _ = fmt.Fprintf(o.Out, "note: the server asks for scopes %s beyond the configured ones; they were not requested\n", strings.Join(x, " "))

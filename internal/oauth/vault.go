@@ -123,6 +123,22 @@ func (v *Vault) Save(r *Record) error {
 	return v.Store.PutAuth(r.Server, r.Issuer, sealed)
 }
 
+// Replace stores r as its server's only grant: a new login supersedes
+// the grants of other authorization servers and any that no longer open
+// (a lost key), so status shows one truth.
+func (v *Vault) Replace(r *Record) error {
+	if err := v.Save(r); err != nil {
+		return err
+	}
+	if all, err := v.LoadAll(r.Server); err == nil && len(all) <= 1 {
+		return nil
+	}
+	if err := v.Store.DeleteAuth(r.Server); err != nil {
+		return err
+	}
+	return v.Save(r)
+}
+
 // Load returns the newest grant stored for server, or nil.
 func (v *Vault) Load(server string) (*Record, error) {
 	all, err := v.LoadAll(server)

@@ -44,6 +44,13 @@ type Service interface {
 	// AuthStatus is each named server's stored OAuth grant (all servers
 	// with an auth block when none), without its secrets.
 	AuthStatus(ctx context.Context, servers []string) ([]oauth.Status, error)
+	// AuthLogin stores a grant `mcpdrift auth login` obtained (the browser
+	// flow runs beside the person, never in the daemon), sealed with the
+	// key of whoever holds the database, as its server's only grant.
+	AuthLogin(ctx context.Context, grant *oauth.Record) error
+	// AuthLogout revokes a server's tokens where supported (RFC 7009) and
+	// deletes its grant.
+	AuthLogout(ctx context.Context, server string) (revoked bool, err error)
 }
 
 // ImportRequest makes the named servers' manifests in a lockfile their
