@@ -296,3 +296,32 @@ func TestLoginChecksResponseIssuer(t *testing.T) {
 		t.Errorf("%d code exchanges, want 1 (the mismatched response's code is never exchanged)", n)
 	}
 }
+
+// TestReplaceSupersedesEveryOtherGrant: a new grant replaces the server's
+// grants from other authorization servers, and one sealed with a lost key
+// too, so status shows the new one alone.
+func TestReplaceSupersedesEveryOtherGrant(t *testing.T) {
+	v, _, _ := newVault(t)
+	old := &oauth.Record{Server: "notes", Mode: config.AuthAuthorizationCode, Issuer: "https://old.example", ClientID: "a"}
+	if err := v.Save(old); err != nil {
+		t.Fatal(err)
+	}
+	lost := filepath.Join(t.TempDir(), "lost")
+	if err := os.WriteFile(lost, bytes.Repeat([]byte{1}, 32), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&oauth.Vault{Store: v.Store, KeyFile: lost}).Save(&oauth.Record{Server: "notes", Issuer: "https://lost.example"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.LoadAll("notes"); err == nil {
+		t.Fatal("a grant sealed with another key opened")
+	}
+	next := &oauth.Record{Server: "notes", Mode: config.AuthAuthorizationCode, Issuer: "https://new.example", ClientID: "b"}
+	if err := v.Replace(next); err != nil {
+		t.Fatal(err)
+	}
+	all, err := v.LoadAll("notes")
+	if err != nil || len(all) != 1 || all[0].Issuer != next.Issuer {
+		t.Fatalf("grants after Replace: %v, %v", len(all), err)
+	}
+}
