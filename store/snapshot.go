@@ -32,6 +32,10 @@ type Observation struct {
 	Protocol   string // protocol version negotiated
 	Transport  string
 	Error      string // why the poll failed; empty on success
+	// Capture is the key of the raw capture the snapshot was built from
+	// (manifest.CaptureKey), optional: PutSnapshot remembers the latest
+	// one per server for Recall. It is not part of the stored history.
+	Capture string
 }
 
 // PutSnapshot records a successful poll in one transaction: it stores doc
@@ -60,7 +64,11 @@ func (db *DB) PutSnapshot(server string, doc []byte, obs Observation) (id string
 		if err != nil {
 			return err
 		}
-		return serverBucket(tx, server).Put(keyLatestSnap, seqKey(seq))
+		sb := serverBucket(tx, server)
+		if err := putCapture(sb, obs.Capture, id); err != nil {
+			return err
+		}
+		return sb.Put(keyLatestSnap, seqKey(seq))
 	})
 	if err != nil {
 		return "", false, fmt.Errorf("put snapshot of %s: %w", server, err)

@@ -90,6 +90,7 @@ type Engine struct {
 	sizes  map[string]int64 // per server: raw bytes of the last capture
 	mu     sync.Mutex
 	caches map[string]*manifest.Cache // per server: canonical entities of the last build
+	keys   map[string]string          // per server: key of the last capture (manifest.CaptureKey)
 	lints  map[string]lintCache       // per server: findings of the last lint
 }
 
@@ -216,6 +217,7 @@ func (e *Engine) checkServer(ctx context.Context, s *config.Server, lock Baselin
 		return errorStatus(s.Name, err), nil
 	}
 	defer release()
+	built := m
 	m, later := laterList(s, res, m)
 	id := m.ID()
 	if !stateless {
@@ -227,6 +229,11 @@ func (e *Engine) checkServer(ctx context.Context, s *config.Server, lock Baselin
 			ClientCaps: shortFingerprint(res.ClientCapabilities),
 			Protocol:   res.Protocol,
 			Transport:  string(res.Transport),
+		}
+		if m == built {
+			// What is stored is what the capture builds to (no later
+			// list replaced it): a new process may recall it.
+			obs.Capture = e.captureKey(s.Name)
 		}
 		var created bool
 		if id, created, err = e.Store.PutSnapshot(s.Name, m.Document(), obs); err != nil {
@@ -255,10 +262,20 @@ func (e *Engine) capture(ctx context.Context, s *config.Server, t probe.Target) 
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := manifest.BuildCached(res.Capture, e.cache(s.Name))
-	if err != nil {
-		return nil, nil, fmt.Errorf("server %q sent an unusable manifest: %w", s.Name, err)
+	key := manifest.CaptureKey(res.Capture)
+	cache := e.cache(s.Name)
+	m := e.recall(s.Name, key, cache)
+	if m == nil {
+		if m, err = manifest.BuildCached(res.Capture, cache); err != nil {
+			return nil, nil, fmt.Errorf("server %q sent an unusable manifest: %w", s.Name, err)
+		}
 	}
+	e.mu.Lock()
+	if e.keys == nil {
+		e.keys = map[string]string{}
+	}
+	e.keys[s.Name] = key
+	e.mu.Unlock()
 	// The raw pages are as large as the manifest and nothing after the
 	// build reads them: dropping them here keeps them out of the peak of
 	// storing, linting and diffing (issue 15: memory of one check).

@@ -123,6 +123,10 @@ type Manifest struct {
 	// serverCurrent: the server object's canonical form needs the current
 	// rules (it holds a lone surrogate).
 	serverCurrent bool
+	// stored is the volatile_rules a ParseStored document was written
+	// under: its entities do not say which of them needed the current
+	// rules, so the manifest keeps needing them as a whole.
+	stored int
 }
 
 // rules is the version written in the document: the oldest one under
@@ -134,7 +138,7 @@ func (m *Manifest) rules() int {
 	if m.Rules != 0 {
 		return m.Rules
 	}
-	if m.serverCurrent {
+	if m.serverCurrent || m.stored == VolatileRulesVersion {
 		return VolatileRulesVersion
 	}
 	for _, es := range m.Entities {
@@ -186,6 +190,10 @@ type Cache struct {
 	m       *Manifest
 	built   bool // a build succeeded before: keep the next ones
 }
+
+// Empty reports that the cache holds no manifest to answer an identical
+// capture with.
+func (c *Cache) Empty() bool { return c.m == nil }
 
 // BuildCached is Build with a per-server cache. The result is identical to
 // Build's; for a capture identical to the previous one (from the third
@@ -736,7 +744,7 @@ func orEmpty(b json.RawMessage) json.RawMessage {
 
 // Clone returns a copy of m that shares no slices with it.
 func (m *Manifest) Clone() *Manifest {
-	c := &Manifest{Server: m.Server, Identity: m.Identity, Rules: m.Rules, serverCurrent: m.serverCurrent, Entities: make(map[Kind][]Entity, len(m.Entities))}
+	c := &Manifest{Server: m.Server, Identity: m.Identity, Rules: m.Rules, serverCurrent: m.serverCurrent, stored: m.stored, Entities: make(map[Kind][]Entity, len(m.Entities))}
 	for k, es := range m.Entities {
 		c.Entities[k] = append([]Entity(nil), es...)
 	}
