@@ -14,6 +14,10 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/incident"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/logonce"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/outbox"
 	"github.com/mcpdrift/mcpdrift/internal/probe"
 	"github.com/mcpdrift/mcpdrift/internal/redact"
 	"github.com/mcpdrift/mcpdrift/internal/report"
@@ -60,8 +64,8 @@ type Options struct {
 	Store  *store.DB
 	Logger *slog.Logger
 
-	// Clock defaults to RealClock.
-	Clock Clock
+	// Clock defaults to the wall clock.
+	Clock clock.Clock
 	// Probe defaults to probe.Probe.
 	Probe engine.ProbeFunc
 	// Watch defaults to probe.Watch.
@@ -123,7 +127,7 @@ func (o Options) withDefaults() Options {
 		}
 	}
 	if o.Clock == nil {
-		o.Clock = RealClock{}
+		o.Clock = clock.Real{}
 	}
 	if o.Probe == nil {
 		o.Probe = probe.Probe
@@ -166,7 +170,7 @@ type runtimeConfig struct {
 type App struct {
 	opts   Options
 	log    *slog.Logger
-	clock  Clock
+	clock  clock.Clock
 	store  *store.DB
 	engine *engine.Engine
 	m      *metrics
@@ -186,7 +190,7 @@ type App struct {
 
 	sched *scheduler
 	life  *lifecycle
-	disp  *dispatcher
+	disp  *outbox.Dispatcher
 
 	toolsMu   sync.Mutex
 	toolsSeen map[string]string // server -> snapshot id whose tools are exported
@@ -240,9 +244,25 @@ func New(opts Options) (*App, error) {
 	}
 	a.rt.Store(rt)
 	a.m.configLoaded(opts.Config.Hash(), a.clock.Now())
-	a.sched = newScheduler(a)
-	a.life = newLifecycle(a)
-	a.disp = newDispatcher(a)
+	a.disp = outbox.New(outbox.Options{
+		Store: opts.Store, Clock: opts.Clock, Log: a.log, Go: a.goLoop,
+		MaxAge:   func() time.Duration { return a.Config().Alerts.MaxDeliveryAge },
+		RetryMin: opts.RetryMin, RetryMax: opts.RetryMax, Timeout: opts.DeliveryTimeout,
+		Notifications: a.m.notifications, Pending: a.m.outbox,
+	})
+	a.life = &lifecycle{
+		store: opts.Store, clock: opts.Clock, log: a.log, m: a.m, runtime: a.runtime,
+		pending: a.engine.Pending, wake: a.disp.Wake, every: opts.ReminderCheck,
+		states: map[string]store.AlertState{}, mem: map[string]incident.Memory{}, gen: map[string]uint64{},
+	}
+	a.sched = &scheduler{
+		clock: opts.Clock, log: a.log, stagger: opts.Stagger, maxJitter: opts.MaxJitter, checkGrace: opts.CheckGrace,
+		limit: a.engine.Limit, goLoop: a.goLoop, watch: a.watch,
+		check:   func(ctx context.Context, s *config.Server, trigger string) { a.check(ctx, s, trigger, false) },
+		onCycle: func(at time.Time) { a.m.lastCycle.Set(float64(at.Unix())) },
+		jobs:    map[string]*serverJob{}, busy: map[string]chan struct{}{}, checked: map[string]time.Time{},
+		errs: map[string]*logonce.Log{},
+	}
 	return a, nil
 }
 
@@ -313,7 +333,7 @@ func (a *App) Run(ctx context.Context) error {
 		a.mu.Unlock()
 		return err
 	}
-	a.disp.reconcile(runCtx, rt)
+	a.disp.Reconcile(runCtx, rt.notifiers)
 	a.life.startup(rt)
 	a.sched.reconcile(runCtx, rt, true)
 	a.goLoop(runCtx, a.life.reminderLoop)
@@ -403,7 +423,7 @@ func (a *App) Apply(cfg *config.Config) error {
 		}
 	}
 	if a.running.Load() {
-		a.disp.reconcile(a.runCtx, rt)
+		a.disp.Reconcile(a.runCtx, rt.notifiers)
 		a.sched.reconcile(a.runCtx, rt, false)
 	}
 	a.m.reloads.WithLabelValues("success").Inc()
@@ -485,7 +505,7 @@ func (a *App) pruneLoop(ctx context.Context) {
 		if _, err := a.store.PruneThreads(now.Add(-DefaultThreadMaxAge)); err != nil {
 			a.log.Error("prune notifier threads", "error", err.Error())
 		}
-		if !sleep(ctx, a.clock, a.opts.PruneInterval) {
+		if !clock.Sleep(ctx, a.clock, a.opts.PruneInterval) {
 			return
 		}
 	}

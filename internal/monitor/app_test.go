@@ -2,15 +2,11 @@ package monitor
 
 import (
 	"errors"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/mcpdrift/mcpdrift/internal/syncbuf"
-
 	"github.com/mcpdrift/mcpdrift/internal/config"
-	"github.com/mcpdrift/mcpdrift/internal/severity"
 	"github.com/mcpdrift/mcpdrift/notifiers"
 )
 
@@ -44,39 +40,6 @@ func TestNewRejects(t *testing.T) {
 	}
 }
 
-func TestRoute(t *testing.T) {
-	cfg := parseConfig(t, `
-storage: {path: /unused}
-servers:
-  - {name: a, url: "http://x/mcp"}
-  - {name: b, url: "http://y/mcp"}
-notifiers:
-  - {name: default, type: log}
-  - {name: everything, type: log, min_severity: info}
-  - {name: high-only, type: log, min_severity: high}
-  - {name: b-only, type: log, servers: [b]}
-  - {name: no-resolved, type: log, kinds: [drift, unreachable]}
-`)
-	tests := []struct {
-		name  string
-		alert notifiers.Alert
-		want  string
-	}{
-		{"info drift reaches only min_severity info", notifiers.Alert{Kind: "drift", Server: "a", Severity: severity.Info}, "everything"},
-		{"medium drift", notifiers.Alert{Kind: "drift", Server: "a", Severity: severity.Medium}, "default,everything,no-resolved"},
-		{"critical drift on b", notifiers.Alert{Kind: "drift", Server: "b", Severity: severity.Critical}, "default,everything,high-only,b-only,no-resolved"},
-		{"resolved skips kinds filter", notifiers.Alert{Kind: "resolved", Server: "a", Severity: severity.High}, "default,everything,high-only"},
-		{"no severity goes nowhere", notifiers.Alert{Kind: "drift", Server: "a"}, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := strings.Join(route(cfg, &tt.alert), ","); got != tt.want {
-				t.Errorf("route = %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
 func TestReadyAndApply(t *testing.T) {
 	clock := newFakeClock(t0)
 	fleet := newFakeFleet(clock)
@@ -105,7 +68,7 @@ func TestReadyAndApply(t *testing.T) {
 	if err := h.app.Apply(cfgA); err == nil {
 		t.Fatal("Apply accepted a config whose notifiers fail")
 	}
-	if v := metricValue(t, h.app.m.reloadOK); v != 0 {
+	if v := h.metric("mcpdrift_config_last_reload_successful"); v != 0 {
 		t.Errorf("reload success gauge = %v after a failure", v)
 	}
 	if !strings.Contains(h.logs.String(), "configuration reload failed") {
@@ -119,63 +82,24 @@ func TestReadyAndApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitRuns("b", 1)
-	if v := metricValue(t, h.app.m.reloadOK); v != 1 {
+	if v := h.metric("mcpdrift_config_last_reload_successful"); v != 1 {
 		t.Errorf("reload success gauge = %v after a success", v)
 	}
-	aRuns := h.app.sched.completedRuns("a")
+	aRuns := h.runs("a")
 	// b's schedule loop and the reminder loop wait; a tick that comes
 	// while the first check is still returning is skipped, so tick on.
-	for i := 0; h.app.sched.completedRuns("b") < 2; i++ {
+	for i := 0; h.runs("b") < 2; i++ {
 		if i == 100 {
 			t.Fatal("b was not checked on schedule")
 		}
 		clock.WaitForTimers(t, 2)
 		clock.Advance(time.Minute)
-		within(200*time.Millisecond, func() bool { return h.app.sched.completedRuns("b") >= 2 })
+		within(200*time.Millisecond, func() bool { return h.runs("b") >= 2 })
 	}
-	if got := h.app.sched.completedRuns("a"); got != aRuns {
+	if got := h.runs("a"); got != aRuns {
 		t.Errorf("removed server a ran %d more checks", got-aRuns)
 	}
 	if err := h.app.Ready(); err != nil {
 		t.Errorf("Ready after the reload: %v", err)
-	}
-}
-
-func TestErrorLogOnceThenRecovery(t *testing.T) {
-	var buf syncbuf.Buffer
-	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	var el errorLog
-	for range 3 {
-		el.fail(log, "snapshot failed", "connection refused")
-	}
-	el.fail(log, "snapshot failed", "timeout")
-	el.recover(log, "server recovered")
-	el.recover(log, "server recovered")
-	out := buf.String()
-	if strings.Count(out, "connection refused") != 1 || strings.Count(out, "timeout") != 1 ||
-		strings.Count(out, "server recovered") != 1 || !strings.Contains(out, "failures=4") {
-		t.Errorf("log:\n%s", out)
-	}
-}
-
-func TestBackoff(t *testing.T) {
-	a := &App{opts: Options{RetryMin: time.Second, RetryMax: 8 * time.Second}}
-	tests := []struct {
-		name     string
-		attempts int
-		lo, hi   time.Duration
-	}{
-		{"first retry", 1, 500 * time.Millisecond, time.Second},
-		{"doubles", 3, 2 * time.Second, 4 * time.Second},
-		{"capped", 10, 4 * time.Second, 8 * time.Second},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			for range 50 {
-				if d := a.backoff(tt.attempts); d < tt.lo || d > tt.hi {
-					t.Fatalf("backoff(%d) = %s, want within [%s, %s]", tt.attempts, d, tt.lo, tt.hi)
-				}
-			}
-		})
 	}
 }

@@ -3,10 +3,10 @@ package monitor
 import (
 	"context"
 
+	"github.com/mcpdrift/mcpdrift/internal/probe"
+
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/oauth"
-	"github.com/mcpdrift/mcpdrift/internal/probe"
-	"github.com/mcpdrift/mcpdrift/internal/report"
 )
 
 // withAuth gives every probe of a server with an auth block its OAuth
@@ -44,10 +44,3 @@ func (a *App) authorizer(s *config.Server, t probe.Target) (probe.Authorizer, er
 	p := &oauth.Provider{Vault: &oauth.Vault{Store: a.store, KeyFile: keyFile}, Logger: a.log, Now: a.clock.Now}
 	return p.Authorizer(s, t.TLS)
 }
-
-// authRequiredReason is the one alert of a server whose OAuth grant needs a
-// person: what happened and what to do. internal/oauth's auth-required
-// errors end with it (the login command, or for client credentials,
-// which have nothing to log in to, the keys to fix), so the error is the
-// reason.
-func authRequiredReason(rs report.Server) string { return rs.Error }

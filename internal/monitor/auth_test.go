@@ -3,6 +3,7 @@ package monitor
 import (
 	"encoding/base64"
 	"fmt"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -24,7 +25,7 @@ import (
 // does not ask the authorization server again poll after poll.
 func TestDaemonRefreshesThenAuthRequired(t *testing.T) {
 	as := oauthtest.Start(t, oauthtest.Options{AccessTokenLifespan: 2 * time.Second})
-	hook := newHookReceiver(t, RealClock{}, statuses(http.StatusOK))
+	hook := newHookReceiver(t, clock.Real{}, statuses(http.StatusOK))
 	keyFile := writeKeyFile(t)
 	cfg := parseConfig(t, fmt.Sprintf(`
 storage: {path: /unused}
@@ -68,7 +69,7 @@ notifiers:
 	if got := rec.alerts(); len(got) != 0 {
 		t.Fatalf("alerts while the grant works: %s (%v)", describe(got), got[0].Reason)
 	}
-	if v := metricValue(t, h.app.m.authRequired.WithLabelValues("notes")); v != 0 {
+	if v := h.metric("mcpdrift_auth_required", "server", "notes"); v != 0 {
 		t.Errorf("mcpdrift_auth_required = %v while the grant works", v)
 	}
 
@@ -87,7 +88,7 @@ notifiers:
 	if a.Kind != notifiers.KindUnreachable || !a.Report.AuthRequired || !strings.Contains(a.Reason, "mcpdrift auth login notes") {
 		t.Fatalf("alert = %s %q (auth required %v)", a.Kind, a.Reason, a.Report.AuthRequired)
 	}
-	runs := h.app.sched.completedRuns("notes")
+	runs := h.runs("notes")
 	h.waitRuns("notes", runs+3)
 	if got := rec.alerts(); len(got) != 1 {
 		t.Errorf("alerts after 3 more polls: %s, want exactly one", describe(got))
@@ -95,7 +96,7 @@ notifiers:
 	if n := as.RefreshFailures(); n != 1 {
 		t.Errorf("refused refreshes = %d, want 1 (no retry loop)", n)
 	}
-	if v := metricValue(t, h.app.m.authRequired.WithLabelValues("notes")); v != 1 {
+	if v := h.metric("mcpdrift_auth_required", "server", "notes"); v != 1 {
 		t.Errorf("mcpdrift_auth_required = %v, want 1", v)
 	}
 	// No token or code in the daemon's log, the alert, or the webhook
@@ -145,7 +146,7 @@ notifiers:
 	}})
 	h.waitRuns("svc", 1)
 	eventually(t, "the watch session", func() bool {
-		return metricValue(t, h.app.m.watching.WithLabelValues("svc")) == 1
+		return h.metric("mcpdrift_watch_connected", "server", "svc") == 1
 	})
 	if strings.Contains(h.logs.String(), "Unauthorized") {
 		t.Errorf("a request went without the token:\n%s", h.logs.String())
@@ -194,7 +195,7 @@ notifiers:
 		!strings.Contains(a.Reason, "auth.scopes of server svc") || strings.Contains(a.Reason, "auth login") {
 		t.Fatalf("alert = %s %s %q (auth required %v)", a.Severity, a.Kind, a.Reason, a.Report.AuthRequired)
 	}
-	h.waitRuns("svc", h.app.sched.completedRuns("svc")+2)
+	h.waitRuns("svc", h.runs("svc")+2)
 	if got := rec.alerts(); len(got) != 1 {
 		t.Errorf("alerts after 2 more polls: %s, want exactly one", describe(got))
 	}

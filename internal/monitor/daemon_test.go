@@ -67,10 +67,10 @@ notifiers:
 `, url), Options{WatchMinInterval: 100 * time.Millisecond})
 	h.waitRuns("live", 1)
 	eventually(t, "the watch session", func() bool {
-		return metricValue(t, h.app.m.watching.WithLabelValues("live")) == 1
+		return h.metric("mcpdrift_watch_connected", "server", "live") == 1
 	})
 	// A list_changed with nothing changed is a snapshot, never drift.
-	runs := h.app.sched.completedRuns("live")
+	runs := h.runs("live")
 	srv.SetTools(tool("search", "Search issues."))
 	h.waitRuns("live", runs+1)
 	if n := len(rec.alerts()); n != 0 {
@@ -84,7 +84,7 @@ notifiers:
 	if !strings.Contains(h.logs.String(), "trigger=list_changed") {
 		t.Errorf("the drift was not found by a list_changed snapshot:\n%s", h.logs.String())
 	}
-	if n := metricValue(t, h.app.m.listChanged.WithLabelValues("live")); n < 1 {
+	if n := h.metric("mcpdrift_list_changed_total", "server", "live"); n < 1 {
 		t.Errorf("list_changed metric = %v", n)
 	}
 }
@@ -104,13 +104,13 @@ func TestListChangedFloodDoesNotStarveOthers(t *testing.T) {
 	}
 	h, _ := liveHarness(t, b.String(), Options{WatchMinInterval: time.Second})
 	eventually(t, "the watch session", func() bool {
-		return metricValue(t, h.app.m.watching.WithLabelValues("flood")) == 1
+		return h.metric("mcpdrift_watch_connected", "server", "flood") == 1
 	})
 	before := map[string]int{}
 	for i := range 3 {
-		before[fmt.Sprint("other", i)] = h.app.sched.completedRuns(fmt.Sprint("other", i))
+		before[fmt.Sprint("other", i)] = h.runs(fmt.Sprint("other", i))
 	}
-	floodRuns := h.app.sched.completedRuns("flood")
+	floodRuns := h.runs("flood")
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -136,11 +136,11 @@ func TestListChangedFloodDoesNotStarveOthers(t *testing.T) {
 	started := time.Now()
 	const floodNotes = 50
 	progressed := func() bool {
-		if metricValue(t, h.app.m.listChanged.WithLabelValues("flood")) < floodNotes {
+		if h.metric("mcpdrift_list_changed_total", "server", "flood") < floodNotes {
 			return false
 		}
 		for name, n := range before {
-			if h.app.sched.completedRuns(name)-n < 2 {
+			if h.runs(name)-n < 2 {
 				return false
 			}
 		}
@@ -148,14 +148,14 @@ func TestListChangedFloodDoesNotStarveOthers(t *testing.T) {
 	}
 	ok := within(time.Minute, progressed)
 	window := time.Since(started)
-	floodSnapshots := h.app.sched.completedRuns("flood") - floodRuns
+	floodSnapshots := h.runs("flood") - floodRuns
 	close(stop)
 	wg.Wait()
-	notes := metricValue(t, h.app.m.listChanged.WithLabelValues("flood"))
+	notes := h.metric("mcpdrift_list_changed_total", "server", "flood")
 	if !ok {
 		var runs []string
 		for name, n := range before {
-			runs = append(runs, fmt.Sprintf("%s %d", name, h.app.sched.completedRuns(name)-n))
+			runs = append(runs, fmt.Sprintf("%s %d", name, h.runs(name)-n))
 		}
 		t.Fatalf("after %s of flood (%v notifications), checks completed by the others: %s; want 2 each (every 1s)", window, notes, strings.Join(runs, ", "))
 	}

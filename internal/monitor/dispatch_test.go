@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/outbox"
 	"strings"
 	"testing"
 	"time"
@@ -115,10 +116,10 @@ func TestDeliveryRetriesWithBackoff(t *testing.T) {
 	if rec.callCount() != 3 || len(got) != 1 {
 		t.Errorf("calls %d, delivered %d; want 3 calls, 1 delivery", rec.callCount(), len(got))
 	}
-	if n := metricValue(t, h.app.m.notifications.WithLabelValues("rec", OutcomeRetried)); n != 2 {
+	if n := h.metric("mcpdrift_notifications_total", "notifier", "rec", "outcome", outbox.OutcomeRetried); n != 2 {
 		t.Errorf("retried metric = %v, want 2", n)
 	}
-	if n := metricValue(t, h.app.m.notifications.WithLabelValues("rec", OutcomeDelivered)); n != 1 {
+	if n := h.metric("mcpdrift_notifications_total", "notifier", "rec", "outcome", outbox.OutcomeDelivered); n != 1 {
 		t.Errorf("delivered metric = %v, want 1", n)
 	}
 }
@@ -160,8 +161,8 @@ func TestDeliveryDrops(t *testing.T) {
 		calls   int
 	}{
 		{"permanent error", t0, func(int, *notifiers.Alert) (bool, error) { return false, errors.New("400 invalid payload") },
-			OutcomeFailed, "notifier failed permanently", 1},
-		{"older than max_delivery_age", t0.Add(-2 * time.Hour), nil, OutcomeTooOld, "older than alerts.max_delivery_age", 0},
+			outbox.OutcomeFailed, "notifier failed permanently", 1},
+		{"older than max_delivery_age", t0.Add(-2 * time.Hour), nil, outbox.OutcomeTooOld, "older than alerts.max_delivery_age", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,7 +172,7 @@ func TestDeliveryDrops(t *testing.T) {
 			enqueue(t, db, "rec", tt.created, 1)
 			h := outboxHarness(t, db, newFakeClock(t0), rec)
 			h.outboxEmpty()
-			if n := metricValue(t, h.app.m.notifications.WithLabelValues("rec", tt.outcome)); n != 1 {
+			if n := h.metric("mcpdrift_notifications_total", "notifier", "rec", "outcome", tt.outcome); n != 1 {
 				t.Errorf("%s metric = %v, want 1", tt.outcome, n)
 			}
 			if rec.callCount() != tt.calls || len(rec.alerts()) != 0 {

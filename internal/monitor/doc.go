@@ -1,12 +1,22 @@
-// Package monitor is the daemon behind `mcpdrift run`: it schedules a
-// snapshot of every configured server (cron schedules with start-up stagger,
-// per-run jitter and bounded concurrency), holds watch sessions open to
-// servers with `watch: true` and re-snapshots them on list_changed (the
-// watch session lists too, as a long-lived client: session.go), runs the
-// persisted alert lifecycle (drift, reminders, resolution, unreachable,
-// flapping: flap.go) with a per-server rate limit (ratelimit.go), and
-// delivers alerts from the persisted outbox through one worker per notifier.
-// It also owns the daemon's Prometheus metrics and readiness, and applies
+// Package monitor is the daemon behind `mcpdrift run`: App joins its
+// parts over one open store. Each part takes only what it uses:
+//
+//   - the scheduler (scheduler.go) snapshots every configured server on
+//     its cron schedule (start-up stagger, per-run jitter) and holds watch
+//     sessions open to servers with `watch: true`, re-snapshotting them on
+//     list_changed (watcher.go; the watch session lists too, as a
+//     long-lived client: session.go). App.check runs each check through
+//     the engine under the shared concurrency limit, a server's checks
+//     never overlapping.
+//   - the alert lifecycle: package incident decides, as pure functions,
+//     what a check or a re-read of the stored drift means for a server's
+//     incidents (drift, reminders, resolution, unreachable, flapping, the
+//     per-server rate limit); lifecycle.go persists its decisions with
+//     their deliveries in one transaction and wakes the outbox.
+//   - package outbox delivers the persisted outbox through one worker per
+//     notifier.
+//
+// App also owns the daemon's Prometheus metrics and readiness, and applies
 // configuration reloads atomically.
 //
 // monitor decides when to check and whom to tell. It does not probe, diff or
@@ -14,7 +24,7 @@
 // messages (notifiers do), and does not serve HTTP or the admin socket
 // (httpd and admin do, from what App exposes).
 //
-// Time comes from a Clock so tests can drive schedules, reminders and
-// retries with a fake one. Per-check deadlines are real time: they guard
-// against real hangs.
+// Time comes from a clock.Clock; tests run the daemon in a testing/synctest
+// bubble, where the real clock is a fake one. Per-check deadlines are real
+// time: they guard against real hangs.
 package monitor

@@ -2,6 +2,8 @@ package monitor
 
 import (
 	"fmt"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/outbox"
 	"net"
 	"net/http"
 	"slices"
@@ -89,7 +91,7 @@ func TestE2ESlackRetriesServerErrorsThenDeliversOnce(t *testing.T) {
 		}
 	}
 	driftPosted(t, reqs[2].body, desc)
-	if n := metricValue(t, h.app.m.notifications.WithLabelValues("slack", OutcomeRetried)); n != 2 {
+	if n := h.metric("mcpdrift_notifications_total", "notifier", "slack", "outcome", outbox.OutcomeRetried); n != 2 {
 		t.Errorf("retried metric = %v, want 2", n)
 	}
 }
@@ -167,7 +169,7 @@ notifiers:
 			if reqs := hook.requests(); len(reqs) != 1 {
 				t.Fatalf("requests %s, want exactly one", hook.timeline(t0))
 			}
-			if n := metricValue(t, h.app.m.notifications.WithLabelValues("out", OutcomeFailed)); n != 1 {
+			if n := h.metric("mcpdrift_notifications_total", "notifier", "out", "outcome", outbox.OutcomeFailed); n != 1 {
 				t.Errorf("failed metric = %v, want 1", n)
 			}
 			logs := h.logs.String()
@@ -385,7 +387,7 @@ func alertKinds(t *testing.T, h *harness) []string {
 	t.Helper()
 	var out []string
 	for _, k := range []string{notifiers.KindDrift, notifiers.KindResolved, notifiers.KindUnreachable, "reminder"} {
-		for range int(metricValue(t, h.app.m.alerts.WithLabelValues(k))) {
+		for range int(h.metric("mcpdrift_alerts_total", "kind", k)) {
 			out = append(out, k)
 		}
 	}
@@ -401,7 +403,7 @@ func alertKinds(t *testing.T, h *harness) []string {
 func TestE2EListChangedToSlackLatency(t *testing.T) {
 	const changes = 20
 	srv, url := driftServer(t)
-	hook := newHookReceiver(t, RealClock{}, statuses(http.StatusOK))
+	hook := newHookReceiver(t, clock.Real{}, statuses(http.StatusOK))
 	db := openDB(t, dbPath(t))
 	defer db.Close()
 	h := start(t, db, Options{
@@ -418,7 +420,7 @@ alerts: {group_interval: 0s}
 	})
 	h.waitRuns("live", 1)
 	eventually(t, "the watch session", func() bool {
-		return metricValue(t, h.app.m.watching.WithLabelValues("live")) == 1
+		return h.metric("mcpdrift_watch_connected", "server", "live") == 1
 	})
 	lat := make([]time.Duration, 0, changes)
 	for i := 1; i <= changes; i++ {

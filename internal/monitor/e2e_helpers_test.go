@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
 	"io"
 	"net"
 	"net/http"
@@ -42,7 +43,7 @@ func statuses(codes ...int) hookAnswer {
 // hookReceiver stands in for a Slack incoming webhook or a webhook
 // receiver on loopback: it records every request and answers by script.
 type hookReceiver struct {
-	clock Clock
+	clock clock.Clock
 	url   string
 
 	mu     sync.Mutex
@@ -50,7 +51,7 @@ type hookReceiver struct {
 	reqs   []hookRequest
 }
 
-func newHookReceiver(t *testing.T, clock Clock, answer hookAnswer) *hookReceiver {
+func newHookReceiver(t *testing.T, clock clock.Clock, answer hookAnswer) *hookReceiver {
 	t.Helper()
 	r := &hookReceiver{clock: clock, answer: answer}
 	srv := httptest.NewServer(http.HandlerFunc(r.serve))

@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
 	"sort"
 	"sync"
 	"testing"
@@ -23,7 +24,7 @@ func (c *fakeClock) Now() time.Time {
 	return c.now
 }
 
-func (c *fakeClock) NewTimer(d time.Duration) Timer {
+func (c *fakeClock) NewTimer(d time.Duration) clock.Timer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t := &fakeTimer{c: c, when: c.now.Add(d), ch: make(chan time.Time, 1)}

@@ -80,7 +80,7 @@ func TestFlappingAlertedOnce(t *testing.T) {
 		t.Errorf("settled drift %s %s %d changes", d.Incident, d.Severity, len(d.Report.Changes))
 	}
 	h.outboxEmpty()
-	if st := h.app.life.snapshot()["a"]; st.Flapping != nil || st.Drift == nil || st.Drift.Unsent {
+	if st := h.states()["a"]; st.Flapping != nil || st.Drift == nil || st.Drift.Unsent {
 		t.Errorf("state after settling: %+v", st)
 	}
 	t.Logf("messages: %s; flapping: %s", describe(rec.alerts()), f.Reason)

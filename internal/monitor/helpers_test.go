@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
 	"log/slog"
 	"path/filepath"
 	"sort"
@@ -15,7 +16,6 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/syncbuf"
 
-	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
@@ -79,7 +79,7 @@ func openDB(t testing.TB, path string) *store.DB {
 // fakeFleet serves manifests from memory in place of probe.Probe: each
 // server has a set of tools (name -> description) or is down.
 type fakeFleet struct {
-	clock Clock
+	clock clock.Clock
 
 	mu     sync.Mutex
 	tools  map[string]map[string]string
@@ -87,8 +87,8 @@ type fakeFleet struct {
 	probes map[string]int
 }
 
-func newFakeFleet(clock Clock) *fakeFleet {
-	return &fakeFleet{clock: clock, tools: map[string]map[string]string{}, down: map[string]bool{}, probes: map[string]int{}}
+func newFakeFleet(c clock.Clock) *fakeFleet {
+	return &fakeFleet{clock: c, tools: map[string]map[string]string{}, down: map[string]bool{}, probes: map[string]int{}}
 }
 
 func (f *fakeFleet) set(server string, tools map[string]string) {
@@ -287,7 +287,7 @@ func (h *harness) stop() {
 func (h *harness) waitRuns(server string, n int) {
 	h.t.Helper()
 	eventually(h.t, fmt.Sprintf("%d completed checks of %s", n, server), func() bool {
-		return h.app.sched.completedRuns(server) >= n
+		return h.runs(server) >= n
 	})
 }
 
@@ -304,19 +304,55 @@ func dbPath(t *testing.T) string { return filepath.Join(t.TempDir(), "mcpdrift.d
 
 func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-// metricValue reads a counter or gauge.
-func metricValue(t testing.TB, m prometheus.Metric) float64 {
-	t.Helper()
-	var out dto.Metric
-	if err := m.Write(&out); err != nil {
-		t.Fatal(err)
+// metric sums the samples of the daemon's metric family name (a counter
+// or gauge) whose labels include the given label/value pairs, as a scrape
+// of /metrics would show them; 0 if there are none.
+func (h *harness) metric(name string, labels ...string) float64 {
+	h.t.Helper()
+	mfs, err := h.app.Registry().Gather()
+	if err != nil {
+		h.t.Fatal(err)
 	}
-	switch {
-	case out.Counter != nil:
-		return out.Counter.GetValue()
-	case out.Gauge != nil:
-		return out.Gauge.GetValue()
+	sum := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	samples:
+		for _, m := range mf.GetMetric() {
+			for i := 0; i+1 < len(labels); i += 2 {
+				if !hasLabel(m, labels[i], labels[i+1]) {
+					continue samples
+				}
+			}
+			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
 	}
-	t.Fatalf("metric %v is neither a counter nor a gauge", m.Desc())
-	return 0
+	return sum
+}
+
+func hasLabel(m *dto.Metric, name, value string) bool {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue() == value
+		}
+	}
+	return false
+}
+
+// runs is how many checks of server completed (mcpdrift_checks_total,
+// counted once the check's result reached the alert lifecycle).
+func (h *harness) runs(server string) int {
+	h.t.Helper()
+	return int(h.metric("mcpdrift_checks_total", "server", server))
+}
+
+// states reads the alert states the daemon committed to the store.
+func (h *harness) states() map[string]store.AlertState {
+	h.t.Helper()
+	st, err := h.db.AlertStates()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return st
 }

@@ -83,7 +83,7 @@ func TestAlertLifecycle(t *testing.T) {
 	clock.WaitForTimers(t, timers)
 	clock.Advance(59 * time.Minute)
 	clock.WaitForTimers(t, timers)
-	if st := h.app.life.snapshot()["a"]; st.Drift == nil || st.Drift.Reminders != 0 {
+	if st := h.states()["a"]; st.Drift == nil || st.Drift.Reminders != 0 {
 		t.Fatalf("after 59m: state %+v, want the drift open without reminders", st)
 	}
 	clock.Advance(time.Minute)
@@ -120,7 +120,7 @@ func TestAlertLifecycle(t *testing.T) {
 	fleet.setDown("a", true)
 	h.checkNow("a")
 	h.checkNow("a")
-	if st := h.app.life.snapshot()["a"]; st.Failures != 2 || st.Unreachable != nil {
+	if st := h.states()["a"]; st.Failures != 2 || st.Unreachable != nil {
 		t.Fatalf("after 2 failures: %+v", st)
 	}
 	h.checkNow("a")
@@ -144,10 +144,10 @@ func TestAlertLifecycle(t *testing.T) {
 	if want, have := "drift,drift#1,resolved(drift),drift,resolved(drift),unreachable,unreachable#1,resolved(unreachable)", describe(rec.alerts()); have != want {
 		t.Errorf("alerts = %s, want %s", have, want)
 	}
-	if st, ok := h.app.life.snapshot()["a"]; ok {
+	if st, ok := h.states()["a"]; ok {
 		t.Errorf("state after recovery = %+v, want none", st)
 	}
-	if n := metricValue(t, h.app.m.alerts.WithLabelValues("reminder")); n != 2 {
+	if n := h.metric("mcpdrift_alerts_total", "kind", "reminder"); n != 2 {
 		t.Errorf("reminder alerts metric = %v, want 2", n)
 	}
 }

@@ -10,15 +10,6 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
 
-// Notification outcomes, the "outcome" label of mcpdrift_notifications_total.
-const (
-	OutcomeDelivered = "delivered"
-	OutcomeRetried   = "retried"
-	OutcomeFailed    = "failed"      // permanent error: dropped
-	OutcomeTooOld    = "too_old"     // older than alerts.max_delivery_age: dropped
-	OutcomeInvalid   = "undecodable" // the stored alert could not be read: dropped
-)
-
 // metrics are the daemon's Prometheus series, on its own registry.
 type metrics struct {
 	reg *prometheus.Registry

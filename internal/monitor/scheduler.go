@@ -17,6 +17,8 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/logonce"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 )
 
@@ -56,11 +58,25 @@ func (s schedule) interval(now time.Time) time.Duration {
 }
 
 // scheduler runs one loop per enabled server: a first snapshot (staggered
-// at start-up), then one per schedule tick plus jitter. Checks of all
-// servers share a concurrency limit; a server's checks never overlap.
+// at start-up), then one per schedule tick plus jitter, and for `watch:
+// true` its watch session. It decides when; check runs the check (through
+// the shared concurrency limit: App.check), and goLoop runs each loop in a
+// goroutine the daemon waits for. It also keeps when each server last
+// completed a check, for readiness and the cycle metric.
 type scheduler struct {
-	a     *App
-	limit *engine.Limiter // the engine's: shared with check --as
+	clock      clock.Clock
+	log        *slog.Logger
+	stagger    time.Duration // Options.Stagger
+	maxJitter  time.Duration
+	checkGrace time.Duration
+	limit      *engine.Limiter // the engine's: shared with check --as
+	goLoop     func(ctx context.Context, f func(context.Context))
+	// check runs a check of s (skipped if one still runs); watch holds
+	// its watch session open.
+	check func(ctx context.Context, s *config.Server, trigger string)
+	watch func(ctx context.Context, s *config.Server)
+	// onCycle is told when a cycle ends.
+	onCycle func(at time.Time)
 
 	mu   sync.Mutex
 	jobs map[string]*serverJob
@@ -74,21 +90,7 @@ type scheduler struct {
 	// end, or start-up. A cycle ends once every server has completed a
 	// check since cycleStart.
 	cycleStart time.Time
-	errs       map[string]*errorLog
-	// runs counts completed checks per server.
-	runs map[string]int
-}
-
-func newScheduler(a *App) *scheduler {
-	return &scheduler{
-		a:       a,
-		limit:   a.engine.Limit,
-		jobs:    map[string]*serverJob{},
-		busy:    map[string]chan struct{}{},
-		checked: map[string]time.Time{},
-		errs:    map[string]*errorLog{},
-		runs:    map[string]int{},
-	}
+	errs       map[string]*logonce.Log
 }
 
 // serverJob is one server's schedule loop and, for `watch: true`, its
@@ -116,7 +118,7 @@ func (sc *scheduler) reconcile(ctx context.Context, rt *runtimeConfig, startup b
 			if s == nil {
 				delete(sc.checked, name)
 				delete(sc.errs, name)
-				sc.a.log.Info("server removed; its checks stopped", "server", name)
+				sc.log.Info("server removed; its checks stopped", "server", name)
 			}
 		}
 	}
@@ -126,7 +128,7 @@ func (sc *scheduler) reconcile(ctx context.Context, rt *runtimeConfig, startup b
 			started = append(started, name)
 		}
 	}
-	stagger := sc.a.opts.Stagger
+	stagger := sc.stagger
 	if stagger == 0 {
 		stagger = min(DefaultStagger, staggerPerServer*time.Duration(len(started)))
 	}
@@ -137,11 +139,11 @@ func (sc *scheduler) reconcile(ctx context.Context, rt *runtimeConfig, startup b
 		}
 		sc.start(ctx, rt.servers[name], rt.schedules[name], delay)
 		if !startup {
-			sc.a.log.Info("server scheduled", "server", name, "schedule", rt.schedules[name].spec)
+			sc.log.Info("server scheduled", "server", name, "schedule", rt.schedules[name].spec)
 		}
 	}
 	if sc.cycleStart.IsZero() {
-		sc.cycleStart = sc.a.clock.Now()
+		sc.cycleStart = sc.clock.Now()
 	}
 }
 
@@ -149,33 +151,32 @@ func (sc *scheduler) start(ctx context.Context, s *config.Server, sched schedule
 	jctx, cancel := context.WithCancel(ctx)
 	j := &serverJob{s: s, sched: sched, cancel: cancel}
 	j.first.Store(true)
-	cl := cronLogger{sc.a.log.With("server", s.Name)}
+	cl := cronLogger{sc.log.With("server", s.Name)}
 	j.run = cron.NewChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)).Then(cron.FuncJob(func() {
 		trigger := triggerSchedule
 		if j.first.CompareAndSwap(true, false) {
 			trigger = triggerFirst
 		}
-		sc.a.check(jctx, s, trigger, false)
+		sc.check(jctx, s, trigger)
 	}))
 	sc.jobs[s.Name] = j
 	if _, ok := sc.busy[s.Name]; !ok {
 		sc.busy[s.Name] = make(chan struct{}, 1)
 	}
-	sc.a.goLoop(jctx, func(ctx context.Context) { sc.loop(ctx, j, delay) })
+	sc.goLoop(jctx, func(ctx context.Context) { sc.loop(ctx, j, delay) })
 	if s.Watch {
-		sc.a.goLoop(jctx, func(ctx context.Context) { sc.a.watch(ctx, s) })
+		sc.goLoop(jctx, func(ctx context.Context) { sc.watch(ctx, s) })
 	}
 }
 
 // loop runs the job's first snapshot after delay, then at every tick.
 // Missed ticks (a suspended host, a slow clock) are skipped, not replayed.
 func (sc *scheduler) loop(ctx context.Context, j *serverJob, delay time.Duration) {
-	clock := sc.a.clock
-	if !sleep(ctx, clock, delay) {
+	if !clock.Sleep(ctx, sc.clock, delay) {
 		return
 	}
 	sc.spawn(j)
-	last := clock.Now()
+	last := sc.clock.Now()
 	for {
 		next := j.sched.sched.Next(last)
 		if next.IsZero() {
@@ -183,11 +184,11 @@ func (sc *scheduler) loop(ctx context.Context, j *serverJob, delay time.Duration
 			<-ctx.Done()
 			return
 		}
-		now := clock.Now()
+		now := sc.clock.Now()
 		if next.Before(now) {
 			next = j.sched.sched.Next(now)
 		}
-		if !sleep(ctx, clock, next.Sub(now)+sc.jitter(j.sched, next)) {
+		if !clock.Sleep(ctx, sc.clock, next.Sub(now)+sc.jitter(j.sched, next)) {
 			return
 		}
 		last = next
@@ -196,14 +197,14 @@ func (sc *scheduler) loop(ctx context.Context, j *serverJob, delay time.Duration
 }
 
 func (sc *scheduler) spawn(j *serverJob) {
-	sc.a.goLoop(context.Background(), func(context.Context) { j.run.Run() })
+	sc.goLoop(context.Background(), func(context.Context) { j.run.Run() })
 }
 
 // jitter is a random delay of up to a tenth of the schedule's interval,
 // capped at MaxJitter, so that servers on the same schedule do not all
 // start on the same second.
 func (sc *scheduler) jitter(s schedule, at time.Time) time.Duration {
-	limit := min(sc.a.opts.MaxJitter, s.interval(at)/10)
+	limit := min(sc.maxJitter, s.interval(at)/10)
 	if limit <= 0 {
 		return 0
 	}
@@ -224,26 +225,17 @@ func (sc *scheduler) busyToken(name string) chan struct{} {
 
 // completed records that a server finished a check and closes the cycle
 // once every enabled server has finished one since it began.
-func (sc *scheduler) completed(name string, at time.Time) {
+func (sc *scheduler) completed(name string, at time.Time, order []string) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	sc.checked[name] = at
-	sc.runs[name]++
-	rt := sc.a.runtime()
-	for _, n := range rt.order {
+	for _, n := range order {
 		if t, ok := sc.checked[n]; !ok || t.Before(sc.cycleStart) {
 			return
 		}
 	}
 	sc.cycleStart = at
-	sc.a.m.lastCycle.Set(float64(at.Unix()))
-}
-
-// completedRuns returns how many checks of the server completed.
-func (sc *scheduler) completedRuns(name string) int {
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
-	return sc.runs[name]
+	sc.onCycle(at)
 }
 
 // fresh reports an error unless every enabled server has completed a check
@@ -260,7 +252,7 @@ func (sc *scheduler) fresh(rt *runtimeConfig, now time.Time) error {
 			continue
 		}
 		s := rt.servers[name]
-		bound := 2*rt.schedules[name].interval(now) + s.Timeout + sc.a.opts.CheckGrace + time.Minute
+		bound := 2*rt.schedules[name].interval(now) + s.Timeout + sc.checkGrace + time.Minute
 		if now.Sub(t) > bound {
 			stale = append(stale, name)
 		}
@@ -335,8 +327,8 @@ func (a *App) check(ctx context.Context, s *config.Server, trigger string, wait 
 	}
 }
 
-// runCheck checks s and feeds the outcome to the metrics, the logs and the
-// alert lifecycle.
+// runCheck checks s and feeds the outcome to the logs, the alert
+// lifecycle, readiness and the metrics.
 func (a *App) runCheck(ctx context.Context, s *config.Server, trigger string) (report.Server, bool) {
 	cctx, cancel := context.WithTimeout(ctx, engine.CheckDeadline(s)+a.opts.CheckGrace)
 	defer cancel()
@@ -350,11 +342,13 @@ func (a *App) runCheck(ctx context.Context, s *config.Server, trigger string) (r
 		return rs, false
 	}
 	now := a.clock.Now()
-	a.m.observeCheck(rs, now)
 	a.observeTools(rs)
 	a.sched.logCheck(s.Name, rs, dur, trigger)
 	a.life.observe(s, rs, gen)
-	a.sched.completed(s.Name, now)
+	a.sched.completed(s.Name, now, a.runtime().order)
+	// Counted last: a check counted in mcpdrift_checks_total has been
+	// fed to the alert lifecycle and readiness.
+	a.m.observeCheck(rs, now)
 	return rs, true
 }
 
@@ -365,54 +359,21 @@ func (sc *scheduler) logCheck(name string, rs report.Server, dur time.Duration, 
 	sc.mu.Lock()
 	el := sc.errs[name]
 	if el == nil {
-		el = &errorLog{}
+		el = &logonce.Log{}
 		sc.errs[name] = el
 	}
 	sc.mu.Unlock()
 	attrs := []any{"server", name, "trigger", trigger, "duration", dur.Round(time.Millisecond)}
 	if rs.Status == report.StatusError {
-		el.fail(sc.a.log, "snapshot failed", rs.Error, attrs...)
+		el.Fail(sc.log, "snapshot failed", rs.Error, attrs...)
 		return
 	}
-	el.recover(sc.a.log, "server recovered", attrs...)
+	el.Recover(sc.log, "server recovered", attrs...)
 	snap := ""
 	if rs.Snapshot != nil {
 		snap = rs.Snapshot.ID
 	}
-	sc.a.log.Info("snapshot", append(attrs, "result", rs.Status, "snapshot", snap, "severity", rs.MaxSeverity().String(), "changes", len(rs.Changes))...)
-}
-
-// errorLog logs a repeated identical error once, then its recovery.
-type errorLog struct {
-	mu    sync.Mutex
-	last  string
-	count int
-	since time.Time
-}
-
-func (e *errorLog) fail(log *slog.Logger, msg, err string, attrs ...any) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.count++
-	if e.count == 1 {
-		e.since = time.Now()
-	}
-	if err == e.last {
-		log.Debug(msg+" again", append(attrs, "error", err, "times", e.count)...)
-		return
-	}
-	e.last = err
-	log.Warn(msg, append(attrs, "error", err)...)
-}
-
-func (e *errorLog) recover(log *slog.Logger, msg string, attrs ...any) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.count == 0 {
-		return
-	}
-	log.Info(msg, append(attrs, "failures", e.count, "failing_for", time.Since(e.since).Round(time.Second))...)
-	e.last, e.count = "", 0
+	sc.log.Info("snapshot", append(attrs, "result", rs.Status, "snapshot", snap, "severity", rs.MaxSeverity().String(), "changes", len(rs.Changes))...)
 }
 
 // cronLogger adapts slog to the cron package's wrappers (Recover,

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
 	"strings"
 	"testing"
 	"time"
@@ -45,8 +46,7 @@ func TestParseSchedule(t *testing.T) {
 }
 
 func TestJitterIsBounded(t *testing.T) {
-	a := &App{opts: Options{MaxJitter: 5 * time.Second}}
-	sc := &scheduler{a: a}
+	sc := &scheduler{maxJitter: 5 * time.Second}
 	tests := []struct {
 		name string
 		spec string
@@ -77,7 +77,7 @@ func TestJitterIsBounded(t *testing.T) {
 // server whose probe panics and one whose probe hangs ignoring its
 // context, next to a healthy one: the healthy server keeps being checked.
 func TestPanicAndHangStayIsolated(t *testing.T) {
-	fleet := newFakeFleet(RealClock{})
+	fleet := newFakeFleet(clock.Real{})
 	fleet.set("ok", toolsV1)
 	release := make(chan struct{})
 	defer close(release)
@@ -106,7 +106,7 @@ servers:
 	})
 	h.waitRuns("ok", 3)
 	h.waitRuns("panics", 2)
-	if got := h.app.sched.completedRuns("hangs"); got != 0 {
+	if got := h.runs("hangs"); got != 0 {
 		t.Errorf("the hung server completed %d checks", got)
 	}
 	logs := h.logs.String()

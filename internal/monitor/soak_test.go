@@ -41,7 +41,7 @@ func TestSoakUnchangedPolls(t *testing.T) {
 	total := func() int {
 		n := 0
 		for i := range servers {
-			n += h.app.sched.completedRuns(fmt.Sprintf("s%02d", i))
+			n += h.runs(fmt.Sprintf("s%02d", i))
 		}
 		return n
 	}

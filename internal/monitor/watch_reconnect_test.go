@@ -52,7 +52,7 @@ notifiers:
 `, srv.URL+"/mcp"), Options{WatchMinInterval: 10 * time.Millisecond, ReconnectMin: 20 * time.Millisecond, ReconnectMax: time.Hour})
 	h.waitRuns("live", 1)
 	eventually(t, "the watch session", func() bool {
-		return metricValue(t, h.app.m.watching.WithLabelValues("live")) == 1
+		return h.metric("mcpdrift_watch_connected", "server", "live") == 1
 	})
 	// The restart: new sessions get the new version, the old one's
 	// connections drop.

@@ -64,7 +64,7 @@ notifiers:
 	if n := len(rec.alerts()); n != 0 {
 		t.Fatalf("the baseline raised %d alerts", n)
 	}
-	runs := h.app.sched.completedRuns("live")
+	runs := h.runs("live")
 	// The attack: the sessions open now (the watch session) are marked,
 	// and told their tools changed. Re-adding the same tool makes the SDK
 	// send list_changed and changes nothing for a new session.
@@ -84,7 +84,7 @@ notifiers:
 			t.Errorf("no %s in the alert: %v", want, got)
 		}
 	}
-	if h.app.sched.completedRuns("live") <= runs {
+	if h.runs("live") <= runs {
 		t.Error("no check after the list_changed")
 	}
 	if poisonServed.Load() == 0 {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/logonce"
 	"github.com/mcpdrift/mcpdrift/internal/probe"
 )
 
@@ -40,20 +42,20 @@ func (a *App) watch(ctx context.Context, s *config.Server) {
 	// another version, whatever it advertises now: it is snapshotted at
 	// once, not at its next scheduled poll.
 	wasOpen := false
-	var el errorLog
+	var el logonce.Log
 	for ctx.Err() == nil {
 		t, err := engine.Target(s)
 		if err != nil {
-			el.fail(log, "watch session cannot start", err.Error())
-			if !sleep(ctx, a.clock, a.opts.ReconnectMax) {
+			el.Fail(log, "watch session cannot start", err.Error())
+			if !clock.Sleep(ctx, a.clock, a.opts.ReconnectMax) {
 				return
 			}
 			continue
 		}
 		t.Logger = a.opts.Logger
 		if t.OAuth, err = a.authorizer(s, t); err != nil {
-			el.fail(log, "watch session cannot start", err.Error())
-			if !sleep(ctx, a.clock, a.opts.ReconnectMax) {
+			el.Fail(log, "watch session cannot start", err.Error())
+			if !clock.Sleep(ctx, a.clock, a.opts.ReconnectMax) {
 				return
 			}
 			continue
@@ -76,7 +78,7 @@ func (a *App) watch(ctx context.Context, s *config.Server) {
 					log.Info("watch session open")
 					return
 				}
-				el.recover(log, "watch session reopened")
+				el.Recover(log, "watch session reopened")
 				// Changes made while the session was down went unannounced.
 				wasOpen = true
 				poke()
@@ -92,14 +94,14 @@ func (a *App) watch(ctx context.Context, s *config.Server) {
 		}
 		failed = true
 		if errors.Is(err, probe.ErrNoListChanged) {
-			el.fail(log, "not watching: the server advertises no listChanged; its schedule still applies", err.Error())
+			el.Fail(log, "not watching: the server advertises no listChanged; its schedule still applies", err.Error())
 			if wasOpen {
 				// Reconnected to a server that no longer offers
 				// listChanged: likely a new version. Snapshot it now.
 				wasOpen = false
 				poke()
 			}
-			if !sleep(ctx, a.clock, a.opts.ReconnectMax) {
+			if !clock.Sleep(ctx, a.clock, a.opts.ReconnectMax) {
 				return
 			}
 			continue
@@ -112,10 +114,10 @@ func (a *App) watch(ctx context.Context, s *config.Server) {
 			msg = "watch session closed; reconnecting"
 			err = errors.New("closed")
 		}
-		el.fail(log, msg, err.Error(), "backoff", backoff)
+		el.Fail(log, msg, err.Error(), "backoff", backoff)
 		// Full jitter over the upper half keeps reconnecting daemons apart.
 		wait := backoff/2 + rand.N(backoff/2+1) //nolint:gosec // jitter needs no cryptographic randomness
-		if !sleep(ctx, a.clock, wait) {
+		if !clock.Sleep(ctx, a.clock, wait) {
 			return
 		}
 		backoff = min(2*backoff, a.opts.ReconnectMax)
@@ -142,11 +144,11 @@ func (a *App) triggerLoop(ctx context.Context, s *config.Server, trigger <-chan 
 			return
 		case <-trigger:
 		}
-		if !sleep(ctx, a.clock, a.opts.Debounce) {
+		if !clock.Sleep(ctx, a.clock, a.opts.Debounce) {
 			return
 		}
 		if !last.IsZero() {
-			if wait := last.Add(a.opts.WatchMinInterval).Sub(a.clock.Now()); wait > 0 && !sleep(ctx, a.clock, wait) {
+			if wait := last.Add(a.opts.WatchMinInterval).Sub(a.clock.Now()); wait > 0 && !clock.Sleep(ctx, a.clock, wait) {
 				return
 			}
 		}

@@ -1,4 +1,8 @@
-package monitor
+// Package clock is the daemon's source of time: the Clock its scheduler,
+// watchers, alert lifecycle and outbox wait on, and Sleep, the one way they
+// wait. It owns nothing else. Tests run the daemon's parts inside a
+// testing/synctest bubble, where the real clock is a fake one.
+package clock
 
 import (
 	"context"
@@ -18,25 +22,22 @@ type Timer interface {
 	Stop() bool
 }
 
-// RealClock is the wall clock.
-type RealClock struct{}
+// Real is the wall clock.
+type Real struct{}
 
 // Now returns time.Now().
-func (RealClock) Now() time.Time { return time.Now() }
+func (Real) Now() time.Time { return time.Now() }
 
 // NewTimer returns a time.Timer.
-func (RealClock) NewTimer(d time.Duration) Timer { return realTimer{time.NewTimer(d)} }
+func (Real) NewTimer(d time.Duration) Timer { return realTimer{time.NewTimer(d)} }
 
 type realTimer struct{ t *time.Timer }
 
 func (t realTimer) C() <-chan time.Time { return t.t.C }
 func (t realTimer) Stop() bool          { return t.t.Stop() }
 
-// After returns a channel that receives once d has passed on c.
-func After(c Clock, d time.Duration) <-chan time.Time { return c.NewTimer(d).C() }
-
-// sleep waits d on c; it reports false if ctx ended first.
-func sleep(ctx context.Context, c Clock, d time.Duration) bool {
+// Sleep waits d on c; it reports false if ctx ended first.
+func Sleep(ctx context.Context, c Clock, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
 	}

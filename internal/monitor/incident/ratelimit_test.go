@@ -1,4 +1,4 @@
-package monitor
+package incident
 
 import (
 	"encoding/json"
