@@ -4,9 +4,11 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
 	"github.com/mcpdrift/mcpdrift/notifiers"
 )
 
@@ -40,15 +42,16 @@ func TestNewRejects(t *testing.T) {
 	}
 }
 
-func TestReadyAndApply(t *testing.T) {
-	clock := newFakeClock(t0)
-	fleet := newFakeFleet(clock)
+func TestReadyAndApply(t *testing.T) { synctest.Test(t, testReadyAndApply) }
+
+func testReadyAndApply(t *testing.T) {
+	fleet := newFakeFleet(clock.Real{})
 	fleet.set("a", toolsV1)
 	fleet.set("b", toolsV1)
 	db := openDB(t, dbPath(t))
 	defer db.Close()
 	cfgA := parseConfig(t, "storage: {path: /unused}\nservers:\n  - {name: a, url: \"http://x/mcp\", schedule: \"@every 1m\", timeout: 10s}\n")
-	h := start(t, db, Options{Config: cfgA, Clock: clock, Probe: fleet.Probe})
+	h := startSync(t, db, Options{Config: cfgA, Probe: fleet.Probe})
 	h.waitRuns("a", 1)
 	if err := h.app.Ready(); err != nil {
 		t.Fatalf("Ready after the first cycle: %v", err)
@@ -57,7 +60,7 @@ func TestReadyAndApply(t *testing.T) {
 	// completed check: not ready. Hold the check by keeping its token.
 	busy := h.app.sched.busyToken("a")
 	busy <- struct{}{}
-	clock.Advance(2*time.Minute + 10*time.Second + DefaultCheckGrace + time.Minute + time.Second)
+	h.advance(2*time.Minute + 10*time.Second + DefaultCheckGrace + time.Minute + time.Second)
 	if err := h.app.Ready(); err == nil || !strings.Contains(err.Error(), "no recent check of a") {
 		t.Errorf("Ready with a stale server: %v", err)
 	}
@@ -85,19 +88,12 @@ func TestReadyAndApply(t *testing.T) {
 	if v := h.metric("mcpdrift_config_last_reload_successful"); v != 1 {
 		t.Errorf("reload success gauge = %v after a success", v)
 	}
-	aRuns := h.runs("a")
-	// b's schedule loop and the reminder loop wait; a tick that comes
-	// while the first check is still returning is skipped, so tick on.
-	for i := 0; h.runs("b") < 2; i++ {
-		if i == 100 {
-			t.Fatal("b was not checked on schedule")
-		}
-		clock.WaitForTimers(t, 2)
-		clock.Advance(time.Minute)
-		within(200*time.Millisecond, func() bool { return h.runs("b") >= 2 })
-	}
-	if got := h.runs("a"); got != aRuns {
-		t.Errorf("removed server a ran %d more checks", got-aRuns)
+	aProbes := fleet.probeCount("a")
+	// A minute on, b's schedule has ticked once: one more check.
+	h.advance(time.Minute)
+	h.waitRuns("b", 2)
+	if got := fleet.probeCount("a"); got != aProbes {
+		t.Errorf("removed server a ran %d more checks", got-aProbes)
 	}
 	if err := h.app.Ready(); err != nil {
 		t.Errorf("Ready after the reload: %v", err)

@@ -3,7 +3,6 @@ package monitor
 import (
 	"encoding/base64"
 	"fmt"
-	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
 	"github.com/mcpdrift/mcpdrift/internal/oauth"
 	"github.com/mcpdrift/mcpdrift/internal/oauth/oauthtest"
 	"github.com/mcpdrift/mcpdrift/internal/severity"

@@ -2,8 +2,6 @@ package monitor
 
 import (
 	"fmt"
-	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
-	"github.com/mcpdrift/mcpdrift/internal/monitor/outbox"
 	"net"
 	"net/http"
 	"slices"
@@ -15,6 +13,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpdrift/mcpdrift/internal/mcptest"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/outbox"
 	"github.com/mcpdrift/mcpdrift/notifiers"
 )
 

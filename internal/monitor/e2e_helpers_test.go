@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
 	"io"
 	"net"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/notifiers"
 	"github.com/mcpdrift/mcpdrift/notifiers/build"
@@ -156,6 +156,10 @@ func (c *fakeClock) hasTimerAt(when time.Time) bool {
 	}
 	return false
 }
+
+// idleTimers wait while the daemon idles on the fake clock: the schedule
+// loop of the one server and the reminder loop.
+const idleTimers = 2
 
 // settle waits until the daemon is idle on the fake clock: the schedule
 // and reminder loops wait on their timers, and notifier's worker has

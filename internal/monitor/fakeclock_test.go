@@ -1,15 +1,21 @@
 package monitor
 
 import (
-	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
 	"sort"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
 )
 
 // fakeClock is a Clock that moves only when told to. Timers fire (in
 // order of their deadline) when Advance passes them.
+//
+// Only the end-to-end tests use it: their notifiers talk to real HTTP and
+// SMTP servers, and a goroutine waiting on the network (an idle
+// keep-alive connection) keeps a testing/synctest bubble's clock from
+// moving. Everything else runs in a bubble (startSync).
 type fakeClock struct {
 	mu     sync.Mutex
 	now    time.Time

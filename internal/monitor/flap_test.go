@@ -3,9 +3,11 @@ package monitor
 import (
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 	"github.com/mcpdrift/mcpdrift/notifiers"
 )
@@ -17,14 +19,14 @@ import (
 // alerts.flap_changes messages for all of it. Once it has kept the
 // poisoned manifest for alerts.flap_window, the flapping resolves and the
 // drift it settled on is alerted.
-func TestFlappingAlertedOnce(t *testing.T) {
-	clock := newFakeClock(t0)
-	fleet := newFakeFleet(clock)
+func TestFlappingAlertedOnce(t *testing.T) { synctest.Test(t, testFlappingAlertedOnce) }
+
+func testFlappingAlertedOnce(t *testing.T) {
+	fleet := newFakeFleet(clock.Real{})
 	fleet.set("a", toolsV1)
 	rec := &recNotifier{name: "rec"}
-	h := lifecycleHarness(t, dbPath(t), rec, fleet, clock)
+	h := lifecycleHarness(t, dbPath(t), rec, fleet)
 	h.waitRuns("a", 1)
-	const timers = 2 // the schedule loop and the reminder loop
 	for i := range 30 {
 		if i%2 == 0 {
 			fleet.set("a", toolsV2)
@@ -32,8 +34,7 @@ func TestFlappingAlertedOnce(t *testing.T) {
 			fleet.set("a", toolsV1)
 		}
 		h.checkNow("a")
-		clock.WaitForTimers(t, timers)
-		clock.Advance(4 * time.Second)
+		h.advance(4 * time.Second)
 	}
 	h.outboxEmpty()
 	got := rec.alerts()
@@ -62,17 +63,16 @@ func TestFlappingAlertedOnce(t *testing.T) {
 	if before != len(got) {
 		t.Fatalf("a change while flapping was alerted: %s", describe(rec.alerts()[len(got):]))
 	}
-	for range 9 {
-		clock.WaitForTimers(t, timers)
-		clock.Advance(time.Minute)
-	}
-	clock.WaitForTimers(t, timers)
+	// Not before flap_window (10m) without a change, then at the first
+	// re-evaluation (every ReminderCheck) after it.
+	changed := time.Now()
+	h.advanceTo(changed.Add(9 * time.Minute))
 	h.outboxEmpty()
 	if n := len(rec.alerts()); n != before {
 		t.Fatalf("settled before flap_window: %s", describe(rec.alerts()[before:]))
 	}
-	clock.Advance(time.Minute)
-	after := rec.waitAlerts(t, before+2)[before:]
+	h.advanceTo(changed.Add(config.DefaultFlapWindow + time.Minute))
+	after := h.waitAlerts(rec, before+2)[before:]
 	if describe(after) != "resolved(drift),drift" || after[0].Incident != f.Incident || !strings.Contains(after[0].Reason, "stopped flapping") {
 		t.Fatalf("after settling: %s %+v, want the flapping resolved then the drift it settled on", describe(after), after[0])
 	}

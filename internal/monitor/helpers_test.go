@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
 	"log/slog"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/syncbuf"
@@ -20,6 +20,7 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
 	"github.com/mcpdrift/mcpdrift/internal/probe"
 	"github.com/mcpdrift/mcpdrift/notifiers"
 	"github.com/mcpdrift/mcpdrift/store"
@@ -95,6 +96,13 @@ func (f *fakeFleet) set(server string, tools map[string]string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.tools[server] = tools
+}
+
+// probeCount is how many times server was probed.
+func (f *fakeFleet) probeCount(server string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.probes[server]
 }
 
 func (f *fakeFleet) setDown(server string, down bool) {
@@ -184,12 +192,6 @@ func (r *recNotifier) alerts() []notifiers.Alert {
 	return append([]notifiers.Alert(nil), r.got...)
 }
 
-func (r *recNotifier) callCount() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.calls
-}
-
 // waitAlerts waits until r has received at least n alerts and returns them.
 func (r *recNotifier) waitAlerts(t *testing.T, n int) []notifiers.Alert {
 	t.Helper()
@@ -223,13 +225,78 @@ type harness struct {
 	logs   *syncbuf.Buffer
 	cancel context.CancelFunc
 	done   chan error
+	// sync: the App runs in a testing/synctest bubble (startSync).
+	sync bool
+}
+
+// wait waits until cond holds: polling with a deadline in real time, or
+// in a synctest bubble on its clock. There, each poll first waits until
+// the daemon is idle, so what needs no time is done when cond is first
+// asked; only then does time move, a little at a time (a store commit
+// lingers a few milliseconds; a schedule ticks later), up to waitTimeout.
+func (h *harness) wait(what string, cond func() bool) {
+	h.t.Helper()
+	if !h.sync {
+		eventually(h.t, what, cond)
+		return
+	}
+	deadline := time.Now().Add(waitTimeout)
+	for step := time.Millisecond; ; step = min(2*step, 50*time.Millisecond) {
+		synctest.Wait()
+		if cond() {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out after %s on the bubble's clock waiting for %s", waitTimeout, what)
+		}
+		time.Sleep(step)
+	}
+}
+
+// advance lets d pass on the bubble's clock, every timer firing at its
+// time, and waits until the daemon is idle again.
+func (h *harness) advance(d time.Duration) {
+	h.t.Helper()
+	if !h.sync {
+		h.t.Fatal("advance needs startSync")
+	}
+	time.Sleep(d)
+	synctest.Wait()
+}
+
+// advanceTo lets the bubble's clock run to at (see advance).
+func (h *harness) advanceTo(at time.Time) {
+	h.t.Helper()
+	h.advance(time.Until(at))
+}
+
+// waitAlerts waits until r has received at least n alerts and returns them.
+func (h *harness) waitAlerts(r *recNotifier, n int) []notifiers.Alert {
+	h.t.Helper()
+	h.wait(fmt.Sprintf("%d alerts at %s", n, r.name), func() bool { return len(r.alerts()) >= n })
+	return r.alerts()
 }
 
 // start runs an App over db with opts (Config required). Unset tuning is
 // made test-friendly: no stagger or jitter, no pruning.
 func start(t *testing.T, db *store.DB, opts Options) *harness {
 	t.Helper()
-	h := &harness{t: t, db: db, logs: &syncbuf.Buffer{}}
+	return startWith(t, db, opts, false)
+}
+
+// startSync is start inside a testing/synctest bubble (call it from the
+// function synctest.Test runs): the daemon runs on the bubble's fake
+// clock, which moves only when every goroutine in the bubble waits, and
+// the harness's waits are synctest.Wait: once the daemon is idle, what was
+// waited for must hold.
+func startSync(t *testing.T, db *store.DB, opts Options) *harness {
+	t.Helper()
+	return startWith(t, db, opts, true)
+}
+
+func startWith(t *testing.T, db *store.DB, opts Options, sync bool) *harness {
+	t.Helper()
+	h := &harness{t: t, db: db, logs: &syncbuf.Buffer{}, sync: sync}
 	if fc, ok := opts.Clock.(*fakeClock); ok {
 		h.clock = fc
 	}
@@ -255,7 +322,7 @@ func start(t *testing.T, db *store.DB, opts Options) *harness {
 	h.cancel = cancel
 	h.done = make(chan error, 1)
 	go func() { h.done <- app.Run(ctx) }()
-	eventually(t, "the app to run", app.running.Load)
+	h.wait("the app to run", app.running.Load)
 	t.Cleanup(func() {
 		h.stop()
 		if t.Failed() {
@@ -286,7 +353,7 @@ func (h *harness) stop() {
 // waitRuns waits until n checks of server have completed.
 func (h *harness) waitRuns(server string, n int) {
 	h.t.Helper()
-	eventually(h.t, fmt.Sprintf("%d completed checks of %s", n, server), func() bool {
+	h.wait(fmt.Sprintf("%d completed checks of %s", n, server), func() bool {
 		return h.runs(server) >= n
 	})
 }
@@ -294,7 +361,7 @@ func (h *harness) waitRuns(server string, n int) {
 // outboxEmpty waits until no delivery is queued.
 func (h *harness) outboxEmpty() {
 	h.t.Helper()
-	eventually(h.t, "an empty outbox", func() bool {
+	h.wait("an empty outbox", func() bool {
 		c, err := h.db.OutboxCounts()
 		return err == nil && len(c) == 0
 	})

@@ -4,10 +4,12 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 	"github.com/mcpdrift/mcpdrift/notifiers"
 )
@@ -29,15 +31,15 @@ var (
 	toolsV3 = map[string]string{"search": "Search issues.", "delete_repo": "Delete a repository."}
 )
 
-// lifecycleHarness starts an App over a fake clock and fleet with one
-// server "a" (baselined at start-up) and one recording notifier "rec".
-func lifecycleHarness(t *testing.T, path string, rec *recNotifier, fleet *fakeFleet, clock *fakeClock) *harness {
+// lifecycleHarness starts an App in the caller's synctest bubble over a
+// fake fleet with one server "a" (baselined at start-up) and one
+// recording notifier "rec".
+func lifecycleHarness(t *testing.T, path string, rec *recNotifier, fleet *fakeFleet) *harness {
 	t.Helper()
 	db := openDB(t, path)
 	t.Cleanup(func() { db.Close() })
-	h := start(t, db, Options{
+	h := startSync(t, db, Options{
 		Config: parseConfig(t, lifecycleConfig),
-		Clock:  clock,
 		Probe:  fleet.Probe,
 		Notifiers: func(*config.Config) (map[string]notifiers.Notifier, error) {
 			return map[string]notifiers.Notifier{"rec": rec}, nil
@@ -57,19 +59,21 @@ func (h *harness) checkNow(server string) {
 }
 
 // TestAlertLifecycle walks one server through drift, reminder, approval,
-// a new drift, revert, and unreachable-then-recovered, on a fake clock.
-func TestAlertLifecycle(t *testing.T) {
-	clock := newFakeClock(t0)
-	fleet := newFakeFleet(clock)
+// a new drift, revert, and unreachable-then-recovered, on the fake clock
+// of a synctest bubble.
+func TestAlertLifecycle(t *testing.T) { synctest.Test(t, testAlertLifecycle) }
+
+func testAlertLifecycle(t *testing.T) {
+	fleet := newFakeFleet(clock.Real{})
 	fleet.set("a", toolsV1)
 	rec := &recNotifier{name: "rec"}
-	h := lifecycleHarness(t, dbPath(t), rec, fleet, clock)
+	h := lifecycleHarness(t, dbPath(t), rec, fleet)
 	h.waitRuns("a", 1) // baselined on first use: no alert
 
 	// Drift appears.
 	fleet.set("a", toolsV2)
 	h.checkNow("a")
-	got := rec.waitAlerts(t, 1)
+	got := h.waitAlerts(rec, 1)
 	if a := got[0]; a.Kind != notifiers.KindDrift || a.Reminder != 0 || a.Severity < severity.High || a.Server != "a" ||
 		!strings.HasPrefix(a.Incident, "drift/a/sha256:") || len(a.Report.Changes) == 0 {
 		t.Fatalf("first alert = %+v, want a drift of at least high severity with its changes", a)
@@ -78,17 +82,17 @@ func TestAlertLifecycle(t *testing.T) {
 
 	// The same drift seen again is not re-sent.
 	h.checkNow("a")
-	// Reminder: not before repeat_interval (1h), then exactly one.
-	timers := 2 // the schedule loop and the reminder loop
-	clock.WaitForTimers(t, timers)
-	clock.Advance(59 * time.Minute)
-	clock.WaitForTimers(t, timers)
+	// Reminder: not before repeat_interval (1h), then exactly one, at the
+	// first re-evaluation (every ReminderCheck) once it is due. Times are
+	// taken from the alert: the store's group commit lingers a few
+	// milliseconds, which pass on the bubble's clock too.
+	raised := got[0].At
+	h.advanceTo(raised.Add(59 * time.Minute))
 	if st := h.states()["a"]; st.Drift == nil || st.Drift.Reminders != 0 {
 		t.Fatalf("after 59m: state %+v, want the drift open without reminders", st)
 	}
-	clock.Advance(time.Minute)
-	clock.WaitForTimers(t, timers)
-	got = rec.waitAlerts(t, 2)
+	h.advanceTo(raised.Add(time.Hour + time.Minute))
+	got = h.waitAlerts(rec, 2)
 	if a := got[1]; a.Kind != notifiers.KindDrift || a.Reminder != 1 || a.Incident != incident {
 		t.Fatalf("second alert = %s %+v, want reminder 1 of %s", describe(got), a, incident)
 	}
@@ -97,7 +101,7 @@ func TestAlertLifecycle(t *testing.T) {
 	if _, err := h.app.Service().Approve(context.Background(), engine.ApproveRequest{Server: "a", Approver: "alice"}); err != nil {
 		t.Fatal(err)
 	}
-	got = rec.waitAlerts(t, 3)
+	got = h.waitAlerts(rec, 3)
 	if a := got[2]; a.Kind != notifiers.KindResolved || a.Resolves != notifiers.KindDrift || a.Incident != incident || a.Reason != "approved by alice" {
 		t.Fatalf("third alert = %+v, want drift resolved by alice's approval", a)
 	}
@@ -105,13 +109,13 @@ func TestAlertLifecycle(t *testing.T) {
 	// A new drift, then the server reverts to its (new) baseline.
 	fleet.set("a", toolsV3)
 	h.checkNow("a")
-	got = rec.waitAlerts(t, 4)
+	got = h.waitAlerts(rec, 4)
 	if got[3].Kind != notifiers.KindDrift || got[3].Incident == incident {
 		t.Fatalf("fourth alert = %+v, want a new drift incident", got[3])
 	}
 	fleet.set("a", toolsV2)
 	h.checkNow("a")
-	got = rec.waitAlerts(t, 5)
+	got = h.waitAlerts(rec, 5)
 	if a := got[4]; a.Kind != notifiers.KindResolved || a.Incident != got[3].Incident || a.Reason != "server reverted to its baseline" {
 		t.Fatalf("fifth alert = %+v, want the drift resolved by revert", a)
 	}
@@ -124,19 +128,18 @@ func TestAlertLifecycle(t *testing.T) {
 		t.Fatalf("after 2 failures: %+v", st)
 	}
 	h.checkNow("a")
-	got = rec.waitAlerts(t, 6)
+	got = h.waitAlerts(rec, 6)
 	if a := got[5]; a.Kind != notifiers.KindUnreachable || a.Severity != severity.High || !strings.Contains(a.Reason, "connection refused") {
 		t.Fatalf("sixth alert = %+v, want unreachable", a)
 	}
-	clock.Advance(time.Hour)
-	clock.WaitForTimers(t, timers)
-	got = rec.waitAlerts(t, 7)
+	h.advanceTo(got[5].At.Add(time.Hour + time.Minute))
+	got = h.waitAlerts(rec, 7)
 	if a := got[6]; a.Kind != notifiers.KindUnreachable || a.Reminder != 1 || a.Incident != got[5].Incident {
 		t.Fatalf("seventh alert = %+v, want the unreachable reminder", a)
 	}
 	fleet.setDown("a", false)
 	h.checkNow("a")
-	got = rec.waitAlerts(t, 8)
+	got = h.waitAlerts(rec, 8)
 	if a := got[7]; a.Kind != notifiers.KindResolved || a.Resolves != notifiers.KindUnreachable || a.Incident != got[5].Incident {
 		t.Fatalf("eighth alert = %+v, want unreachable resolved", a)
 	}
@@ -154,18 +157,20 @@ func TestAlertLifecycle(t *testing.T) {
 
 // TestRestartDoesNotDuplicate stops and restarts the daemon in the middle
 // of a pending drift, then introduces drift while it is stopped.
-func TestRestartDoesNotDuplicate(t *testing.T) {
+func TestRestartDoesNotDuplicate(t *testing.T) { synctest.Test(t, testRestartDoesNotDuplicate) }
+
+func testRestartDoesNotDuplicate(t *testing.T) {
 	path := dbPath(t)
-	fleet := newFakeFleet(newFakeClock(t0))
+	fleet := newFakeFleet(clock.Real{})
 	fleet.set("a", toolsV1)
 
 	// Run 1: baseline, then drift: one alert.
 	rec1 := &recNotifier{name: "rec"}
-	h := lifecycleHarness(t, path, rec1, fleet, newFakeClock(t0))
+	h := lifecycleHarness(t, path, rec1, fleet)
 	h.waitRuns("a", 1)
 	fleet.set("a", toolsV2)
 	h.checkNow("a")
-	rec1.waitAlerts(t, 1)
+	h.waitAlerts(rec1, 1)
 	h.outboxEmpty()
 	h.stop()
 	h.db.Close()
@@ -173,7 +178,8 @@ func TestRestartDoesNotDuplicate(t *testing.T) {
 	// Run 2, 10 minutes later: the same drift is still pending. Neither
 	// start-up evaluation nor the start-up snapshot re-sends it.
 	rec2 := &recNotifier{name: "rec"}
-	h = lifecycleHarness(t, path, rec2, fleet, newFakeClock(t0.Add(10*time.Minute)))
+	time.Sleep(10 * time.Minute)
+	h = lifecycleHarness(t, path, rec2, fleet)
 	h.waitRuns("a", 1)
 	h.outboxEmpty()
 	if n := len(rec2.alerts()); n != 0 {
@@ -195,8 +201,9 @@ func TestRestartDoesNotDuplicate(t *testing.T) {
 
 	// Run 3: the drift alerts exactly once, at start-up.
 	rec3 := &recNotifier{name: "rec"}
-	h = lifecycleHarness(t, path, rec3, fleet, newFakeClock(t0.Add(20*time.Minute)))
-	rec3.waitAlerts(t, 1)
+	time.Sleep(10 * time.Minute)
+	h = lifecycleHarness(t, path, rec3, fleet)
+	h.waitAlerts(rec3, 1)
 	h.waitRuns("a", 1)
 	h.outboxEmpty()
 	if got := rec3.alerts(); describe(got) != "drift" || got[0].Report.Snapshot == nil {
@@ -209,7 +216,8 @@ func TestRestartDoesNotDuplicate(t *testing.T) {
 	// snapshot finds it and alerts once.
 	fleet.set("a", toolsV1)
 	rec4 := &recNotifier{name: "rec"}
-	h = lifecycleHarness(t, path, rec4, fleet, newFakeClock(t0.Add(30*time.Minute)))
+	time.Sleep(10 * time.Minute)
+	h = lifecycleHarness(t, path, rec4, fleet)
 	h.waitRuns("a", 1)
 	h.outboxEmpty()
 	// toolsV1 is the baseline again: the open drift resolves (reverted).

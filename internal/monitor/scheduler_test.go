@@ -2,11 +2,12 @@ package monitor
 
 import (
 	"context"
-	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
 	"github.com/mcpdrift/mcpdrift/internal/probe"
 )
 
@@ -76,7 +77,9 @@ func TestJitterIsBounded(t *testing.T) {
 // TestPanicAndHangStayIsolated runs, through a concurrency of one, a
 // server whose probe panics and one whose probe hangs ignoring its
 // context, next to a healthy one: the healthy server keeps being checked.
-func TestPanicAndHangStayIsolated(t *testing.T) {
+func TestPanicAndHangStayIsolated(t *testing.T) { synctest.Test(t, testPanicAndHangStayIsolated) }
+
+func testPanicAndHangStayIsolated(t *testing.T) {
 	fleet := newFakeFleet(clock.Real{})
 	fleet.set("ok", toolsV1)
 	release := make(chan struct{})
@@ -92,7 +95,7 @@ func TestPanicAndHangStayIsolated(t *testing.T) {
 	}
 	db := openDB(t, dbPath(t))
 	defer db.Close()
-	h := start(t, db, Options{
+	h := startSync(t, db, Options{
 		Config: parseConfig(t, `
 storage: {path: /unused}
 concurrency: 1

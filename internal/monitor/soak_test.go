@@ -6,25 +6,32 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
 )
 
 // TestSoakUnchangedPolls runs 50 unchanged servers polled every minute on
-// a fake clock and checks that the daemon's heap and goroutines do not
-// grow with the number of polls: only the store's observation records do.
+// the fake clock of a synctest bubble and checks that the daemon's heap
+// and goroutines do not grow with the number of polls: only the store's
+// observation records do.
 // By default it simulates 2 hours; MCPDRIFT_SOAK_HOURS=24 gives the full
 // day (72,000 checks, a few minutes).
 func TestSoakUnchangedPolls(t *testing.T) {
 	if testing.Short() {
 		t.Skip("soak test")
 	}
+	synctest.Test(t, testSoakUnchangedPolls)
+}
+
+func testSoakUnchangedPolls(t *testing.T) {
 	hours := 2
 	if v := os.Getenv("MCPDRIFT_SOAK_HOURS"); v != "" {
 		fmt.Sscan(v, &hours)
 	}
 	const servers = 50
-	clock := newFakeClock(t0)
-	fleet := newFakeFleet(clock)
+	fleet := newFakeFleet(clock.Real{})
 	var y strings.Builder
 	y.WriteString("storage: {path: /unused}\nservers:\n")
 	for i := range servers {
@@ -36,16 +43,10 @@ func TestSoakUnchangedPolls(t *testing.T) {
 	db := openDB(t, path)
 	defer db.Close()
 	// Logs go nowhere: an in-memory log would be the growth measured.
-	h := start(t, db, Options{Config: parseConfig(t, y.String()), Clock: clock, Probe: fleet.Probe, ReminderCheck: time.Hour,
+	h := startSync(t, db, Options{Config: parseConfig(t, y.String()), Probe: fleet.Probe, ReminderCheck: time.Hour,
 		Logger: slogDiscard()})
-	total := func() int {
-		n := 0
-		for i := range servers {
-			n += h.runs(fmt.Sprintf("s%02d", i))
-		}
-		return n
-	}
-	eventually(t, "the start-up cycle", func() bool { return total() >= servers })
+	total := func() int { return int(h.metric("mcpdrift_checks_total")) }
+	h.wait("the start-up cycle", func() bool { return total() >= servers })
 
 	type sample struct {
 		heap       uint64
@@ -75,17 +76,9 @@ func TestSoakUnchangedPolls(t *testing.T) {
 	var first sample
 	minutes := hours * 60
 	for m := 1; m <= minutes; m++ {
-		// Every loop waits on its timer: 50 schedule loops and the reminder loop.
-		clock.WaitForTimers(t, servers+1)
-		clock.Advance(time.Minute)
+		h.advance(time.Minute)
 		want := servers * (m + 1)
-		for !within(time.Second, func() bool { return total() >= want }) {
-			// A tick that met the previous check still returning (in
-			// the instant between its completion and its return) was
-			// skipped: tick again (the fake minute is not the point).
-			clock.WaitForTimers(t, servers+1)
-			clock.Advance(time.Minute)
-		}
+		h.wait(fmt.Sprintf("%d checks", want), func() bool { return total() >= want })
 		if m == 60 {
 			first = measure()
 		}
