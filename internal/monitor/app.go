@@ -18,6 +18,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/monitor/incident"
 	"github.com/mcpdrift/mcpdrift/internal/monitor/logonce"
 	"github.com/mcpdrift/mcpdrift/internal/monitor/outbox"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/schedule"
 	"github.com/mcpdrift/mcpdrift/internal/probe"
 	"github.com/mcpdrift/mcpdrift/internal/redact"
 	"github.com/mcpdrift/mcpdrift/internal/report"
@@ -27,8 +28,6 @@ import (
 
 // Tuning defaults. Each has an Options field so tests can shrink it.
 const (
-	DefaultStagger          = 5 * time.Second
-	staggerPerServer        = 25 * time.Millisecond
 	DefaultMaxJitter        = 5 * time.Second
 	DefaultDebounce         = 200 * time.Millisecond
 	DefaultWatchMinInterval = 2 * time.Second
@@ -83,7 +82,8 @@ type Options struct {
 	Secrets *redact.Live
 
 	// Stagger spreads the start-up snapshots over this long; zero means
-	// 25ms per server up to DefaultStagger, negative means all at once.
+	// 25ms per server up to schedule.DefaultStagger, negative means all
+	// at once.
 	// MaxJitter caps the random delay added to each scheduled run
 	// (at most a tenth of the schedule's interval).
 	Stagger   time.Duration
@@ -161,7 +161,7 @@ type runtimeConfig struct {
 	cfg       *config.Config
 	servers   map[string]*config.Server // enabled servers by name
 	order     []string                  // enabled server names in config order
-	schedules map[string]schedule
+	schedules map[string]schedule.Spec
 	notifiers map[string]notifiers.Notifier
 }
 
@@ -188,9 +188,12 @@ type App struct {
 	stopping bool
 	wg       sync.WaitGroup
 
-	sched *scheduler
+	sched *schedule.Scheduler
 	life  *lifecycle
 	disp  *outbox.Dispatcher
+
+	checkLogsMu sync.Mutex
+	checkLogs   map[string]*logonce.Log // server -> its check errors
 
 	toolsMu   sync.Mutex
 	toolsSeen map[string]string // server -> snapshot id whose tools are exported
@@ -223,6 +226,7 @@ func New(opts Options) (*App, error) {
 		m:     newMetrics(opts.Registry),
 
 		toolsSeen: map[string]string{},
+		checkLogs: map[string]*logonce.Log{},
 	}
 	a.opts.Probe = a.withAuth(a.opts.Probe)
 	a.engine = &engine.Engine{
@@ -235,7 +239,7 @@ func New(opts Options) (*App, error) {
 		// the client identities of check --as) shares this limit.
 		Limit: engine.NewLimiter(opts.Config.Concurrency),
 		// The daemon logs one line per check, with its trigger, and a
-		// repeated error once (scheduler.logCheck).
+		// repeated error once (App.logCheck).
 		CallerLogsChecks: true,
 	}
 	rt, err := a.build(opts.Config)
@@ -255,14 +259,12 @@ func New(opts Options) (*App, error) {
 		pending: a.engine.Pending, wake: a.disp.Wake, every: opts.ReminderCheck,
 		states: map[string]store.AlertState{}, mem: map[string]incident.Memory{}, gen: map[string]uint64{},
 	}
-	a.sched = &scheduler{
-		clock: opts.Clock, log: a.log, stagger: opts.Stagger, maxJitter: opts.MaxJitter, checkGrace: opts.CheckGrace,
-		limit: a.engine.Limit, goLoop: a.goLoop, watch: a.watch,
-		check:   func(ctx context.Context, s *config.Server, trigger string) { a.check(ctx, s, trigger, false) },
-		onCycle: func(at time.Time) { a.m.lastCycle.Set(float64(at.Unix())) },
-		jobs:    map[string]*serverJob{}, busy: map[string]chan struct{}{}, checked: map[string]time.Time{},
-		errs: map[string]*logonce.Log{},
-	}
+	a.sched = schedule.New(schedule.Options{
+		Clock: opts.Clock, Log: a.log, Stagger: opts.Stagger, MaxJitter: opts.MaxJitter, CheckGrace: opts.CheckGrace,
+		Go: a.goLoop, Watch: a.watch,
+		Check:   func(ctx context.Context, s *config.Server, trigger string) { a.check(ctx, s, trigger, false) },
+		OnCycle: func(at time.Time) { a.m.lastCycle.Set(float64(at.Unix())) },
+	})
 	return a, nil
 }
 
@@ -271,7 +273,7 @@ func (a *App) build(cfg *config.Config) (*runtimeConfig, error) {
 	rt := &runtimeConfig{
 		cfg:       cfg,
 		servers:   map[string]*config.Server{},
-		schedules: map[string]schedule{},
+		schedules: map[string]schedule.Spec{},
 	}
 	var errs []error
 	for i := range cfg.Servers {
@@ -279,7 +281,7 @@ func (a *App) build(cfg *config.Config) (*runtimeConfig, error) {
 		if s.Disabled {
 			continue
 		}
-		sc, err := parseSchedule(s.Schedule)
+		sc, err := schedule.Parse(s.Schedule)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("server %q: schedule %q: %w", s.Name, s.Schedule, err))
 			continue
@@ -335,7 +337,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.disp.Reconcile(runCtx, rt.notifiers)
 	a.life.startup(rt)
-	a.sched.reconcile(runCtx, rt, true)
+	a.reschedule(runCtx, rt, true)
 	a.goLoop(runCtx, a.life.reminderLoop)
 	a.goLoop(runCtx, a.pruneLoop)
 	a.running.Store(true)
@@ -420,16 +422,30 @@ func (a *App) Apply(cfg *config.Config) error {
 	for name := range old.servers {
 		if rt.servers[name] == nil {
 			a.m.forget(name)
+			a.checkLogsMu.Lock()
+			delete(a.checkLogs, name)
+			a.checkLogsMu.Unlock()
 		}
 	}
 	if a.running.Load() {
 		a.disp.Reconcile(a.runCtx, rt.notifiers)
-		a.sched.reconcile(a.runCtx, rt, false)
+		a.reschedule(a.runCtx, rt, false)
 	}
 	a.m.reloads.WithLabelValues("success").Inc()
 	a.m.configLoaded(cfg.Hash(), a.clock.Now())
 	a.log.Info("configuration reloaded", "hash", cfg.Hash(), "servers", len(rt.order), "notifiers", len(rt.notifiers))
 	return nil
+}
+
+// reschedule resizes the shared concurrency limit to rt and hands its
+// servers to the scheduler.
+func (a *App) reschedule(ctx context.Context, rt *runtimeConfig, startup bool) {
+	a.engine.Limit.Resize(rt.cfg.Concurrency)
+	servers := make([]schedule.Server, len(rt.order))
+	for i, name := range rt.order {
+		servers[i] = schedule.Server{Config: rt.servers[name], Spec: rt.schedules[name]}
+	}
+	a.sched.Reconcile(ctx, servers, startup)
 }
 
 func (a *App) reloadFailed(err error) error {
@@ -470,7 +486,7 @@ func (a *App) Ready() error {
 	if _, err := a.store.AlertState("readyz"); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	return a.sched.fresh(a.runtime(), a.clock.Now())
+	return a.sched.Fresh(a.clock.Now())
 }
 
 // instrumentedProbe times every probe for the metrics. A server with an

@@ -58,7 +58,7 @@ func testReadyAndApply(t *testing.T) {
 	}
 	// Two intervals, the timeout, grace and a minute of slack without a
 	// completed check: not ready. Hold the check by keeping its token.
-	busy := h.app.sched.busyToken("a")
+	busy := h.app.sched.Busy("a")
 	busy <- struct{}{}
 	h.advance(2*time.Minute + 10*time.Second + DefaultCheckGrace + time.Minute + time.Second)
 	if err := h.app.Ready(); err == nil || !strings.Contains(err.Error(), "no recent check of a") {

@@ -1,13 +1,13 @@
 // Package monitor is the daemon behind `mcpdrift run`: App joins its
 // parts over one open store. Each part takes only what it uses:
 //
-//   - the scheduler (scheduler.go) snapshots every configured server on
-//     its cron schedule (start-up stagger, per-run jitter) and holds watch
-//     sessions open to servers with `watch: true`, re-snapshotting them on
-//     list_changed (watcher.go; the watch session lists too, as a
-//     long-lived client: session.go). App.check runs each check through
-//     the engine under the shared concurrency limit, a server's checks
-//     never overlapping.
+//   - package schedule decides when each configured server is checked
+//     (its cron schedule, start-up stagger, per-run jitter) and keeps the
+//     watch sessions of servers with `watch: true` running; the watch
+//     session re-snapshots on list_changed (watcher.go) and lists too, as
+//     a long-lived client (session.go). App.check (check.go) runs each
+//     check through the engine under the shared concurrency limit, a
+//     server's checks never overlapping.
 //   - the alert lifecycle: package incident decides, as pure functions,
 //     what a check or a re-read of the stored drift means for a server's
 //     incidents (drift, reminders, resolution, unreachable, flapping, the
