@@ -1,14 +1,17 @@
 package monitor
 
 import (
+	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
+	"github.com/mcpdrift/mcpdrift/internal/probe"
 	"github.com/mcpdrift/mcpdrift/notifiers"
 )
 
@@ -51,23 +54,36 @@ func testReadyAndApply(t *testing.T) {
 	db := openDB(t, dbPath(t))
 	defer db.Close()
 	cfgA := parseConfig(t, "storage: {path: /unused}\nservers:\n  - {name: a, url: \"http://x/mcp\", schedule: \"@every 1m\", timeout: 10s}\n")
-	h := startSync(t, db, Options{Config: cfgA, Probe: fleet.Probe})
+	// a's probe hangs, ignoring its context, while hang is set: a check
+	// that never returns.
+	var hang atomic.Bool
+	release := make(chan struct{})
+	probeFn := func(ctx context.Context, tg probe.Target) (*probe.Result, error) {
+		if tg.Name == "a" && hang.Load() {
+			<-release
+		}
+		return fleet.Probe(ctx, tg)
+	}
+	var buildErr error // what building the notifiers fails with
+	h := startSync(t, db, Options{Config: cfgA, Probe: probeFn,
+		Notifiers: func(*config.Config) (map[string]notifiers.Notifier, error) { return nil, buildErr }})
 	h.waitRuns("a", 1)
 	if err := h.app.Ready(); err != nil {
 		t.Fatalf("Ready after the first cycle: %v", err)
 	}
 	// Two intervals, the timeout, grace and a minute of slack without a
-	// completed check: not ready. Hold the check by keeping its token.
-	busy := h.app.sched.Busy("a")
-	busy <- struct{}{}
+	// completed check: not ready.
+	hang.Store(true)
 	h.advance(2*time.Minute + 10*time.Second + DefaultCheckGrace + time.Minute + time.Second)
 	if err := h.app.Ready(); err == nil || !strings.Contains(err.Error(), "no recent check of a") {
 		t.Errorf("Ready with a stale server: %v", err)
 	}
-	<-busy
+	hang.Store(false)
+	close(release)
+	synctest.Wait()
 
 	// A config whose notifiers cannot be built is refused; the old one runs.
-	h.app.opts.Notifiers = func(*config.Config) (map[string]notifiers.Notifier, error) { return nil, errors.New("boom") }
+	buildErr = errors.New("boom")
 	if err := h.app.Apply(cfgA); err == nil {
 		t.Fatal("Apply accepted a config whose notifiers fail")
 	}
@@ -77,7 +93,7 @@ func testReadyAndApply(t *testing.T) {
 	if !strings.Contains(h.logs.String(), "configuration reload failed") {
 		t.Error("failed reload not logged")
 	}
-	h.app.opts.Notifiers = func(*config.Config) (map[string]notifiers.Notifier, error) { return nil, nil }
+	buildErr = nil
 
 	// Replace a by b: b is snapshotted at once, a stops.
 	cfgB := parseConfig(t, "storage: {path: /unused}\nservers:\n  - {name: b, url: \"http://y/mcp\", schedule: \"@every 1m\"}\n")
