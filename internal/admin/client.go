@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/inventory"
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
 	"github.com/mcpdrift/mcpdrift/internal/oauth"
 	"github.com/mcpdrift/mcpdrift/internal/report"
@@ -164,7 +165,7 @@ func (c *Client) Check(ctx context.Context, servers []string, as ...string) (rep
 
 // Inventory asks the daemon for the named servers' tools (all when none)
 // from their latest snapshots.
-func (c *Client) Inventory(ctx context.Context, servers []string) ([]report.InventoryServer, error) {
+func (c *Client) Inventory(ctx context.Context, servers []string) ([]inventory.Server, error) {
 	var resp inventoryResponse
 	err := c.do(ctx, c.Timeout, http.MethodGet, pathInv, url.Values{"server": servers}, nil, &resp)
 	return resp.Servers, err

@@ -18,6 +18,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/syncbuf"
 
 	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/inventory"
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
 	"github.com/mcpdrift/mcpdrift/internal/oauth"
 	"github.com/mcpdrift/mcpdrift/internal/report"
@@ -49,7 +50,7 @@ type fake struct {
 	history  service.History
 	doc      json.RawMessage
 	imported []lockfile.Imported
-	tools    []report.InventoryServer
+	tools    []inventory.Server
 	grants   []oauth.Status
 	err      error
 	// checkStarted, when set, is closed as Check starts; Check then waits
@@ -83,7 +84,7 @@ func (f *fake) Status(_ context.Context, servers []string) ([]report.Server, err
 	return f.servers, f.err
 }
 
-func (f *fake) Inventory(_ context.Context, servers []string) ([]report.InventoryServer, error) {
+func (f *fake) Inventory(_ context.Context, servers []string) ([]inventory.Server, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.statusServers = servers

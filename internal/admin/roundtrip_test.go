@@ -16,6 +16,7 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/drift"
 	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/inventory"
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
 	"github.com/mcpdrift/mcpdrift/internal/oauth"
 	"github.com/mcpdrift/mcpdrift/internal/report"
@@ -53,8 +54,8 @@ func TestRoundTrip(t *testing.T) {
 	f := &fake{
 		report:  report.Report{Servers: []report.Server{sampleServer("a"), {Server: "b", Status: report.StatusError, Error: "connect: refused", Changes: []report.Change{}}}},
 		servers: []report.Server{sampleServer("a"), sampleServer("b")},
-		tools: []report.InventoryServer{{Server: "a", Snapshot: "sha256:" + strings.Repeat("b", 64),
-			Tools: []report.InventoryTool{{Name: "search", Risk: drift.RiskReadOnly}}}, {Server: "b", Error: "no snapshot yet", Tools: []report.InventoryTool{}}},
+		tools: []inventory.Server{{Server: "a", Snapshot: "sha256:" + strings.Repeat("b", 64),
+			Tools: []inventory.Tool{{Name: "search", Risk: drift.RiskReadOnly}}}, {Server: "b", Error: "no snapshot yet", Tools: []inventory.Tool{}}},
 		grants: []oauth.Status{{Server: "a", Mode: "authorization_code", Issuer: "https://as.example", ClientID: "dcr-1",
 			Registration: "dynamic", Granted: []string{"tools:read"}, Stored: true, Expiry: t1, LastRefresh: t0, NeedsLogin: true,
 			LastError: "invalid_grant"}},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/mcpdrift/mcpdrift/internal/inventory"
 	"github.com/mcpdrift/mcpdrift/internal/oauth"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/version"
@@ -55,7 +56,7 @@ type checkRequest struct {
 }
 
 type inventoryResponse struct {
-	Servers []report.InventoryServer `json:"servers"`
+	Servers []inventory.Server `json:"servers"`
 }
 
 type statusResponse struct {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/render"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/service"
 )
@@ -68,7 +69,7 @@ comment, and the previous and new baseline ids.`,
 			interactive := !latest && req.Snapshot == "" && isInteractive(cmd.InOrStdin())
 			if !latest && req.Snapshot == "" && !interactive {
 				return usageError("approve %s: say which snapshot: --snapshot ID (the id 'mcpdrift diff %s' shows) approves what you reviewed; --latest approves whatever the latest snapshot is",
-					report.ShowName(req.Server), report.ShowName(req.Server))
+					render.ShowName(req.Server), render.ShowName(req.Server))
 			}
 			svc, done, err := a.service(cmd, false)
 			if err != nil {
@@ -99,7 +100,7 @@ comment, and the previous and new baseline ids.`,
 				}
 				what = fmt.Sprintf("%s %s of snapshot %s", word, strings.Join(ap.Tools, ", "), ap.SnapshotID)
 			}
-			fmt.Fprintf(out, "approved %s of %s by %s\n", what, report.ShowName(ap.Server), ap.Approver)
+			fmt.Fprintf(out, "approved %s of %s by %s\n", what, render.ShowName(ap.Server), ap.Approver)
 			fmt.Fprintf(out, "baseline: %s\n", ap.BaselineID)
 			if ap.PreviousID != "" {
 				fmt.Fprintf(out, "previous: %s\n", ap.PreviousID)
@@ -125,10 +126,10 @@ func confirmLatest(ctx context.Context, svc service.Service, server string, in i
 		return "", serviceError(err)
 	}
 	if s.Snapshot == nil {
-		return "", usageError("approve %s: it has no snapshot yet: run 'mcpdrift check %s'", report.ShowName(server), report.ShowName(server))
+		return "", usageError("approve %s: it has no snapshot yet: run 'mcpdrift check %s'", render.ShowName(server), render.ShowName(server))
 	}
 	fmt.Fprintf(out, "latest snapshot of %s: %s, taken %s\n  %s\napprove this snapshot? [y/N] ",
-		report.ShowName(server), s.Snapshot.ID, s.Snapshot.TakenAt.UTC().Format("2006-01-02 15:04:05Z"), pendingSummary(s))
+		render.ShowName(server), s.Snapshot.ID, s.Snapshot.TakenAt.UTC().Format("2006-01-02 15:04:05Z"), pendingSummary(s))
 	answer, err := bufio.NewReader(in).ReadString('\n')
 	if err != nil && answer == "" {
 		fmt.Fprintln(out)
@@ -150,5 +151,5 @@ func pendingSummary(s report.Server) string {
 		return "no change against the baseline " + report.ShortID(s.Baseline.ID)
 	}
 	return fmt.Sprintf("%d change(s) against the baseline %s (approved by %s), highest severity %s",
-		len(s.Changes), report.ShortID(s.Baseline.ID), report.ShowName(s.Baseline.ApprovedBy), s.Severity)
+		len(s.Changes), report.ShortID(s.Baseline.ID), render.ShowName(s.Baseline.ApprovedBy), s.Severity)
 }

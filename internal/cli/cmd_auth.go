@@ -14,7 +14,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/oauth"
-	"github.com/mcpdrift/mcpdrift/internal/report"
+	"github.com/mcpdrift/mcpdrift/internal/render"
 	"github.com/mcpdrift/mcpdrift/store"
 )
 
@@ -73,7 +73,7 @@ is stored sealed and refreshed by the daemon from then on.`,
 				g.Expiry = rec.Token.Expiry
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Logged in: %s at %s, client %s (%s), granted scopes: %s, token expires %s\n",
-				s.Name, report.ShowName(rec.Issuer), report.ShowName(rec.ClientID), rec.Registration,
+				s.Name, render.ShowName(rec.Issuer), render.ShowName(rec.ClientID), rec.Registration,
 				scopeList(g), when(g.Expiry))
 			return nil
 		},
@@ -102,7 +102,7 @@ one holds the database. No token or secret is ever shown.`,
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "SERVER\tMODE\tISSUER\tCLIENT\tGRANTED SCOPES\tEXPIRES\tLAST REFRESH\tSTATE\tLAST ERROR")
 			for _, g := range grants {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", report.ShowName(g.Server), g.Mode, dash(g.Issuer),
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", render.ShowName(g.Server), g.Mode, dash(g.Issuer),
 					dash(g.ClientID), scopeList(g), when(g.Expiry), when(g.LastRefresh), grantState(g), dash(g.LastError))
 			}
 			return w.Flush()
@@ -241,7 +241,7 @@ func (a *app) authBackend(cmd *cobra.Command, cfg *config.Config, what string, v
 func grantState(g oauth.Status) string {
 	switch {
 	case g.Error != "":
-		return "error: " + report.ShowName(g.Error)
+		return "error: " + render.ShowName(g.Error)
 	case !g.Stored && g.Mode == config.AuthClientCredentials:
 		return "no token yet (the daemon or check obtains it)"
 	case !g.Stored:
@@ -259,7 +259,7 @@ func scopeList(g oauth.Status) string {
 	case len(g.Granted) == 0:
 		return "(none)"
 	}
-	return report.ShowName(strings.Join(g.Granted, " "))
+	return render.ShowName(strings.Join(g.Granted, " "))
 }
 
 // dash is s escaped for a terminal, or "-" for nothing.
@@ -267,7 +267,7 @@ func dash(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return report.ShowName(s)
+	return render.ShowName(s)
 }
 
 func when(t time.Time) string {

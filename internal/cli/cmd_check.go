@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
+	"github.com/mcpdrift/mcpdrift/internal/render"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/service"
 	"github.com/mcpdrift/mcpdrift/internal/version"
@@ -17,11 +18,11 @@ import (
 type reportOptions struct {
 	format *formatFlag
 	failOn string
-	// summary and full select the text rendering (report.Options).
+	// summary and full select the text rendering (render.Options).
 	summary, full bool
 	// sarif anchors SARIF results to a file (the lockfile or the config);
 	// commands that know none leave it zero.
-	sarif report.SARIFOptions
+	sarif render.SARIFOptions
 }
 
 func (o *reportOptions) addFlags(cmd *cobra.Command) {
@@ -42,11 +43,11 @@ func (o *reportOptions) print(cmd *cobra.Command, rep *report.Report) error {
 	case "sarif":
 		so := o.sarif
 		so.ToolVersion = version.Get().Version
-		err = report.WriteSARIF(w, rep, so)
+		err = render.WriteSARIF(w, rep, so)
 	case "junit":
-		err = report.WriteJUnit(w, rep, report.JUnitOptions{FailOn: failOn})
+		err = render.WriteJUnit(w, rep, render.JUnitOptions{FailOn: failOn})
 	default:
-		err = report.Render(w, rep, o.format.value, report.Options{Color: isTerminal(w), Summary: o.summary, Full: o.full})
+		err = render.Report(w, rep, o.format.value, render.Options{Color: isTerminal(w), Summary: o.summary, Full: o.full})
 	}
 	if err != nil {
 		return &ExitError{Code: ExitFailure, Err: err}
@@ -162,7 +163,7 @@ func (a *app) checkLock(cmd *cobra.Command, cfg *config.Config, o *checkOptions,
 	if err != nil {
 		return serviceError(err)
 	}
-	o.sarif = report.SARIFOptions{Artifact: artifactPath(o.lock), Line: f.Line}
+	o.sarif = render.SARIFOptions{Artifact: artifactPath(o.lock), Line: f.Line}
 	return o.print(cmd, &rep)
 }
 
@@ -190,7 +191,7 @@ func readLockfileData(path string) (*lockfile.File, []byte, error) {
 func (a *app) warnUnconfigured(cfg *config.Config, f *lockfile.File) {
 	for _, s := range f.Servers {
 		if _, ok := cfg.Server(s.Name); !ok {
-			a.logger.Warn("lockfile server is not in the config", slog.String("server", report.ShowName(s.Name)))
+			a.logger.Warn("lockfile server is not in the config", slog.String("server", render.ShowName(s.Name)))
 		}
 	}
 }

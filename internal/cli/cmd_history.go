@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mcpdrift/mcpdrift/internal/escape"
+	"github.com/mcpdrift/mcpdrift/internal/render"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/service"
 )
@@ -48,7 +49,7 @@ time, comment, previous and new baseline.`,
 
 func renderHistory(w io.Writer, h service.History, format string) error {
 	if format == "json" {
-		return report.WriteJSON(w, h)
+		return render.WriteJSON(w, h)
 	}
 	rows := make([][]string, 0, len(h.History))
 	for _, e := range h.History {

@@ -3,7 +3,8 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/mcpdrift/mcpdrift/internal/report"
+	"github.com/mcpdrift/mcpdrift/internal/inventory"
+	"github.com/mcpdrift/mcpdrift/internal/render"
 )
 
 func newInventoryCommand(a *app) *cobra.Command {
@@ -43,8 +44,8 @@ moves up. Nothing is probed: run 'mcpdrift check' first.`,
 			if err != nil {
 				return serviceError(err)
 			}
-			inv := report.Inventory{Servers: servers}
-			if err := report.RenderInventory(cmd.OutOrStdout(), &inv, format.value); err != nil {
+			inv := inventory.Inventory{Servers: servers}
+			if err := render.Inventory(cmd.OutOrStdout(), &inv, format.value); err != nil {
 				return &ExitError{Code: ExitFailure, Err: err}
 			}
 			return nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/lint"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/render"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/service"
 )
@@ -62,7 +63,7 @@ look-alike tools.`,
 				return err
 			}
 			rep := report.Report{Servers: []report.Server{rs}}
-			if err := report.Render(cmd.OutOrStdout(), &rep, format.value, report.Options{Color: isTerminal(cmd.OutOrStdout())}); err != nil {
+			if err := render.Report(cmd.OutOrStdout(), &rep, format.value, render.Options{Color: isTerminal(cmd.OutOrStdout())}); err != nil {
 				return &ExitError{Code: ExitFailure, Err: err}
 			}
 			if rs.MaxSeverity() >= threshold {

@@ -13,7 +13,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
-	"github.com/mcpdrift/mcpdrift/internal/report"
+	"github.com/mcpdrift/mcpdrift/internal/render"
 	"github.com/mcpdrift/mcpdrift/internal/service"
 	"github.com/mcpdrift/mcpdrift/internal/version"
 	"github.com/mcpdrift/mcpdrift/store"
@@ -186,14 +186,14 @@ drift alerts of the imported servers are re-evaluated at once.`,
 			for _, r := range res {
 				switch {
 				case r.Unchanged:
-					fmt.Fprintf(out, "%s: unchanged (baseline already pinned)\n", report.ShowName(r.Server))
+					fmt.Fprintf(out, "%s: unchanged (baseline already pinned)\n", render.ShowName(r.Server))
 				default:
 					edited := ""
 					if r.Edited {
 						edited = " (edited by hand)"
 					}
 					fmt.Fprintf(out, "%s: baseline %s imported%s, approval #%d by %s\n",
-						report.ShowName(r.Server), r.Approval.BaselineID, edited, r.Approval.Seq, report.ShowName(r.Approval.Approver))
+						render.ShowName(r.Server), r.Approval.BaselineID, edited, r.Approval.Seq, render.ShowName(r.Approval.Approver))
 				}
 			}
 			switch {
@@ -219,7 +219,7 @@ func (a *app) importSelection(cfg *config.Config, f *lockfile.File, names []stri
 	if len(names) == 0 {
 		for _, s := range f.Servers {
 			if _, ok := cfg.Server(s.Name); !ok {
-				a.logger.Warn("not imported: the config has no such server", slog.String("server", report.ShowName(s.Name)))
+				a.logger.Warn("not imported: the config has no such server", slog.String("server", render.ShowName(s.Name)))
 				continue
 			}
 			out = append(out, s)
@@ -265,7 +265,7 @@ is not a lockfile this mcpdrift can read.`,
 					edits = append(edits, err)
 					continue
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s ok\n", report.ShowName(s.Name), s.Fingerprint)
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s ok\n", render.ShowName(s.Name), s.Fingerprint)
 			}
 			if len(edits) > 0 {
 				return &ExitError{Code: ExitDrift, Err: errors.Join(edits...)}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mcpdrift/mcpdrift/internal/render"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 	"github.com/mcpdrift/mcpdrift/notifiers"
@@ -73,7 +74,7 @@ usage or config error.`,
 					if retry {
 						kind = "retryable"
 					}
-					fmt.Fprintf(out, "FAIL  %s (%s): %s error: %s\n", name, n.Type, kind, report.ShowName(err.Error()))
+					fmt.Fprintf(out, "FAIL  %s (%s): %s error: %s\n", name, n.Type, kind, render.ShowName(err.Error()))
 					continue
 				}
 				fmt.Fprintf(out, "ok    %s (%s) in %s\n", name, n.Type, time.Since(start).Round(time.Millisecond))

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mcpdrift/mcpdrift/internal/report"
+	"github.com/mcpdrift/mcpdrift/internal/escape"
 	"github.com/mcpdrift/mcpdrift/internal/service"
 )
 
@@ -42,7 +42,7 @@ reaches your terminal.`,
 				return &ExitError{Code: ExitFailure, Err: fmt.Errorf("manifest of %s: %w", req.Server, err)}
 			}
 			out.WriteByte('\n')
-			_, err = cmd.OutOrStdout().Write(report.InertJSON(out.Bytes()))
+			_, err = cmd.OutOrStdout().Write(escape.InertJSON(out.Bytes()))
 			return err
 		},
 	}

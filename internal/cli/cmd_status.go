@@ -3,7 +3,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/mcpdrift/mcpdrift/internal/report"
+	"github.com/mcpdrift/mcpdrift/internal/render"
 )
 
 func newStatusCommand(a *app) *cobra.Command {
@@ -28,7 +28,7 @@ probe error. Run 'mcpdrift check' to probe now.`,
 			if err != nil {
 				return serviceError(err)
 			}
-			if err := report.RenderStatus(cmd.OutOrStdout(), rows, format.value, report.Options{}); err != nil {
+			if err := render.Status(cmd.OutOrStdout(), rows, format.value, render.Options{}); err != nil {
 				return &ExitError{Code: ExitFailure, Err: err}
 			}
 			return nil

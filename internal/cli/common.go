@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
-	"github.com/mcpdrift/mcpdrift/internal/report"
+	"github.com/mcpdrift/mcpdrift/internal/render"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 	"github.com/mcpdrift/mcpdrift/store"
 )
@@ -68,8 +68,8 @@ func (a *app) configFile() (path string, implicit bool) {
 
 // configSARIF anchors SARIF results to the config file, each at the line
 // of its server's entry.
-func (a *app) configSARIF(cfg *config.Config) report.SARIFOptions {
-	return report.SARIFOptions{
+func (a *app) configSARIF(cfg *config.Config) render.SARIFOptions {
+	return render.SARIFOptions{
 		Artifact: artifactPath(a.configPath()),
 		Line:     func(server, _, _ string) int { return cfg.Line(server) },
 	}

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcpdrift/mcpdrift/internal/report/sariftest"
+	"github.com/mcpdrift/mcpdrift/internal/render/sariftest"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 

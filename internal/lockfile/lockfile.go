@@ -32,8 +32,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpdrift/mcpdrift/internal/escape"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
-	"github.com/mcpdrift/mcpdrift/internal/report"
 )
 
 // Version is the lockfile format version this build reads and writes. It is
@@ -164,7 +164,7 @@ func Encode(w io.Writer, f *File) error {
 	if err := enc.Encode(top); err != nil {
 		return fmt.Errorf("encode lockfile: %w", err)
 	}
-	if _, err := w.Write(report.InertJSON(buf.Bytes())); err != nil {
+	if _, err := w.Write(escape.InertJSON(buf.Bytes())); err != nil {
 		return fmt.Errorf("write lockfile: %w", err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/inventory"
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
 	"github.com/mcpdrift/mcpdrift/internal/oauth"
 	"github.com/mcpdrift/mcpdrift/internal/report"
@@ -66,7 +67,7 @@ func (s *appService) Status(ctx context.Context, names []string) ([]report.Serve
 	return s.local().Status(ctx, names)
 }
 
-func (s *appService) Inventory(ctx context.Context, names []string) ([]report.InventoryServer, error) {
+func (s *appService) Inventory(ctx context.Context, names []string) ([]inventory.Server, error) {
 	return s.local().Inventory(ctx, names)
 }
 

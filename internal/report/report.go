@@ -1,7 +1,10 @@
-// Package report owns the check/diff/status report: the JSON shape DESIGN
-// fixes for machines, and its text and markdown renderings for people.
-// Everything a server sent is escaped before it is rendered; report does no
-// I/O beyond writing to the writer it is given.
+// Package report holds the result types of a check, one definition each:
+// the report and its servers, changes and findings (the JSON shape
+// docs/report.md fixes for machines), the approval a baseline comes from,
+// and the order every rendering shows changes in. It renders nothing:
+// internal/render draws these types for people and CI, the notifiers for
+// their channels, and both depend on this package, never on each other.
+// It does no I/O.
 package report
 
 import (
@@ -146,4 +149,12 @@ func (r *Report) ExitCode(failOn severity.Level) int {
 	default:
 		return 0
 	}
+}
+
+// ShortID shortens a sha256 id for people: "sha256:0123456789ab".
+func ShortID(id string) string {
+	if len(id) > len("sha256:")+12 {
+		return id[:len("sha256:")+12]
+	}
+	return id
 }

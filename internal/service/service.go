@@ -18,6 +18,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/divergence"
 	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/inventory"
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/oauth"
@@ -35,7 +36,7 @@ type Service interface {
 	Status(ctx context.Context, servers []string) ([]report.Server, error)
 	// Inventory is each named server's tools from its latest snapshot,
 	// with the lint findings on them, in one call.
-	Inventory(ctx context.Context, servers []string) ([]report.InventoryServer, error)
+	Inventory(ctx context.Context, servers []string) ([]inventory.Server, error)
 	Diff(ctx context.Context, server string) (report.Server, error)
 	Approve(ctx context.Context, req engine.ApproveRequest) (store.Approval, error)
 	History(ctx context.Context, server string, limit int) (History, error)
@@ -220,20 +221,20 @@ func Identities(specs []string) ([]divergence.Identity, error) {
 
 // Inventory reads each named server's latest snapshot and its findings
 // (with the cross-server rules and suppressions, as Status has them).
-func (l *Local) Inventory(_ context.Context, names []string) ([]report.InventoryServer, error) {
+func (l *Local) Inventory(_ context.Context, names []string) ([]inventory.Server, error) {
 	ss, err := Select(l.Config, names)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]report.InventoryServer, len(ss))
+	out := make([]inventory.Server, len(ss))
 	for i, s := range ss {
 		out[i] = l.inventory(l.Engine.Status(s))
 	}
 	return out, nil
 }
 
-func (l *Local) inventory(row report.Server) report.InventoryServer {
-	none := report.InventoryServer{Server: row.Server, Tools: []report.InventoryTool{}}
+func (l *Local) inventory(row report.Server) inventory.Server {
+	none := inventory.Server{Server: row.Server, Tools: []inventory.Tool{}}
 	if row.Snapshot == nil {
 		none.Error = cmp.Or(row.Error, row.Note, fmt.Sprintf("no snapshot yet: run 'mcpdrift check %s'", row.Server))
 		return none
@@ -248,7 +249,7 @@ func (l *Local) inventory(row report.Server) report.InventoryServer {
 		none.Error = fmt.Sprintf("parse snapshot %s: %v", row.Snapshot.ID, err)
 		return none
 	}
-	return report.BuildInventory(row.Server, row.Snapshot.ID, m, row.Findings)
+	return inventory.Build(row.Server, row.Snapshot.ID, m, row.Findings)
 }
 
 // Status reports what was last seen of the named servers.

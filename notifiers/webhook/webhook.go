@@ -48,6 +48,7 @@ import (
 	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
+	"github.com/mcpdrift/mcpdrift/internal/escape"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 	"github.com/mcpdrift/mcpdrift/internal/version"
@@ -175,7 +176,7 @@ func Body(a *notifiers.Alert) ([]byte, error) {
 	if err := enc.Encode(p); err != nil {
 		return nil, fmt.Errorf("encode webhook body: %w", err)
 	}
-	return report.InertJSON(b.Bytes()), nil
+	return escape.InertJSON(b.Bytes()), nil
 }
 
 // Sign returns the X-Mcpdrift-Signature value for a body sent at timestamp

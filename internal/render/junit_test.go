@@ -1,4 +1,4 @@
-package report_test
+package render_test
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpdrift/mcpdrift/internal/render"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
@@ -56,7 +57,7 @@ func parseJUnit(t *testing.T, b []byte) junitDoc {
 
 func TestJUnitGolden(t *testing.T) {
 	var b bytes.Buffer
-	if err := report.WriteJUnit(&b, richerReport(t), report.JUnitOptions{FailOn: severity.Low}); err != nil {
+	if err := render.WriteJUnit(&b, richerReport(t), render.JUnitOptions{FailOn: severity.Low}); err != nil {
 		t.Fatal(err)
 	}
 	checkGolden(t, "junit/rich.xml", b.Bytes())
@@ -94,7 +95,7 @@ func TestJUnitCounts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b bytes.Buffer
-			if err := report.WriteJUnit(&b, rep, report.JUnitOptions{FailOn: tt.failOn}); err != nil {
+			if err := render.WriteJUnit(&b, rep, render.JUnitOptions{FailOn: tt.failOn}); err != nil {
 				t.Fatal(err)
 			}
 			d := parseJUnit(t, b.Bytes())
@@ -142,7 +143,7 @@ func TestJUnitViaRender(t *testing.T) {
 		{Kind: "tool.annotations", Entity: "tool", Name: "t", Severity: severity.Info, Summary: "default spelled out"},
 	}}}}
 	var b bytes.Buffer
-	if err := report.Render(&b, rep, "junit", report.Options{}); err != nil {
+	if err := render.Report(&b, rep, "junit", render.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	d := parseJUnit(t, b.Bytes())

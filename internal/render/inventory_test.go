@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"bytes"
@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpdrift/mcpdrift/internal/inventory"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 )
 
 // TestInventoryIsInert: a hostile tool name reaches no format raw, and
@@ -20,7 +22,7 @@ func TestInventoryIsInert(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv := Inventory{Servers: []InventoryServer{BuildInventory("s", "sha256:0123456789abcdef", m, []Finding{
+	inv := inventory.Inventory{Servers: []inventory.Server{inventory.Build("s", "sha256:0123456789abcdef", m, []report.Finding{
 		{Entity: "tool", Name: "get", Rule: "r"}, {Entity: "tool", Name: "get", Rule: "q", Suppressed: "fine"},
 	})}}
 	if got := inv.Servers[0].Tools; len(got) != 2 || got[0].Risk.String() != "destructive" || got[1].Name != "get" || got[1].Findings != 1 {
@@ -29,7 +31,7 @@ func TestInventoryIsInert(t *testing.T) {
 	raw := regexp.MustCompile("[\u202e\x1b]")
 	for _, format := range []string{"text", "json", "markdown"} {
 		var b bytes.Buffer
-		if err := RenderInventory(&b, &inv, format); err != nil {
+		if err := Inventory(&b, &inv, format); err != nil {
 			t.Fatal(err)
 		}
 		if raw.Match(b.Bytes()) {
@@ -39,7 +41,7 @@ func TestInventoryIsInert(t *testing.T) {
 			t.Errorf("markdown: unescaped markup:\n%s", b.String())
 		}
 	}
-	if err := RenderInventory(&bytes.Buffer{}, &inv, "yaml"); err == nil {
+	if err := Inventory(&bytes.Buffer{}, &inv, "yaml"); err == nil {
 		t.Error("unknown format accepted")
 	}
 }
@@ -80,13 +82,13 @@ func TestInventoryLabels(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			inv := Inventory{Servers: []InventoryServer{BuildInventory("s", "sha256:0123456789abcdef", m, nil)}}
+			inv := inventory.Inventory{Servers: []inventory.Server{inventory.Build("s", "sha256:0123456789abcdef", m, nil)}}
 			got := inv.Servers[0].Tools[0]
 			if got.Risk.String() != tt.risk || got.OpenWorld != tt.openWorld {
 				t.Fatalf("risk %s open world %v, want %s %v", got.Risk, got.OpenWorld, tt.risk, tt.openWorld)
 			}
 			var b bytes.Buffer
-			if err := RenderInventory(&b, &inv, "text"); err != nil {
+			if err := Inventory(&b, &inv, "text"); err != nil {
 				t.Fatal(err)
 			}
 			if !strings.Contains(b.String(), "\n  "+tt.risk+" (") {

@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"crypto/sha256"
@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
 
@@ -197,20 +198,20 @@ func securitySeverity(l severity.Level) string {
 // o.Artifact is set, to its line in that file. Servers that could not be
 // probed are tool execution notifications, not results: an outage is not
 // a finding about the code. Output is deterministic.
-func WriteSARIF(w io.Writer, r *Report, o SARIFOptions) error {
+func WriteSARIF(w io.Writer, r *report.Report, o SARIFOptions) error {
 	b := &sarifBuilder{o: o, rules: map[string]severity.Level{}, seen: map[string]bool{}, results: []sarifResult{}}
 	inv := sarifInvocation{ExecutionSuccessful: true, ToolExecutionNotifications: []sarifNotification{}}
 	for i := range r.Servers {
 		s := &r.Servers[i]
 		switch s.Status {
-		case StatusError:
+		case report.StatusError:
 			inv.ExecutionSuccessful = false
 			inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{
 				Level:      "error",
 				Message:    sarifText{Text: fmt.Sprintf("server %s could not be probed: %s", line(s.Server), line(s.Error))},
 				Descriptor: sarifRef{ID: "mcp://" + url.PathEscape(s.Server)},
 			})
-		case StatusUnapproved:
+		case report.StatusUnapproved:
 			msg := fmt.Sprintf("server %s has no approved baseline", line(s.Server))
 			if s.Note != "" {
 				msg += ": " + line(s.Note)
@@ -243,7 +244,7 @@ func WriteSARIF(w io.Writer, r *Report, o SARIFOptions) error {
 
 // fingerprintExtra separates results that share server, rule, entity,
 // name and path: divergences seen by different client identities.
-func fingerprintExtra(c Change) string {
+func fingerprintExtra(c report.Change) string {
 	if c.Kind == "client.divergence" {
 		return c.Summary
 	}
@@ -257,7 +258,7 @@ type sarifBuilder struct {
 	seen    map[string]bool // fingerprints already written
 }
 
-func (b *sarifBuilder) finding(s *Server, entity, name string, f Finding) {
+func (b *sarifBuilder) finding(s *report.Server, entity, name string, f report.Finding) {
 	msg := fmt.Sprintf("%s: %s finding on %s %s: %s", line(s.Server), f.Rule, entity, line(name), line(f.Message))
 	if f.Evidence != "" {
 		msg += " (" + line(f.Evidence) + ")"
@@ -272,7 +273,7 @@ func (b *sarifBuilder) finding(s *Server, entity, name string, f Finding) {
 
 // add appends a result unless an identical one (same fingerprint) was
 // already written, and returns it (nil for a duplicate).
-func (b *sarifBuilder) add(s *Server, rule string, sev severity.Level, entity, name, path, msg, extra string) *sarifResult {
+func (b *sarifBuilder) add(s *report.Server, rule string, sev severity.Level, entity, name, path, msg, extra string) *sarifResult {
 	sum := sha256.Sum256([]byte(strings.Join([]string{s.Server, rule, entity, name, path, extra}, "\x00")))
 	fp := hex.EncodeToString(sum[:16])
 	if b.seen[fp] {

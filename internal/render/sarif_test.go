@@ -1,4 +1,4 @@
-package report_test
+package render_test
 
 import (
 	"bytes"
@@ -6,8 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpdrift/mcpdrift/internal/render"
+	"github.com/mcpdrift/mcpdrift/internal/render/sariftest"
 	"github.com/mcpdrift/mcpdrift/internal/report"
-	"github.com/mcpdrift/mcpdrift/internal/report/sariftest"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
 
@@ -62,8 +63,8 @@ func lockLines(server, entity, name string) int {
 func TestSARIFGoldenAndSchema(t *testing.T) {
 	rep := richerReport(t)
 	var b bytes.Buffer
-	opts := report.SARIFOptions{ToolVersion: "1.2.3", Artifact: "ci/mcp.lock.json", Line: lockLines}
-	if err := report.WriteSARIF(&b, rep, opts); err != nil {
+	opts := render.SARIFOptions{ToolVersion: "1.2.3", Artifact: "ci/mcp.lock.json", Line: lockLines}
+	if err := render.WriteSARIF(&b, rep, opts); err != nil {
 		t.Fatal(err)
 	}
 	sariftest.Validate(t, b.Bytes())
@@ -175,7 +176,7 @@ func TestSARIFStableFingerprints(t *testing.T) {
 	// its fingerprints, so code scanning tracks one alert.
 	fps := func(rep *report.Report) string {
 		var b bytes.Buffer
-		if err := report.WriteSARIF(&b, rep, report.SARIFOptions{}); err != nil {
+		if err := render.WriteSARIF(&b, rep, render.SARIFOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		var log struct {
@@ -206,7 +207,7 @@ func TestSARIFViaRenderIsValid(t *testing.T) {
 	// locations only: still valid SARIF.
 	for _, rep := range []*report.Report{richerReport(t), {Servers: []report.Server{}}} {
 		var b bytes.Buffer
-		if err := report.Render(&b, rep, "sarif", report.Options{}); err != nil {
+		if err := render.Report(&b, rep, "sarif", render.Options{}); err != nil {
 			t.Fatal(err)
 		}
 		sariftest.Validate(t, b.Bytes())
@@ -231,7 +232,7 @@ func TestSARIFLevel(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := report.SARIFLevel(tt.in); got != tt.want {
+			if got := render.SARIFLevel(tt.in); got != tt.want {
 				t.Errorf("got %s, want %s", got, tt.want)
 			}
 		})

@@ -1,4 +1,10 @@
-package report
+// Package render draws check, diff, status and inventory results (package
+// report's types) for people and CI: text, markdown, JSON, SARIF and JUnit.
+// The JSON is the contract docs/report.md describes. Everything a server
+// sent is escaped before it is rendered; render does no I/O beyond writing
+// to the writer it is given. It depends on the result types only, never on
+// the pipeline that produced them.
+package render
 
 import (
 	"encoding/json"
@@ -8,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/escape"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
 
@@ -25,10 +32,10 @@ type Options struct {
 	Full bool
 }
 
-// Render writes the report in format: text, json, markdown, sarif or junit.
+// Report writes the report in format: text, json, markdown, sarif or junit.
 // sarif and junit take their defaults here (no artifact location, failures
 // at low); call WriteSARIF or WriteJUnit to set them.
-func Render(w io.Writer, r *Report, format string, o Options) error {
+func Report(w io.Writer, r *report.Report, format string, o Options) error {
 	switch format {
 	case "json":
 		return WriteJSON(w, r)
@@ -57,14 +64,6 @@ func WriteJSON(w io.Writer, v any) error {
 	// report pasted into HTML cannot inject markup.
 	enc.SetEscapeHTML(true)
 	return enc.Encode(v)
-}
-
-// ShortID shortens a sha256 id for people: "sha256:0123456789ab".
-func ShortID(id string) string {
-	if len(id) > len("sha256:")+12 {
-		return id[:len("sha256:")+12]
-	}
-	return id
 }
 
 func age(t, now time.Time) string {
@@ -104,11 +103,11 @@ var sevColor = map[severity.Level]string{
 }
 
 var statusColor = map[string]string{
-	StatusOK:         "\x1b[32m",
-	StatusBaselined:  "\x1b[32m",
-	StatusDrift:      "\x1b[31m",
-	StatusUnapproved: "\x1b[33m",
-	StatusError:      "\x1b[35m",
+	report.StatusOK:         "\x1b[32m",
+	report.StatusBaselined:  "\x1b[32m",
+	report.StatusDrift:      "\x1b[31m",
+	report.StatusUnapproved: "\x1b[33m",
+	report.StatusError:      "\x1b[35m",
 }
 
 type painter struct{ on bool }
@@ -124,15 +123,15 @@ func (p painter) badge(l severity.Level) string {
 	return p.paint(sevColor[l], "["+strings.ToUpper(l.String())+"]")
 }
 
-func renderText(w io.Writer, r *Report, o Options) error {
-	return renderServers(w, r, o, func(b *strings.Builder, s *Server, p painter, now time.Time) {
+func renderText(w io.Writer, r *report.Report, o Options) error {
+	return renderServers(w, r, o, func(b *strings.Builder, s *report.Server, p painter, now time.Time) {
 		writeServerText(b, s, p, now, o.Full)
 	})
 }
 
 // renderServers writes each server with write, then the one-line total
 // ("3 servers: 1 drift, 2 ok"): the frame of the text and the summary.
-func renderServers(w io.Writer, r *Report, o Options, write func(*strings.Builder, *Server, painter, time.Time)) error {
+func renderServers(w io.Writer, r *report.Report, o Options, write func(*strings.Builder, *report.Server, painter, time.Time)) error {
 	now := o.Now
 	if now.IsZero() {
 		now = time.Now()
@@ -146,7 +145,7 @@ func renderServers(w io.Writer, r *Report, o Options, write func(*strings.Builde
 		write(&b, s, p, now)
 	}
 	var total []string
-	for _, st := range []string{StatusDrift, StatusUnapproved, StatusError, StatusBaselined, StatusOK} {
+	for _, st := range []string{report.StatusDrift, report.StatusUnapproved, report.StatusError, report.StatusBaselined, report.StatusOK} {
 		if n := counts[st]; n > 0 {
 			total = append(total, fmt.Sprintf("%d %s", n, st))
 		}
@@ -156,7 +155,7 @@ func renderServers(w io.Writer, r *Report, o Options, write func(*strings.Builde
 	return err
 }
 
-func writeServerHeader(b *strings.Builder, s *Server, p painter, now time.Time) {
+func writeServerHeader(b *strings.Builder, s *report.Server, p painter, now time.Time) {
 	fmt.Fprintf(b, "%s %s", p.paint(ansiBold, line(s.Server)), p.paint(statusColor[s.Status], s.StatusText()))
 	if s.Severity > severity.None {
 		fmt.Fprintf(b, " %s", p.badge(s.Severity))
@@ -165,10 +164,10 @@ func writeServerHeader(b *strings.Builder, s *Server, p painter, now time.Time) 
 		fmt.Fprintf(b, " %d changes", len(s.Changes))
 	}
 	if s.Snapshot != nil {
-		fmt.Fprintf(b, "  snapshot %s", ShortID(s.Snapshot.ID))
+		fmt.Fprintf(b, "  snapshot %s", report.ShortID(s.Snapshot.ID))
 	}
 	if s.Baseline != nil {
-		fmt.Fprintf(b, "  baseline %s (%s, %s)", ShortID(s.Baseline.ID), line(s.Baseline.ApprovedBy), age(s.Baseline.ApprovedAt, now))
+		fmt.Fprintf(b, "  baseline %s (%s, %s)", report.ShortID(s.Baseline.ID), line(s.Baseline.ApprovedBy), age(s.Baseline.ApprovedAt, now))
 	}
 	b.WriteByte('\n')
 	if s.Error != "" {
@@ -179,9 +178,9 @@ func writeServerHeader(b *strings.Builder, s *Server, p painter, now time.Time) 
 	}
 }
 
-func writeServerText(b *strings.Builder, s *Server, p painter, now time.Time, full bool) {
+func writeServerText(b *strings.Builder, s *report.Server, p painter, now time.Time, full bool) {
 	writeServerHeader(b, s, p, now)
-	// Changes come riskiest first (SortByRisk), so they are not grouped
+	// Changes come riskiest first (report.SortByRisk), so they are not grouped
 	// by entity: each line names its entity instead.
 	folded := 0
 	for _, c := range s.Changes {
@@ -227,16 +226,16 @@ const (
 	markdownDiff   = 8000
 )
 
-func renderMarkdown(w io.Writer, r *Report) error {
+func renderMarkdown(w io.Writer, r *report.Report) error {
 	var b strings.Builder
 	b.WriteString("# mcpdrift report\n\n| server | status | severity | changes | snapshot | baseline |\n|---|---|---|---|---|---|\n")
 	for _, s := range r.Servers {
 		snap, base := "", ""
 		if s.Snapshot != nil {
-			snap = "`" + ShortID(s.Snapshot.ID) + "`"
+			snap = "`" + report.ShortID(s.Snapshot.ID) + "`"
 		}
 		if s.Baseline != nil {
-			base = "`" + ShortID(s.Baseline.ID) + "`"
+			base = "`" + report.ShortID(s.Baseline.ID) + "`"
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %s |\n", md(s.Server), s.StatusText(), s.Severity, len(s.Changes), snap, base)
 	}
@@ -253,7 +252,7 @@ func renderMarkdown(w io.Writer, r *Report) error {
 // writeServerMarkdown writes one server's section within the document's
 // budget: the riskiest changes with their diffs, the rest folded, and a
 // pointer to `mcpdrift diff` for what did not fit.
-func writeServerMarkdown(b *strings.Builder, s *Server) {
+func writeServerMarkdown(b *strings.Builder, s *report.Server) {
 	fmt.Fprintf(b, "\n## %s\n\n", md(s.Server))
 	if s.Error != "" {
 		fmt.Fprintf(b, "**error:** %s\n\n", md(escape.Truncate(s.Error, markdownDiff)))
@@ -348,7 +347,7 @@ func plural2(n int, one, many string) string {
 
 // changeName is how a change names what it is about on one line: "tool
 // get-sum", "resource template test://{id}", or the kind for server fields.
-func changeName(c *Change) string {
+func changeName(c *report.Change) string {
 	if c.Name == "" {
 		return c.Kind
 	}
@@ -357,6 +356,6 @@ func changeName(c *Change) string {
 
 // WholeEntity reports an entity added or removed as a whole, whose diff is
 // its entire definition: summaries show it on one line.
-func WholeEntity(c *Change) bool {
+func WholeEntity(c *report.Change) bool {
 	return c.Path == "" && (strings.HasSuffix(c.Kind, ".added") || strings.HasSuffix(c.Kind, ".removed"))
 }

@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
 
@@ -32,22 +33,22 @@ const (
 
 // renderSummary writes each server in at most about 40 lines: its header,
 // counts per severity and kind, the riskiest changes (escalations and text
-// edits, see Tier) one line each, then everything else folded by kind and
+// edits, see report.Tier) one line each, then everything else folded by kind and
 // severity, with runs of numbered names written once
 // ("test://static/resource/{1..100}").
-func renderSummary(w io.Writer, r *Report, o Options) error {
+func renderSummary(w io.Writer, r *report.Report, o Options) error {
 	return renderServers(w, r, o, writeServerSummary)
 }
 
-func writeServerSummary(b *strings.Builder, s *Server, p painter, now time.Time) {
+func writeServerSummary(b *strings.Builder, s *report.Server, p painter, now time.Time) {
 	writeServerHeader(b, s, p, now)
 	if len(s.Changes) > 0 {
 		fmt.Fprintf(b, "  %s: %s\n", plural2(len(s.Changes), "change", "changes"), severityCounts(s.Changes))
 		fmt.Fprintf(b, "  by kind: %s\n", kindCounts(s.Changes, summaryKinds))
 	}
-	var top, rest []Change
+	var top, rest []report.Change
 	for _, c := range s.Changes {
-		if t := Tier(&c); t <= TierText && len(top) < summaryRiskiest {
+		if t := report.Tier(&c); t <= report.TierText && len(top) < summaryRiskiest {
 			top = append(top, c)
 		} else {
 			rest = append(rest, c)
@@ -97,13 +98,13 @@ func writeServerSummary(b *strings.Builder, s *Server, p painter, now time.Time)
 
 // foldChanges groups changes by kind and severity, in order of first
 // appearance (so still riskiest first).
-func foldChanges(cs []Change) [][]Change {
+func foldChanges(cs []report.Change) [][]report.Change {
 	type key struct {
 		kind string
 		sev  severity.Level
 	}
 	idx := map[key]int{}
-	var out [][]Change
+	var out [][]report.Change
 	for _, c := range cs {
 		k := key{c.Kind, c.Severity}
 		i, ok := idx[k]
@@ -119,7 +120,7 @@ func foldChanges(cs []Change) [][]Change {
 
 // groupWhat names a folded group: "tools added", "resources removed",
 // "tool.input_schema changes".
-func groupWhat(c *Change) string {
+func groupWhat(c *report.Change) string {
 	for _, verb := range []string{"added", "removed", "renamed"} {
 		if strings.HasSuffix(c.Kind, "."+verb) {
 			return plural(c.Entity) + " " + verb
@@ -128,7 +129,7 @@ func groupWhat(c *Change) string {
 	return c.Kind + " changes"
 }
 
-func findingNote(c *Change) string {
+func findingNote(c *report.Change) string {
 	if len(c.Findings) == 0 {
 		return ""
 	}
@@ -149,8 +150,8 @@ func cutRunes(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-func unsuppressed(fs []Finding) []Finding {
-	var out []Finding
+func unsuppressed(fs []report.Finding) []report.Finding {
+	var out []report.Finding
 	for _, f := range fs {
 		if !f.Accepted() {
 			out = append(out, f)
@@ -159,7 +160,7 @@ func unsuppressed(fs []Finding) []Finding {
 	return out
 }
 
-func severityCounts(cs []Change) string {
+func severityCounts(cs []report.Change) string {
 	var n [severity.Critical + 1]int
 	for _, c := range cs {
 		if c.Severity >= severity.None && c.Severity <= severity.Critical {
@@ -175,8 +176,8 @@ func severityCounts(cs []Change) string {
 	return strings.Join(parts, " · ")
 }
 
-func findingCounts(fs []Finding) string {
-	cs := make([]Change, len(fs))
+func findingCounts(fs []report.Finding) string {
+	cs := make([]report.Change, len(fs))
 	for i, f := range fs {
 		cs[i].Severity = f.Severity
 	}
@@ -185,7 +186,7 @@ func findingCounts(fs []Finding) string {
 
 // kindCounts is "100 resource.removed · 12 tool.added", most frequent
 // first, at most max kinds.
-func kindCounts(cs []Change, max int) string {
+func kindCounts(cs []report.Change, max int) string {
 	n := map[string]int{}
 	for _, c := range cs {
 		n[c.Kind]++

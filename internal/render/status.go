@@ -1,24 +1,25 @@
-package report
+package render
 
 import (
 	"fmt"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
 )
 
-// statusView is a Server without changes and findings: the `status --format
+// statusView is a report.Server without changes and findings: the `status --format
 // json` object.
 type statusView struct {
-	Server
-	Changes  []Change  `json:"changes,omitempty"`
-	Findings []Finding `json:"findings,omitempty"`
+	report.Server
+	Changes  []report.Change  `json:"changes,omitempty"`
+	Findings []report.Finding `json:"findings,omitempty"`
 }
 
-// RenderStatus writes one row per server: state, severity, baseline id and
+// Status writes one row per server: state, severity, baseline id and
 // age, last snapshot, last error.
-func RenderStatus(w io.Writer, servers []Server, format string, o Options) error {
+func Status(w io.Writer, servers []report.Server, format string, o Options) error {
 	now := o.Now
 	if now.IsZero() {
 		now = time.Now()
@@ -55,16 +56,16 @@ func RenderStatus(w io.Writer, servers []Server, format string, o Options) error
 	}
 }
 
-func statusRows(servers []Server, now time.Time) [][]string {
+func statusRows(servers []report.Server, now time.Time) [][]string {
 	rows := make([][]string, 0, len(servers))
 	for _, s := range servers {
 		base, approved, snap := "-", "-", "-"
 		if s.Baseline != nil {
-			base = ShortID(s.Baseline.ID)
+			base = report.ShortID(s.Baseline.ID)
 			approved = line(s.Baseline.ApprovedBy) + ", " + age(s.Baseline.ApprovedAt, now)
 		}
 		if s.Snapshot != nil {
-			snap = ShortID(s.Snapshot.ID) + ", " + age(s.Snapshot.TakenAt, now)
+			snap = report.ShortID(s.Snapshot.ID) + ", " + age(s.Snapshot.TakenAt, now)
 		}
 		errText := "-"
 		if s.Error != "" {

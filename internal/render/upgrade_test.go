@@ -1,4 +1,4 @@
-package report_test
+package render_test
 
 import (
 	"bytes"
@@ -7,9 +7,9 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/mcpdrift/mcpdrift/internal/render"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/report/upgradetest"
-	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
 
 func upgradeReport(t *testing.T) *report.Report {
@@ -52,17 +52,17 @@ func TestUpgradeGolden(t *testing.T) {
 	rep := upgradeReport(t)
 	for _, tt := range []struct {
 		name, format, file string
-		o                  report.Options
+		o                  render.Options
 	}{
-		{"text", "text", "upgrade.txt", report.Options{Now: at}},
-		{"full", "text", "upgrade-full.txt", report.Options{Now: at, Full: true}},
-		{"summary", "text", "upgrade-summary.txt", report.Options{Now: at, Summary: true}},
-		{"markdown", "markdown", "upgrade.md", report.Options{}},
-		{"json", "json", "upgrade.json", report.Options{}},
+		{"text", "text", "upgrade.txt", render.Options{Now: at}},
+		{"full", "text", "upgrade-full.txt", render.Options{Now: at, Full: true}},
+		{"summary", "text", "upgrade-summary.txt", render.Options{Now: at, Summary: true}},
+		{"markdown", "markdown", "upgrade.md", render.Options{}},
+		{"json", "json", "upgrade.json", render.Options{}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var b bytes.Buffer
-			if err := report.Render(&b, rep, tt.format, tt.o); err != nil {
+			if err := render.Report(&b, rep, tt.format, tt.o); err != nil {
 				t.Fatal(err)
 			}
 			out := b.String()
@@ -98,8 +98,8 @@ func TestUpgradeGolden(t *testing.T) {
 					t.Error("the 100 removed resources are not folded into one line")
 				}
 			case "markdown":
-				if n := utf8.RuneCountInString(out); n >= report.MarkdownLimit {
-					t.Errorf("markdown is %d characters, want under %d", n, report.MarkdownLimit)
+				if n := utf8.RuneCountInString(out); n >= render.MarkdownLimit {
+					t.Errorf("markdown is %d characters, want under %d", n, render.MarkdownLimit)
 				}
 			case "text":
 				if strings.Contains(out, `"uri": "test://static/resource/1"`) {
@@ -118,12 +118,12 @@ func TestMarkdownFitsAPullRequestComment(t *testing.T) {
 	for _, n := range []int{10, 300, 2000} {
 		s := upgradetest.Synthetic(n)
 		var b bytes.Buffer
-		if err := report.Render(&b, &report.Report{Servers: []report.Server{s}}, "markdown", report.Options{}); err != nil {
+		if err := render.Report(&b, &report.Report{Servers: []report.Server{s}}, "markdown", render.Options{}); err != nil {
 			t.Fatal(err)
 		}
 		out := b.String()
-		if got := utf8.RuneCountInString(out); got >= report.MarkdownLimit {
-			t.Errorf("%d changes: markdown is %d characters, want under %d", n, got, report.MarkdownLimit)
+		if got := utf8.RuneCountInString(out); got >= render.MarkdownLimit {
+			t.Errorf("%d changes: markdown is %d characters, want under %d", n, got, render.MarkdownLimit)
 		}
 		if lines := changeLines("markdown", out); len(lines) == 0 || !strings.HasPrefix(lines[0], rugPullLine["markdown"]) {
 			t.Errorf("%d changes: the rug pull is not the first change", n)
@@ -137,47 +137,6 @@ func TestMarkdownFitsAPullRequestComment(t *testing.T) {
 		case n == 300 && (!strings.Contains(out, "<details>") || shown != n+1):
 			t.Errorf("300 changes: %d shown, want every one (the rest folded in <details>)", shown)
 		}
-	}
-}
-
-func TestSortByRisk(t *testing.T) {
-	finding := []report.Finding{{Rule: "url", Severity: severity.Low}}
-	cs := []report.Change{
-		{Kind: "tool.removed", Entity: "tool", Name: "a", Severity: severity.Low},
-		{Kind: "resource.removed", Entity: "resource", Name: "r", Severity: severity.Low},
-		{Kind: "tool.added", Entity: "tool", Name: "z", Severity: severity.High},
-		{Kind: "tool.added", Entity: "tool", Name: "b", Severity: severity.High},
-		{Kind: "tool.risk", Entity: "tool", Name: "q", Severity: severity.Info},
-		{Kind: "server.info", Entity: "server", Severity: severity.Low},
-		{Kind: "tool.title", Entity: "tool", Name: "t", Severity: severity.Low},
-		{Kind: "tool.description", Entity: "tool", Name: "d", Severity: severity.High},
-		{Kind: "server.instructions", Entity: "server", Severity: severity.High, Before: "old"},
-		{Kind: "tool.input_schema", Entity: "tool", Name: "w", Severity: severity.Medium},
-		{Kind: "tool.input_schema", Entity: "tool", Name: "s", Severity: severity.High},
-		{Kind: "tool.risk", Entity: "tool", Name: "r", Severity: severity.High},
-		{Kind: "server.instructions", Entity: "server", Severity: severity.High},
-		{Kind: "tool.added", Entity: "tool", Name: "y", Severity: severity.Low, Findings: finding},
-		{Kind: "tool.removed", Entity: "tool", Name: "c", Severity: severity.Critical},
-	}
-	report.SortByRisk(cs)
-	var got []string
-	for _, c := range cs {
-		got = append(got, c.Kind+" "+c.Name)
-	}
-	want := []string{
-		// escalations: critical first, then by severity, entity, name
-		"tool.removed c", "server.instructions ", "tool.risk r", "tool.input_schema s", "tool.added y",
-		// text edits
-		"server.instructions ", "tool.description d",
-		// additions
-		"tool.added b", "tool.added z",
-		// the rest
-		"tool.input_schema w", "server.info ", "tool.title t",
-		// removals and info
-		"tool.removed a", "resource.removed r", "tool.risk q",
-	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("order:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 
@@ -199,7 +158,7 @@ func TestFoldNames(t *testing.T) {
 		{"cut counts folded", []string{"x", "r/1", "r/2", "r/3"}, 3, "x, … (+3)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := report.FoldNames(tt.in, tt.max); got != tt.want {
+			if got := render.FoldNames(tt.in, tt.max); got != tt.want {
 				t.Errorf("FoldNames(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})

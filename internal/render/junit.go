@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"encoding/xml"
@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mcpdrift/mcpdrift/internal/escape"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
 
@@ -66,7 +67,7 @@ type (
 // o.FailOn; an unapproved server is one failing case; a server that could
 // not be probed is one case in error; a server with nothing to report is
 // one passing case. Suppressed findings are skipped cases.
-func WriteJUnit(w io.Writer, r *Report, o JUnitOptions) error {
+func WriteJUnit(w io.Writer, r *report.Report, o JUnitOptions) error {
 	failOn := o.FailOn
 	if failOn == severity.None {
 		failOn = severity.Low
@@ -77,10 +78,10 @@ func WriteJUnit(w io.Writer, r *Report, o JUnitOptions) error {
 		suite := junitSuite{Name: line(s.Server), Properties: junitProps(s)}
 		class := "mcpdrift." + line(s.Server)
 		switch s.Status {
-		case StatusError:
+		case report.StatusError:
 			suite.Cases = append(suite.Cases, junitCase{Name: "probe", Classname: class,
 				Error: &junitProblem{Message: "could not be probed: " + line(s.Error), Type: "unreachable", Text: line(s.Error)}})
-		case StatusUnapproved:
+		case report.StatusUnapproved:
 			suite.Cases = append(suite.Cases, junitCase{Name: "approved baseline", Classname: class,
 				Failure: &junitProblem{Message: "no approved baseline", Type: RuleUnapproved, Text: line(s.Note)}})
 		}
@@ -125,7 +126,7 @@ func WriteJUnit(w io.Writer, r *Report, o JUnitOptions) error {
 	return err
 }
 
-func junitProps(s *Server) []junitProperty {
+func junitProps(s *report.Server) []junitProperty {
 	p := []junitProperty{{"status", s.Status}, {"severity", s.Severity.String()}}
 	if s.Baseline != nil {
 		p = append(p, junitProperty{"baseline", s.Baseline.ID}, junitProperty{"approved_by", line(s.Baseline.ApprovedBy)})
@@ -143,7 +144,7 @@ func caseName(kind, name string) string {
 	return kind + " " + line(name)
 }
 
-func changeCase(class string, c Change, failOn severity.Level) junitCase {
+func changeCase(class string, c report.Change, failOn severity.Level) junitCase {
 	tc := junitCase{Name: caseName(c.Kind, c.Name), Classname: class + "." + c.Entity}
 	msg := fmt.Sprintf("[%s] %s", c.Severity, line(c.Summary))
 	if c.Severity >= failOn && c.Severity > severity.None {
@@ -154,7 +155,7 @@ func changeCase(class string, c Change, failOn severity.Level) junitCase {
 	return tc
 }
 
-func changeDetail(c Change) string {
+func changeDetail(c report.Change) string {
 	var b strings.Builder
 	b.WriteString(escape.Visible(c.Diff))
 	for _, f := range c.Findings {
@@ -163,7 +164,7 @@ func changeDetail(c Change) string {
 	return b.String()
 }
 
-func findingCase(class string, f Finding, failOn severity.Level) junitCase {
+func findingCase(class string, f report.Finding, failOn severity.Level) junitCase {
 	tc := junitCase{Name: caseName(f.Rule, f.Entity+" "+f.Name), Classname: class + ".lint"}
 	msg := fmt.Sprintf("[%s] %s", f.Severity, line(f.Message))
 	switch {
