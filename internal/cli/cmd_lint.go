@@ -87,10 +87,7 @@ func (a *app) lintTarget(cmd *cobra.Command, arg string) (report.Server, error) 
 			return report.Server{}, &ExitError{Code: ExitUsage, Err: err}
 		}
 		rs := report.Server{Server: arg, Status: report.StatusOK, Changes: []report.Change{}, Findings: []report.Finding{}}
-		for _, f := range lint.Manifest(m, lint.Context{}) {
-			rs.Findings = append(rs.Findings, report.Finding{Entity: f.Entity, Name: f.Name, Path: f.Path, Rule: f.Rule,
-				Severity: f.Severity, Message: f.Message, Evidence: f.Evidence})
-		}
+		rs.Findings = append(rs.Findings, lint.Manifest(m, lint.Context{})...)
 		rs.Severity = rs.MaxSeverity()
 		return rs, nil
 	}

@@ -69,44 +69,9 @@ import (
 	"sort"
 
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
-
-// Change is one difference between a baseline and a snapshot.
-type Change struct {
-	// Kind is the change kind, e.g. "tool.description" (see Kinds).
-	Kind string `json:"kind"`
-	// Entity is "server", "tool", "prompt", "resource" or
-	// "resource_template".
-	Entity string `json:"entity"`
-	// Name is the entity key (tool or prompt name, resource URI, template),
-	// escaped with escape.Line; it equals the key for any printable name.
-	// It is "" for server fields. For a rename it is the new name.
-	Name string `json:"name"`
-	// Path is the field path inside the entity, dot-separated with
-	// percent-encoded components, e.g. "inputSchema.properties.repo". It is
-	// "" for whole-entity changes (added, removed, renamed).
-	Path     string         `json:"path"`
-	Severity severity.Level `json:"severity"`
-	// Summary is one escaped line for people.
-	Summary string `json:"summary"`
-	// Before and After are escaped excerpts of the old and new value at
-	// Path: text as-is, anything else as indented JSON, "" when absent.
-	Before string `json:"before"`
-	After  string `json:"after"`
-	// Diff is a textdiff.Auto diff of the two values, escaped.
-	Diff string `json:"diff"`
-	// Findings are lint findings on the new text (Policy.Lint); never nil.
-	Findings []Finding `json:"findings"`
-}
-
-// Finding is one lint finding on a change's new text.
-type Finding struct {
-	Rule     string         `json:"rule"`
-	Severity severity.Level `json:"severity"`
-	Message  string         `json:"message"`
-	Evidence string         `json:"evidence"`
-}
 
 // Policy tunes Diff for one server.
 type Policy struct {
@@ -117,9 +82,9 @@ type Policy struct {
 	// Ignore drops or masks parts of both manifests before comparing.
 	Ignore []Ignore
 	// Lint, when set, is called with the unescaped new text of every added
-	// or changed entity field (entity is as in Change.Entity, name the raw
+	// or changed entity field (entity is as in report.Change.Entity, name the raw
 	// key); a change is raised to its findings' highest severity.
-	Lint func(entity, name, text string) []Finding
+	Lint func(entity, name, text string) []report.Finding
 }
 
 // The change kinds Diff emits.
@@ -245,7 +210,7 @@ func Kinds() []string {
 // Diff returns the changes from base to snap, ordered by entity (server,
 // tool, prompt, resource, resource_template), then name, then path. A nil
 // manifest counts as empty.
-func Diff(base, snap *manifest.Manifest, p Policy) []Change {
+func Diff(base, snap *manifest.Manifest, p Policy) []report.Change {
 	if base == nil {
 		base = &manifest.Manifest{}
 	}
@@ -265,7 +230,7 @@ func Diff(base, snap *manifest.Manifest, p Policy) []Change {
 
 // sortChanges orders changes for output. Generation order is deterministic,
 // so a stable sort keeps ties (duplicate keys) deterministic too.
-func sortChanges(cs []Change) {
+func sortChanges(cs []report.Change) {
 	sort.SliceStable(cs, func(i, j int) bool {
 		a, b := &cs[i], &cs[j]
 		if ra, rb := manifest.EntityRank(a.Entity), manifest.EntityRank(b.Entity); ra != rb {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
 
@@ -73,7 +74,7 @@ type want struct {
 	summary          string
 }
 
-func checkChanges(t *testing.T, got []Change, wants []want) {
+func checkChanges(t *testing.T, got []report.Change, wants []want) {
 	t.Helper()
 	dump := func() string {
 		var b strings.Builder
@@ -457,10 +458,10 @@ func TestPolicySeverity(t *testing.T) {
 func TestPolicyLint(t *testing.T) {
 	base := srv{tools: []string{searchTool}}
 	var seen []string
-	lint := func(entity, name, text string) []Finding {
+	lint := func(entity, name, text string) []report.Finding {
 		seen = append(seen, entity+"|"+name+"|"+text)
 		if strings.Contains(text, "id_rsa") {
-			return []Finding{{Rule: "sensitive-path", Severity: severity.Critical, Message: "mentions a key\x1b[0m", Evidence: "read ~/.ssh/id_rsa\u200b"}}
+			return []report.Finding{{Rule: "sensitive-path", Severity: severity.Critical, Message: "mentions a key\x1b[0m", Evidence: "read ~/.ssh/id_rsa\u200b"}}
 		}
 		return nil
 	}
@@ -513,8 +514,8 @@ func TestPolicyLint(t *testing.T) {
 func TestPolicyLintRaisesInfo(t *testing.T) {
 	base := srv{tools: []string{searchTool}}
 	snap := srv{tools: []string{set(t, searchTool, "description", "Search issues in a repo ")}}
-	lint := func(_, _, _ string) []Finding {
-		return []Finding{{Rule: "r", Severity: severity.Critical, Message: "m", Evidence: "e"}}
+	lint := func(_, _, _ string) []report.Finding {
+		return []report.Finding{{Rule: "r", Severity: severity.Critical, Message: "m", Evidence: "e"}}
 	}
 	cs := Diff(base.build(t), snap.build(t), Policy{Lint: lint})
 	if len(cs) != 1 || cs[0].Severity != severity.Critical {
@@ -655,7 +656,7 @@ func TestIgnoreValidate(t *testing.T) {
 }
 
 func TestHelpers(t *testing.T) {
-	cs := []Change{{Severity: severity.Low}, {Severity: severity.High}, {Severity: severity.Low}, {Severity: severity.Info}}
+	cs := []report.Change{{Severity: severity.Low}, {Severity: severity.High}, {Severity: severity.Low}, {Severity: severity.Info}}
 	if got := MaxSeverity(cs); got != severity.High {
 		t.Errorf("MaxSeverity = %s", got)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/escape"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 	"github.com/mcpdrift/mcpdrift/internal/textdiff"
 )
@@ -40,7 +41,7 @@ type differ struct {
 	p      Policy
 	rules  []rule
 	levels map[string]severity.Level
-	out    []Change
+	out    []report.Change
 }
 
 func newDiffer(p Policy) *differ {
@@ -181,7 +182,7 @@ func unmatched(bs, ss []manifest.Entity) ([]manifest.Entity, []manifest.Entity) 
 func (d *differ) whole(entity, what string, s side) {
 	kind := entity + "." + what
 	text := pretty(s.v)
-	c := Change{Kind: kind, Entity: entity, Name: escape.Line(s.key)}
+	c := report.Change{Kind: kind, Entity: entity, Name: escape.Line(s.key)}
 	head := fmt.Sprintf("%s `%s`", entityNoun(entity), escape.Truncate(s.key, maxSummaryKey))
 	if what == "added" {
 		c.After = excerpt(text)
@@ -212,7 +213,7 @@ type renamed struct {
 }
 
 func (d *differ) rename(r renamed) {
-	c := Change{
+	c := report.Change{
 		Kind:   KindToolRenamed,
 		Entity: string(manifest.KindTool),
 		Name:   escape.Line(r.to.key),
@@ -513,15 +514,18 @@ func entityNoun(entity string) string {
 // finish applies the policy's severity override and lint hook, and records
 // the change. text is the new text to lint; hasNew is false when there is
 // none (a removal).
-func (d *differ) finish(c *Change, level severity.Level, key, text string, hasNew bool) {
+func (d *differ) finish(c *report.Change, level severity.Level, key, text string, hasNew bool) {
 	if level != severity.Info {
 		if o, ok := d.p.Severity[c.Kind]; ok {
 			level = o
 		}
 	}
-	c.Findings = []Finding{}
+	c.Findings = []report.Finding{}
 	if d.p.Lint != nil && hasNew && text != "" {
 		for _, f := range d.p.Lint(c.Entity, key, text) {
+			// The change locates the finding; its own location would
+			// only repeat it (report.Change.Findings).
+			f.Entity, f.Name, f.Path = "", "", ""
 			f.Rule = escape.Line(f.Rule)
 			f.Message = escape.Line(f.Message)
 			f.Evidence = escape.Line(f.Evidence)

@@ -1,5 +1,7 @@
 package drift
 
+import "github.com/mcpdrift/mcpdrift/internal/report"
+
 import "github.com/mcpdrift/mcpdrift/internal/severity"
 
 // For tests only: the daemon and the CLI read severities from the changes
@@ -13,7 +15,7 @@ func DefaultSeverity(kind string) (severity.Level, bool) {
 }
 
 // MaxSeverity returns the highest severity among changes (None for none).
-func MaxSeverity(changes []Change) severity.Level {
+func MaxSeverity(changes []report.Change) severity.Level {
 	l := severity.None
 	for _, c := range changes {
 		l = severity.Max(l, c.Severity)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/escape"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 	"github.com/mcpdrift/mcpdrift/internal/textdiff"
 )
@@ -131,7 +132,7 @@ func (d *differ) emit(entity, key, kind string, a, b map[string]any, ps parts) {
 	if len(msgs) > 3 {
 		msgs = append(msgs[:3], fmt.Sprintf("and %d more", len(msgs)-3))
 	}
-	c := Change{
+	c := report.Change{
 		Kind:    kind,
 		Entity:  entity,
 		Name:    escape.Line(key),

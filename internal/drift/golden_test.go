@@ -10,11 +10,12 @@ import (
 	"testing"
 
 	"github.com/mcpdrift/mcpdrift/internal/golden"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
 
 // render lays changes out the way a reviewer reads them.
-func render(cs []Change) string {
+func render(cs []report.Change) string {
 	var b strings.Builder
 	for _, c := range cs {
 		fmt.Fprintf(&b, "[%s] %s %s %q path=%q\n  %s\n", c.Severity, c.Kind, c.Entity, c.Name, c.Path, c.Summary)
@@ -54,9 +55,9 @@ func TestGoldenRugPull(t *testing.T) {
 		prompts:   []string{set(t, summarize, "description", "Summarize a document  ")},
 		resources: []string{fileRes, httpRes},
 	}
-	lint := func(_, _, text string) []Finding {
+	lint := func(_, _, text string) []report.Finding {
 		if i := strings.Index(text, "<IMPORTANT>"); i >= 0 {
-			return []Finding{{Rule: "hidden-instruction", Severity: severity.Critical, Message: "text addresses the model", Evidence: text[i:min(len(text), i+40)]}}
+			return []report.Finding{{Rule: "hidden-instruction", Severity: severity.Critical, Message: "text addresses the model", Evidence: text[i:min(len(text), i+40)]}}
 		}
 		return nil
 	}

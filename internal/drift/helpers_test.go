@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 )
 
 // srv describes a manifest to build: raw JSON objects per entity kind.
@@ -58,7 +59,7 @@ func (s srv) build(t testing.TB) *manifest.Manifest {
 // checkInert asserts that nothing a server sent reaches a person raw: no
 // control (other than line breaks in multi-line fields) or format character
 // in any rendered field.
-func checkInert(t testing.TB, c Change) {
+func checkInert(t testing.TB, c report.Change) {
 	t.Helper()
 	fields := map[string]string{"name": c.Name, "path": c.Path, "summary": c.Summary, "kind": c.Kind}
 	multi := map[string]string{"before": c.Before, "after": c.After, "diff": c.Diff}

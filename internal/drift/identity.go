@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
 
@@ -96,7 +97,7 @@ func (d *differ) idChange(kind, path string, level severity.Level, msgs []string
 		msgs = append(msgs[:3], fmt.Sprintf("and %d more", len(msgs)-3))
 	}
 	bs, as := idText(before), idText(after)
-	c := Change{
+	c := report.Change{
 		Kind:    kind,
 		Entity:  EntityServer,
 		Path:    path,

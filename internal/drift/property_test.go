@@ -10,6 +10,7 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/escape"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
 
@@ -262,8 +263,8 @@ func TestHostileManifests(t *testing.T) {
 	ms := hostileManifests()
 	for i, a := range ms {
 		for j, b := range ms {
-			cs := Diff(a, b, Policy{Lint: func(_, _, text string) []Finding {
-				return []Finding{{Rule: "x", Severity: severity.Low, Message: text, Evidence: text}}
+			cs := Diff(a, b, Policy{Lint: func(_, _, text string) []report.Finding {
+				return []report.Finding{{Rule: "x", Severity: severity.Low, Message: text, Evidence: text}}
 			}})
 			for _, c := range cs {
 				checkInert(t, c)

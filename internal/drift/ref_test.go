@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
 
@@ -78,7 +79,7 @@ func TestDiffRefBombIsBounded(t *testing.T) {
 	tool := func(prefix string) srv {
 		return srv{tools: []string{`{"name":"t","inputSchema":{"type":"object","$defs":{` + defs(prefix) + `},"properties":{"p":{"$ref":"#/$defs/` + prefix + `0"}}}}`}}
 	}
-	done := make(chan []Change, 1)
+	done := make(chan []report.Change, 1)
 	base, snap := tool("a").build(t), tool("b").build(t)
 	go func() { done <- Diff(base, snap, Policy{}) }()
 	select {

@@ -1,6 +1,7 @@
 package drift
 
 import (
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"strings"
 	"testing"
 )
@@ -66,7 +67,7 @@ func TestRenameByParametersAndWords(t *testing.T) {
 	}
 }
 
-func kindsList(cs []Change) string {
+func kindsList(cs []report.Change) string {
 	var b strings.Builder
 	for _, c := range cs {
 		b.WriteString(c.Kind + " " + c.Name + ": " + c.Summary + "\n")

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/escape"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
 
@@ -175,7 +176,7 @@ func (d *differ) riskChange(key string, a, b map[string]any) {
 	if ra.OpenWorld != rb.OpenWorld {
 		before, after = ra.String(), rb.String()
 	}
-	c := Change{
+	c := report.Change{
 		Kind:   KindToolRisk,
 		Entity: "tool",
 		Name:   escape.Line(key),

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/escape"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 )
 
 // Trust is a server's trust policy: what its observed identity and tools
@@ -49,7 +50,7 @@ func (t Trust) IsZero() bool {
 // rule) is a violation: what cannot be verified is not trusted. OAuth
 // metadata that could not be fetched is not: nothing is known, and the
 // fetch failure is reported as an oauth.metadata change.
-func Violations(m *manifest.Manifest, t Trust, p Policy) []Change {
+func Violations(m *manifest.Manifest, t Trust, p Policy) []report.Change {
 	if m == nil || t.IsZero() {
 		return nil
 	}
@@ -59,7 +60,7 @@ func Violations(m *manifest.Manifest, t Trust, p Policy) []Change {
 		id = &manifest.Identity{}
 	}
 	v := func(path, format string, args ...any) {
-		c := Change{
+		c := report.Change{
 			Kind:    KindPolicyViolation,
 			Entity:  EntityServer,
 			Path:    path,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 )
 
 // capabilityOf names the server capability that advertises each list.
@@ -44,7 +45,7 @@ func (d *differ) unadvertisedChange(base, snap *manifest.Manifest) {
 			continue
 		}
 		noun := entityNoun(string(k)) + "s"
-		c := Change{
+		c := report.Change{
 			Kind:   KindServerUnadvertised,
 			Entity: manifest.EntityServer,
 			Name:   manifest.EntityServer,
@@ -63,7 +64,7 @@ func (d *differ) unadvertisedChange(base, snap *manifest.Manifest) {
 // capability: the same high server.unadvertised change Diff reports when
 // a server starts doing so, since a first sight trusted on first use
 // would otherwise make it the baseline unnoticed.
-func Unadvertised(m *manifest.Manifest, p Policy) []Change {
+func Unadvertised(m *manifest.Manifest, p Policy) []report.Change {
 	if m == nil {
 		return nil
 	}

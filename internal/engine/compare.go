@@ -39,7 +39,7 @@ func Compare(base, snap *manifest.Manifest, s *config.Server) []report.Change {
 	return compare(base, snap, s, lintHook(s, lctx))
 }
 
-func compare(base, snap *manifest.Manifest, s *config.Server, hook func(entity, name, text string) []drift.Finding) []report.Change {
+func compare(base, snap *manifest.Manifest, s *config.Server, hook func(entity, name, text string) []report.Finding) []report.Change {
 	// A baseline stored under older canonicalization rules is compared
 	// with the snapshot under the same rules: an upgrade alone changes
 	// ids, never the changes reported.
@@ -48,7 +48,7 @@ func compare(base, snap *manifest.Manifest, s *config.Server, hook func(entity, 
 	}
 	p := Policy(s)
 	p.Lint = hook
-	return reportChanges(drift.Diff(base, snap, p))
+	return drift.Diff(base, snap, p)
 }
 
 // TrustPolicy maps a server's configured trust policy. Values were
@@ -73,7 +73,7 @@ func TrustPolicy(s *config.Server) drift.Trust {
 // alone, so every evaluation reports it, whether or not the snapshot
 // differs from the baseline.
 func Violations(snap *manifest.Manifest, s *config.Server) []report.Change {
-	return reportChanges(drift.Violations(snap, TrustPolicy(s), Policy(s)))
+	return drift.Violations(snap, TrustPolicy(s), Policy(s))
 }
 
 // FirstSight is what a server seen for the first time is reported with,
@@ -83,7 +83,7 @@ func Violations(snap *manifest.Manifest, s *config.Server) []report.Change {
 // trusted on first use.
 func FirstSight(snap *manifest.Manifest, s *config.Server) []report.Change {
 	out := Violations(snap, s)
-	out = append(out, reportChanges(drift.Unadvertised(snap, Policy(s)))...)
+	out = append(out, drift.Unadvertised(snap, Policy(s))...)
 	report.SortByRisk(out)
 	return out
 }
@@ -103,21 +103,4 @@ func Conclude(rs *report.Server, diff []report.Change, snap *manifest.Manifest, 
 	if len(rs.Changes) == 0 {
 		rs.Status = report.StatusOK
 	}
-}
-
-func reportChanges(cs []drift.Change) []report.Change {
-	out := make([]report.Change, 0, len(cs))
-	for _, c := range cs {
-		rc := report.Change{
-			Kind: c.Kind, Entity: c.Entity, Name: c.Name, Path: c.Path,
-			Severity: c.Severity, Summary: c.Summary,
-			Before: c.Before, After: c.After, Diff: c.Diff,
-			Findings: []report.Finding{},
-		}
-		for _, f := range c.Findings {
-			rc.Findings = append(rc.Findings, report.Finding{Rule: f.Rule, Severity: f.Severity, Message: f.Message, Evidence: f.Evidence})
-		}
-		out = append(out, rc)
-	}
-	return out
 }

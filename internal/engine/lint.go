@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
-	"github.com/mcpdrift/mcpdrift/internal/drift"
 	"github.com/mcpdrift/mcpdrift/internal/lint"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/report"
@@ -42,7 +41,7 @@ func (e *Engine) lintContext(s *config.Server, base *manifest.Manifest) lint.Con
 // daemon lints nothing.
 type lintCache struct {
 	key      [32]byte
-	findings []lint.Finding
+	findings []report.Finding
 }
 
 func lintKey(snapID string, ctx lint.Context) [32]byte {
@@ -93,13 +92,13 @@ func (e *Engine) cachedFindings(m *manifest.Manifest, snapID string, s *config.S
 	return suppress(fs, s)
 }
 
-func suppress(fs []lint.Finding, s *config.Server) []report.Finding {
-	out := make([]report.Finding, 0, len(fs))
-	for _, f := range fs {
-		out = append(out, report.Finding{
-			Entity: f.Entity, Name: f.Name, Path: f.Path, Rule: f.Rule, Severity: f.Severity,
-			Message: f.Message, Evidence: f.Evidence, Suppressed: suppressed(s, f.Rule, f.Entity, f.Name),
-		})
+func suppress(fs []report.Finding, s *config.Server) []report.Finding {
+	out := slices.Clone(fs) // the cache keeps fs as lint returned it
+	for i := range out {
+		out[i].Suppressed = suppressed(s, out[i].Rule, out[i].Entity, out[i].Name)
+	}
+	if out == nil {
+		out = []report.Finding{}
 	}
 	return out
 }
@@ -154,7 +153,7 @@ func (e *Engine) acknowledge(fs []report.Finding, baseM *manifest.Manifest, base
 	markKnown(fs, known, why)
 }
 
-func findingKeys(fs []lint.Finding) map[string]bool {
+func findingKeys(fs []report.Finding) map[string]bool {
 	known := make(map[string]bool, len(fs))
 	for _, f := range fs {
 		known[findingKey(f.Entity, f.Name, f.Path, f.Rule, f.Message)] = true
@@ -180,17 +179,12 @@ func findingKey(parts ...string) string { return strings.Join(parts, "\x00") }
 
 // lintHook is the drift policy's hook: findings on a change's new text,
 // without the suppressed ones, so a suppressed rule never raises a change.
-func lintHook(s *config.Server, ctx lint.Context) func(entity, name, text string) []drift.Finding {
+func lintHook(s *config.Server, ctx lint.Context) func(entity, name, text string) []report.Finding {
 	ctx = lint.Prepare(ctx) // once, not per changed field
-	return func(entity, name, text string) []drift.Finding {
-		var out []drift.Finding
-		for _, f := range lint.Text(entity, name, "", text, ctx) {
-			if suppressed(s, f.Rule, f.Entity, f.Name) != "" {
-				continue
-			}
-			out = append(out, drift.Finding{Rule: f.Rule, Severity: f.Severity, Message: f.Message, Evidence: f.Evidence})
-		}
-		return out
+	return func(entity, name, text string) []report.Finding {
+		return slices.DeleteFunc(lint.Text(entity, name, "", text, ctx), func(f report.Finding) bool {
+			return suppressed(s, f.Rule, f.Entity, f.Name) != ""
+		})
 	}
 }
 

@@ -30,7 +30,7 @@ type charStat struct {
 }
 
 // chars runs the character rules on the raw text.
-func (c *checker) chars(u *unit) []Finding {
+func (c *checker) chars(u *unit) []located {
 	s := u.text
 	if plainASCII(s) {
 		return nil
@@ -73,7 +73,7 @@ func (c *checker) chars(u *unit) []Finding {
 		prev = r
 		i += size
 	}
-	var fs []Finding
+	var fs []located
 	add := func(cl charClass, rule string, level severity.Level, what string) {
 		st := stats[cl]
 		if st.count == 0 {
@@ -192,7 +192,7 @@ func joiningScript(r rune) bool {
 
 // padding finds whitespace used to push text out of view: a long run of
 // blanks after text on the same line, or a long run of blank lines.
-func (c *checker) padding(u *unit) []Finding {
+func (c *checker) padding(u *unit) []located {
 	s := u.text
 	if !strings.Contains(s, "          ") && !strings.Contains(s, "\n\n\n\n\n") && plainASCII(s) {
 		return nil
@@ -204,7 +204,7 @@ func (c *checker) padding(u *unit) []Finding {
 		switch {
 		case r == '\n':
 			if run >= 40 && textOnLine {
-				return []Finding{c.finding(u, RuleWhitespacePadding, severity.Medium,
+				return []located{c.finding(u, RuleWhitespacePadding, severity.Medium,
 					"run of "+itoa(run)+" blanks pads text out of view", runStart, ri)}
 			}
 			run, textOnLine = 0, false
@@ -213,7 +213,7 @@ func (c *checker) padding(u *unit) []Finding {
 			}
 			lines++
 			if lines >= 20 {
-				return []Finding{c.finding(u, RuleWhitespacePadding, severity.Medium,
+				return []located{c.finding(u, RuleWhitespacePadding, severity.Medium,
 					"run of "+itoa(lines)+" line breaks pads text out of view", linesStart, ri+1)}
 			}
 		case r == '\r':
@@ -224,14 +224,14 @@ func (c *checker) padding(u *unit) []Finding {
 			run++
 		default:
 			if run >= 40 && textOnLine {
-				return []Finding{c.finding(u, RuleWhitespacePadding, severity.Medium,
+				return []located{c.finding(u, RuleWhitespacePadding, severity.Medium,
 					"run of "+itoa(run)+" blanks pads text out of view", runStart, ri)}
 			}
 			run, lines, textOnLine = 0, 0, true
 		}
 	}
 	if run >= 40 && textOnLine {
-		return []Finding{c.finding(u, RuleWhitespacePadding, severity.Medium,
+		return []located{c.finding(u, RuleWhitespacePadding, severity.Medium,
 			"run of "+itoa(run)+" blanks pads text out of view", runStart, ri+1)}
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mcpdrift/mcpdrift/internal/escape"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
 
@@ -99,12 +100,12 @@ type scanKey struct {
 // whether the text names a known tool (only then does shadowing, which
 // depends on the entity, run again).
 type scanned struct {
-	fs      []Finding
+	fs      []located
 	toolRef bool
 }
 
 // scan runs every rule that applies to one string.
-func (c *checker) scan(u *unit) []Finding {
+func (c *checker) scan(u *unit) []located {
 	if u.text == "" {
 		return nil
 	}
@@ -120,9 +121,9 @@ func (c *checker) scan(u *unit) []Finding {
 		}
 		c.cache[key] = hit
 	}
-	var fs []Finding
+	var fs []located
 	if len(hit.fs) > 0 {
-		fs = make([]Finding, len(hit.fs), len(hit.fs)+1)
+		fs = make([]located, len(hit.fs), len(hit.fs)+1)
 		path, name := u.fieldPath(), strings.Clone(escape.Line(u.name))
 		for i, f := range hit.fs {
 			f.Entity, f.Name, f.Path = u.entity, name, path
@@ -181,7 +182,7 @@ func tokenLike(s string) bool {
 
 // dedupe keeps one finding per rule for one string: the most severe, the
 // earliest on ties.
-func dedupe(fs []Finding) []Finding {
+func dedupe(fs []located) []located {
 	if len(fs) < 2 {
 		return fs
 	}
@@ -203,8 +204,8 @@ func dedupe(fs []Finding) []Finding {
 }
 
 // finding builds a finding on u for the raw rune span [start, end).
-func (c *checker) finding(u *unit, rule string, level severity.Level, msg string, start, end int) Finding {
-	return Finding{
+func (c *checker) finding(u *unit, rule string, level severity.Level, msg string, start, end int) located {
+	return located{Finding: report.Finding{
 		Entity:   u.entity,
 		Name:     strings.Clone(escape.Line(u.name)), // see fieldPath: never a slice of the manifest
 		Path:     u.fieldPath(),
@@ -212,11 +213,10 @@ func (c *checker) finding(u *unit, rule string, level severity.Level, msg string
 		Severity: level,
 		Message:  escape.Line(msg),
 		Evidence: evidence(u.text, start, end),
-		Offset:   start,
-	}
+	}, Offset: start}
 }
 
-// fieldPath renders the unit's path as Finding.Path.
+// fieldPath renders the unit's path as report.Finding.Path.
 func (u *unit) fieldPath() string {
 	if u.rawPath {
 		return u.path[0]
@@ -249,13 +249,13 @@ func (p *phrase) span() int {
 
 // phrases runs the phrase table on the normalized text: each phrase is
 // tried, anchored, where one of its lead words or strings occurs.
-func (c *checker) phrases(u *unit) []Finding {
+func (c *checker) phrases(u *unit) []located {
 	n := u.normalized()
 	s := n.s
 	if s == "" {
 		return nil
 	}
-	var fs []Finding
+	var fs []located
 	hits, head, cues := anchorsHit(s, c.isHead)
 	u.namesTool = head
 	u.cues |= cues
@@ -311,7 +311,7 @@ func (c *checker) phrases(u *unit) []Finding {
 
 // instructionKey flags property and argument names that read as
 // sentences.
-func (c *checker) instructionKey(u *unit) []Finding {
+func (c *checker) instructionKey(u *unit) []located {
 	words := len(strings.Fields(u.normalized().s))
 	if n := u.normalized(); strings.ContainsAny(n.s, "_-.") {
 		words = len(strings.FieldsFunc(n.s, func(r rune) bool { return r == ' ' || r == '_' || r == '-' || r == '.' || r == '\n' }))
@@ -320,7 +320,7 @@ func (c *checker) instructionKey(u *unit) []Finding {
 	if words < 5 && runes <= 48 {
 		return nil
 	}
-	return []Finding{c.finding(u, RuleInstructionKey, severity.Medium,
+	return []located{c.finding(u, RuleInstructionKey, severity.Medium,
 		"parameter name of "+itoa(words)+" words and "+itoa(runes)+" characters reads like an instruction", 0, runes)}
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
 
@@ -133,7 +134,7 @@ type toolResult struct {
 	// of each rule that fired.
 	worst severity.Level
 	rules map[string]severity.Level
-	fs    []Finding
+	fs    []report.Finding
 }
 
 // flagged reports a finding of medium or above: the level at which a
@@ -182,7 +183,7 @@ func lintCorpus(t testing.TB) []toolResult {
 				raws[i] = e.Tool
 				byName[toolName(t, e.Tool)] = i
 			}
-			per := make([][]Finding, len(es))
+			per := make([][]report.Finding, len(es))
 			for _, f := range Manifest(buildManifest(t, raws), Context{Server: srv, OtherTools: corpusOthers}) {
 				i, ok := byName[f.Name]
 				if !ok {
@@ -198,7 +199,7 @@ func lintCorpus(t testing.TB) []toolResult {
 	return out
 }
 
-func summarize(e corpusEntry, class string, fs []Finding) toolResult {
+func summarize(e corpusEntry, class string, fs []report.Finding) toolResult {
 	r := toolResult{entry: e, class: class, rules: map[string]severity.Level{}, fs: fs}
 	for _, f := range fs {
 		r.worst = severity.Max(r.worst, f.Severity)
@@ -397,7 +398,7 @@ func sortedKeys[V any](m map[string]V) []string {
 	return ks
 }
 
-func ruleList(fs []Finding) string {
+func ruleList(fs []report.Finding) string {
 	var parts []string
 	for _, f := range fs {
 		parts = append(parts, f.Rule+"/"+f.Severity.String())

@@ -31,7 +31,7 @@ type destination struct {
 
 // destinations finds URLs, e-mail addresses and IP addresses, and
 // directives that send data to them.
-func (c *checker) destinations(u *unit) []Finding {
+func (c *checker) destinations(u *unit) []located {
 	n := u.normalized()
 	s := n.s
 	var ds []destination
@@ -65,7 +65,7 @@ func (c *checker) destinations(u *unit) []Finding {
 			i = en - 1
 		}
 	}
-	var fs []Finding
+	var fs []located
 	for _, d := range ds {
 		rs, re := u.rawStart(d.start), u.rawEnd(d.end)
 		shown := quote(runeSlice(u.text, rs, re))

@@ -43,11 +43,11 @@ func FuzzText(f *testing.F) {
 	f.Add("x", "name")
 	ctx := Context{Server: "s", OtherTools: []ToolRef{{"mail", "send_email"}, {"s", "own_tool"}}, BaselineNames: []string{"send_email"}}
 	f.Fuzz(func(t *testing.T, text, path string) {
-		var fs []Finding
+		var fs []located
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			fs = Text("tool", text, path, text, ctx)
+			fs = textLocated("tool", text, path, text, ctx)
 		}()
 		select {
 		case <-done:

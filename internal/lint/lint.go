@@ -43,32 +43,29 @@ import (
 	"strings"
 
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
 
-// Finding is one rule match.
-type Finding struct {
-	// Entity is "server", "tool", "prompt", "resource" or
-	// "resource_template".
-	Entity string `json:"entity"`
-	// Name is the entity key (tool or prompt name, resource URI, URI
-	// template) escaped with escape.Line, as in drift.Change; "" for the
-	// server.
-	Name string `json:"name"`
-	// Path is the field inside the entity, dot-separated with
-	// percent-encoded components as in drift.Change.Path, e.g.
-	// "inputSchema.properties.path.description". For a finding on an object
-	// key (a property name), Path ends with that key.
-	Path     string         `json:"path"`
-	Rule     string         `json:"rule"`
-	Severity severity.Level `json:"severity"`
-	// Message says what was found, escaped.
-	Message string `json:"message"`
-	// Evidence is an escaped excerpt of about 120 characters around the
-	// match.
-	Evidence string `json:"evidence"`
-	// Offset is the rune offset of the match in the raw text at Path.
-	Offset int `json:"offset"`
+// located is a finding as the rules produce it: the shared report.Finding
+// and the rune offset of the match in the raw text at Path. The offset
+// orders and deduplicates findings inside lint; Manifest and Text drop it,
+// since no reader of a finding needs more than its excerpt.
+type located struct {
+	report.Finding
+	Offset int
+}
+
+// findings drops the offsets.
+func findings(ls []located) []report.Finding {
+	if ls == nil {
+		return nil
+	}
+	out := make([]report.Finding, len(ls))
+	for i := range ls {
+		out[i] = ls[i].Finding
+	}
+	return out
 }
 
 // ToolRef names a tool of a configured server.
@@ -96,14 +93,19 @@ type Context struct {
 	prep *prepared // see Prepare
 }
 
-// Entity kinds as they appear in Finding.Entity.
+// Entity kinds as they appear in report.Finding.Entity.
 const (
 	EntityServer = "server"
 )
 
 // Manifest lints every string of every entity of m and the server's
 // instructions and other server fields.
-func Manifest(m *manifest.Manifest, ctx Context) []Finding {
+func Manifest(m *manifest.Manifest, ctx Context) []report.Finding {
+	return findings(manifestLocated(m, ctx))
+}
+
+// manifestLocated is Manifest with the offsets.
+func manifestLocated(m *manifest.Manifest, ctx Context) []located {
 	if m == nil {
 		return nil
 	}
@@ -113,7 +115,7 @@ func Manifest(m *manifest.Manifest, ctx Context) []Finding {
 		names = append(names, e.Key)
 	}
 	c.addOwn(names)
-	var out []Finding
+	var out []located
 	out = append(out, c.entity(EntityServer, "", m.Server)...)
 	for _, k := range manifest.Kinds {
 		for _, e := range m.Entities[k] {
@@ -129,11 +131,16 @@ func Manifest(m *manifest.Manifest, ctx Context) []Finding {
 }
 
 // Text lints one text of an entity: the drift engine's hook for a changed
-// field. path is the field path (as in Finding.Path) when known; it selects
+// field. path is the field path (as in report.Finding.Path) when known; it selects
 // the rules that depend on the field (a "description" path enables the
 // length rule; "" means any text). For a tool, when path is "" or "name",
 // the name itself is also checked against ctx for confusables.
-func Text(entity, name, path, text string, ctx Context) []Finding {
+func Text(entity, name, path, text string, ctx Context) []report.Finding {
+	return findings(textLocated(entity, name, path, text, ctx))
+}
+
+// textLocated is Text with the offsets.
+func textLocated(entity, name, path, text string, ctx Context) []located {
 	c := newChecker(ctx)
 	r := roleText
 	switch {
@@ -154,7 +161,7 @@ func Text(entity, name, path, text string, ctx Context) []Finding {
 
 // sortFindings orders findings by entity kind, name, path, offset and rule,
 // most severe first on ties; it also drops exact duplicates.
-func sortFindings(fs []Finding) {
+func sortFindings(fs []located) {
 	sort.SliceStable(fs, func(i, j int) bool {
 		a, b := fs[i], fs[j]
 		if a.Entity != b.Entity {
@@ -182,7 +189,7 @@ func sortFindings(fs []Finding) {
 //   - a pre-invocation precondition is high when the entity also names
 //     sensitive data, conceals, exfiltrates or tags hidden instructions;
 //   - a weak sensitive path (low) is high under the same conditions.
-func escalate(fs []Finding) []Finding {
+func escalate(fs []located) []located {
 	var data, hostile bool
 	for _, f := range fs {
 		switch f.Rule {

@@ -17,9 +17,9 @@ type nameRef struct {
 // toolName checks a tool name: scripts mixed or spelled with look-alikes,
 // and names that look like (share a skeleton with) another tool of this
 // manifest, of another configured server or of the baseline.
-func (c *checker) toolName(name string) []Finding {
+func (c *checker) toolName(name string) []located {
 	u := &unit{entity: string(manifest.KindTool), name: name, path: []string{"name"}, text: name, role: roleName}
-	var fs []Finding
+	var fs []located
 	if f, ok := c.scriptFinding(u); ok {
 		fs = append(fs, f)
 	}
@@ -38,10 +38,10 @@ func (c *checker) toolName(name string) []Finding {
 
 // scriptFinding flags a name whose letters mix scripts, or that spells
 // Latin-looking letters in another script.
-func (c *checker) scriptFinding(u *unit) (Finding, bool) {
+func (c *checker) scriptFinding(u *unit) (located, bool) {
 	name := u.text
 	if isASCII(name) {
-		return Finding{}, false
+		return located{}, false
 	}
 	sc := scripts(name)
 	first := 0
@@ -65,7 +65,7 @@ func (c *checker) scriptFinding(u *unit) (Finding, bool) {
 		return c.finding(u, RuleConfusableName, severity.High,
 			"name is spelled in "+sc[0]+" letters that look Latin", first, first+1), true
 	}
-	return Finding{}, false
+	return located{}, false
 }
 
 func isASCII(s string) bool {

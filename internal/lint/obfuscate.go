@@ -255,7 +255,7 @@ func leetSources(tok string, from, to int) []int {
 
 // obfuscated runs the phrase and structural rules on the deobfuscated
 // variant of u's text, when there is one.
-func (c *checker) obfuscated(u *unit) []Finding {
+func (c *checker) obfuscated(u *unit) []located {
 	v, ok := deobfuscate(u.normalized().s)
 	if !ok {
 		return nil

@@ -197,18 +197,18 @@ func readable(s string) bool {
 // high when the decoded text trips a rule of medium or above (the text
 // was encoded to hide it), medium for a long run of base64, base32 or hex
 // that decodes to harmless text or not at all.
-func (c *checker) payloads(u *unit) []Finding {
+func (c *checker) payloads(u *unit) []located {
 	return c.payloadsAt(u, u.text, 0, 0)
 }
 
 // payloadsAt is payloads on text, a decoding of u's text at the given
 // depth; offsets of findings are those of the outermost run (at, in u's
 // raw runes, for nested text).
-func (c *checker) payloadsAt(u *unit, text string, depth, at int) []Finding {
+func (c *checker) payloadsAt(u *unit, text string, depth, at int) []located {
 	if len(text) < minEncoded {
 		return nil
 	}
-	var best *Finding
+	var best *located
 	for _, r := range findEncoded(text) {
 		start := at
 		if depth == 0 {
@@ -233,7 +233,7 @@ func (c *checker) payloadsAt(u *unit, text string, depth, at int) []Finding {
 	if best == nil {
 		return nil
 	}
-	return []Finding{*best}
+	return []located{*best}
 }
 
 // decodedLevel lints a decoded run and grades it.

@@ -140,7 +140,7 @@ var promoObjects = map[string]bool{
 
 // promoName flags a tool name that leads with an advertising word or
 // demands its own use ("must_use_converter", "always_use_search").
-func (c *checker) promoName(name string) []Finding {
+func (c *checker) promoName(name string) []located {
 	u := &unit{entity: string(manifest.KindTool), name: name, path: []string{"name"}, text: name, role: roleName}
 	words := strings.Fields(strings.NewReplacer("_", " ", "-", " ", ".", " ").Replace(u.normalized().s))
 	if len(words) < 2 {
@@ -153,6 +153,6 @@ func (c *checker) promoName(name string) []Finding {
 	if !promoNames[lead] || (lead == "best" && !promoObjects[words[1]]) {
 		return nil
 	}
-	return []Finding{c.finding(u, RulePreferenceManipulation, severity.Medium,
+	return []located{c.finding(u, RulePreferenceManipulation, severity.Medium,
 		"tool name "+quote(name)+" advertises itself to the model", 0, len([]rune(name)))}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
 
@@ -467,7 +468,7 @@ func TestEveryRuleHasExamples(t *testing.T) {
 }
 
 // lintExample lints an example where its kind puts it.
-func lintExample(t *testing.T, tc example) []Finding {
+func lintExample(t *testing.T, tc example) []report.Finding {
 	t.Helper()
 	switch tc.kind {
 	case "name":
@@ -481,7 +482,7 @@ func lintExample(t *testing.T, tc example) []Finding {
 }
 
 // ruleSeverity is the highest severity rule found in fs (None if none).
-func ruleSeverity(fs []Finding, rule string) severity.Level {
+func ruleSeverity(fs []report.Finding, rule string) severity.Level {
 	got := severity.None
 	for _, f := range fs {
 		if f.Rule == rule {
@@ -491,7 +492,7 @@ func ruleSeverity(fs []Finding, rule string) severity.Level {
 	return got
 }
 
-func dump(fs []Finding) string {
+func dump(fs []report.Finding) string {
 	var b strings.Builder
 	for _, f := range fs {
 		b.WriteString("\n  " + f.Rule + "/" + f.Severity.String() + " " + f.Message + " | " + f.Evidence)

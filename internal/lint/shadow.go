@@ -21,7 +21,7 @@ var (
 // shadowing finds references to tools by name: tools of other configured
 // servers (any mention is suspect, a behaviour change is high) and tools of
 // this server whose behaviour the text changes.
-func (c *checker) shadowing(u *unit) []Finding {
+func (c *checker) shadowing(u *unit) []located {
 	if len(c.prep.peers.byLower) == 0 && len(c.prep.ownLower) == 0 && len(c.mineLower) == 0 {
 		return nil
 	}
@@ -65,12 +65,12 @@ func (c *checker) shadowing(u *unit) []Finding {
 				level = severity.High
 			}
 			msg := "refers to tool " + quote(refs[0].Name) + " of server " + quote(refs[0].Server)
-			return []Finding{c.finding(u, RuleToolShadowing, level, msg, rs, re)}
+			return []located{c.finding(u, RuleToolShadowing, level, msg, rs, re)}
 		}
 		if c.isOwn(tok) && distinctive(tok, s, start, end) {
 			if ownChangeBeforeRe.MatchString(s[max(start-60, 0):start]) || ownChangeAfterRe.MatchString(s[end:min(end+60, len(s))]) {
 				rs, re := u.rawStart(start), u.rawEnd(end)
-				return []Finding{c.finding(u, RuleToolShadowing, severity.Medium,
+				return []located{c.finding(u, RuleToolShadowing, severity.Medium,
 					"changes how tool "+quote(runeSlice(u.text, rs, re))+" of this server must be used", rs, re)}
 			}
 		}

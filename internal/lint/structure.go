@@ -151,7 +151,7 @@ func sentenceCues(s string) uint8 {
 // covertDirective runs the structural rule on u: medium for a directive
 // that reads or moves a sensitive object, high when it also conceals or
 // names a parameter to carry it.
-func (c *checker) covertDirective(u *unit) []Finding {
+func (c *checker) covertDirective(u *unit) []located {
 	if u.role == roleKey || u.role == roleName || u.role == roleStructural {
 		return nil
 	}
@@ -202,7 +202,7 @@ func (c *checker) covertDirective(u *unit) []Finding {
 		}
 		st, en := sp[0]+obj[2], sp[0]+obj[3]
 		rs, re := u.rawStart(st), u.rawEnd(en)
-		return []Finding{c.finding(u, RuleCovertDirective, level,
+		return []located{c.finding(u, RuleCovertDirective, level,
 			what+quote(runeSlice(u.text, rs, re))+" to the model, recognised by its structure", rs, re)}
 	}
 	return nil

@@ -87,7 +87,7 @@ func (u *unit) mapBack() {
 }
 
 // entity walks one entity's canonical JSON.
-func (c *checker) entity(kind, key string, raw json.RawMessage) []Finding {
+func (c *checker) entity(kind, key string, raw json.RawMessage) []located {
 	v, err := parseJSON(string(raw))
 	if err != nil {
 		return nil
@@ -129,7 +129,7 @@ type walker struct {
 	c         *checker
 	kind, ent string
 	path      []string
-	out       []Finding
+	out       []located
 }
 
 func (w *walker) push(c string) { w.path = append(w.path, c) }

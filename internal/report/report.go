@@ -75,29 +75,59 @@ type Snapshot struct {
 	TakenAt time.Time `json:"taken_at"`
 }
 
-// Change is one difference between baseline and snapshot.
+// Change is one difference between a baseline and a snapshot, as
+// internal/drift computes it (docs/changes.md lists the kinds).
 type Change struct {
-	Kind     string         `json:"kind"`
-	Entity   string         `json:"entity"`
-	Name     string         `json:"name"`
+	// Kind is the change kind, e.g. "tool.description".
+	Kind string `json:"kind"`
+	// Entity is "server", "tool", "prompt", "resource" or
+	// "resource_template".
+	Entity string `json:"entity"`
+	// Name is the entity key (tool or prompt name, resource URI, template),
+	// escaped with escape.Line; it equals the key for any printable name.
+	// It is "" for server fields. For a rename it is the new name.
+	Name string `json:"name"`
+	// Path is the field path inside the entity, dot-separated with
+	// percent-encoded components, e.g. "inputSchema.properties.repo". It is
+	// "" for whole-entity changes (added, removed, renamed).
 	Path     string         `json:"path,omitempty"`
 	Severity severity.Level `json:"severity"`
-	Summary  string         `json:"summary"`
-	Before   string         `json:"before"`
-	After    string         `json:"after"`
-	Diff     string         `json:"diff"`
-	Findings []Finding      `json:"findings"`
+	// Summary is one escaped line for people.
+	Summary string `json:"summary"`
+	// Before and After are escaped excerpts of the old and new value at
+	// Path: text as-is, anything else as indented JSON, "" when absent.
+	Before string `json:"before"`
+	After  string `json:"after"`
+	// Diff is a textdiff.Auto diff of the two values, escaped.
+	Diff string `json:"diff"`
+	// Findings are lint findings on the new text; never nil. They carry
+	// no Entity, Name or Path: the change locates them.
+	Findings []Finding `json:"findings"`
 }
 
-// Finding is a lint finding on a manifest or on a change's new text.
+// Finding is a lint finding (internal/lint) on a manifest or on a
+// change's new text.
 type Finding struct {
-	Entity     string         `json:"entity,omitempty"`
-	Name       string         `json:"name,omitempty"`
-	Path       string         `json:"path,omitempty"`
-	Rule       string         `json:"rule"`
-	Severity   severity.Level `json:"severity"`
-	Message    string         `json:"message"`
-	Evidence   string         `json:"evidence"`
+	// Entity is "server", "tool", "prompt", "resource" or
+	// "resource_template".
+	Entity string `json:"entity,omitempty"`
+	// Name is the entity key (tool or prompt name, resource URI, URI
+	// template) escaped with escape.Line, as in Change; "" for the server.
+	Name string `json:"name,omitempty"`
+	// Path is the field inside the entity, dot-separated with
+	// percent-encoded components as in Change.Path, e.g.
+	// "inputSchema.properties.path.description". For a finding on an object
+	// key (a property name), Path ends with that key.
+	Path     string         `json:"path,omitempty"`
+	Rule     string         `json:"rule"`
+	Severity severity.Level `json:"severity"`
+	// Message says what was found, escaped.
+	Message string `json:"message"`
+	// Evidence is an escaped excerpt of about 120 characters around the
+	// match.
+	Evidence string `json:"evidence"`
+	// Suppressed is the reason of the config's suppress entry that
+	// matched, if any.
 	Suppressed string         `json:"suppressed,omitempty"`
 	// Acknowledged says which approval accepted the finding: it was on the
 	// approved baseline already, so approving it accepted it. Like a
