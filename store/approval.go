@@ -11,28 +11,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 )
-
-// Approval is one entry in a server's append-only audit trail: who made
-// which manifest the baseline, from what, and why.
-type Approval struct {
-	Server string
-	// Seq numbers the server's approvals from 1; Approve assigns it.
-	Seq      uint64
-	At       time.Time
-	Approver string
-	Comment  string
-	// BaselineID is the manifest that became the baseline. For a partial
-	// approval it is a manifest that was never observed.
-	BaselineID string
-	// PreviousID is the baseline this approval replaces; empty for the first.
-	PreviousID string
-	// SnapshotID is the snapshot the reviewer approved from, if any.
-	SnapshotID string
-	// Tools lists the only entities approved, for a partial approval.
-	Tools  []string
-	Method string // "cli", "trust-on-first-use", "lock-import", ...
-}
 
 // approvalRecord is the stored form; the server and seq live in the key path.
 type approvalRecord struct {
@@ -54,9 +34,9 @@ type approvalRecord struct {
 // each other. It returns the record as stored, Seq assigned.
 //
 // There is no way to change or delete an approval once made.
-func (db *DB) Approve(a Approval, baselineDoc []byte) (Approval, error) {
+func (db *DB) Approve(a report.Approval, baselineDoc []byte) (report.Approval, error) {
 	if err := validateApproval(&a, baselineDoc); err != nil {
-		return Approval{}, fmt.Errorf("approve %s: %w", a.Server, err)
+		return report.Approval{}, fmt.Errorf("approve %s: %w", a.Server, err)
 	}
 	err := db.update(func(tx *bolt.Tx) error {
 		sb, err := createServer(tx, a.Server)
@@ -94,13 +74,13 @@ func (db *DB) Approve(a Approval, baselineDoc []byte) (Approval, error) {
 		return b.Put(seqKey(a.Seq), v)
 	})
 	if err != nil {
-		return Approval{}, fmt.Errorf("approve %s: %w", a.Server, err)
+		return report.Approval{}, fmt.Errorf("approve %s: %w", a.Server, err)
 	}
 	a.At = a.At.UTC()
 	return a, nil
 }
 
-func validateApproval(a *Approval, doc []byte) error {
+func validateApproval(a *report.Approval, doc []byte) error {
 	switch {
 	case a.Server == "":
 		return errors.New("empty server name")
@@ -128,16 +108,16 @@ func validateApproval(a *Approval, doc []byte) error {
 	return nil
 }
 
-func decodeApproval(server string, k, v []byte) (Approval, error) {
+func decodeApproval(server string, k, v []byte) (report.Approval, error) {
 	seq, ok := keySeq(k)
 	if !ok {
-		return Approval{}, fmt.Errorf("%w: approval key of %s is %d bytes", ErrCorrupt, server, len(k))
+		return report.Approval{}, fmt.Errorf("%w: approval key of %s is %d bytes", ErrCorrupt, server, len(k))
 	}
 	var r approvalRecord
 	if err := json.Unmarshal(v, &r); err != nil {
-		return Approval{}, fmt.Errorf("%w: approval %d of %s: %w", ErrCorrupt, seq, server, err)
+		return report.Approval{}, fmt.Errorf("%w: approval %d of %s: %w", ErrCorrupt, seq, server, err)
 	}
-	return Approval{
+	return report.Approval{
 		Server: server, Seq: seq, At: r.At, Approver: r.Approver, Comment: r.Comment,
 		BaselineID: r.BaselineID, PreviousID: r.PreviousID, SnapshotID: r.SnapshotID,
 		Tools: r.Tools, Method: r.Method,
@@ -146,8 +126,8 @@ func decodeApproval(server string, k, v []byte) (Approval, error) {
 
 // Baseline returns the server's latest approval, whose BaselineID is the
 // manifest drift is measured against; ErrNotFound if it has none. Read-only.
-func (db *DB) Baseline(server string) (Approval, error) {
-	var a Approval
+func (db *DB) Baseline(server string) (report.Approval, error) {
+	var a report.Approval
 	err := db.view(func(tx *bolt.Tx) error {
 		sb := serverBucket(tx, server)
 		if sb == nil {
@@ -162,14 +142,14 @@ func (db *DB) Baseline(server string) (Approval, error) {
 		return err
 	})
 	if err != nil {
-		return Approval{}, fmt.Errorf("baseline of %s: %w", server, err)
+		return report.Approval{}, fmt.Errorf("baseline of %s: %w", server, err)
 	}
 	return a, nil
 }
 
 // Approvals returns the server's whole audit trail, newest first. Read-only.
-func (db *DB) Approvals(server string) ([]Approval, error) {
-	var out []Approval
+func (db *DB) Approvals(server string) ([]report.Approval, error) {
+	var out []report.Approval
 	err := db.view(func(tx *bolt.Tx) error {
 		sb := serverBucket(tx, server)
 		if sb == nil {

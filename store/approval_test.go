@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"errors"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"slices"
 	"strings"
 	"testing"
@@ -17,7 +18,7 @@ func TestApproveAppendOnly(t *testing.T) {
 	docA, docB := smallDoc(1), smallDoc(2)
 	snapA := mustPut(t, db, "s", docA, t0)
 
-	first, err := db.Approve(Approval{Server: "s", At: t0, Approver: "trust-on-first-use", SnapshotID: snapA, Method: "trust-on-first-use"}, docA)
+	first, err := db.Approve(report.Approval{Server: "s", At: t0, Approver: "trust-on-first-use", SnapshotID: snapA, Method: "trust-on-first-use"}, docA)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,16 +27,16 @@ func TestApproveAppendOnly(t *testing.T) {
 	}
 
 	// Someone reviewing an older state (no baseline) loses the race.
-	if _, err := db.Approve(Approval{Server: "s", At: t0, Approver: "bob"}, docB); !errors.Is(err, ErrConflict) {
+	if _, err := db.Approve(report.Approval{Server: "s", At: t0, Approver: "bob"}, docB); !errors.Is(err, ErrConflict) {
 		t.Errorf("approval over a stale baseline: %v, want ErrConflict", err)
 	}
 	stale := "sha256:" + strings.Repeat("0", 64)
-	if _, err := db.Approve(Approval{Server: "s", At: t0, Approver: "bob", PreviousID: stale}, docB); !errors.Is(err, ErrConflict) {
+	if _, err := db.Approve(report.Approval{Server: "s", At: t0, Approver: "bob", PreviousID: stale}, docB); !errors.Is(err, ErrConflict) {
 		t.Errorf("approval naming another previous baseline: %v, want ErrConflict", err)
 	}
 
 	snapB := mustPut(t, db, "s", docB, t0.Add(time.Hour))
-	second, err := db.Approve(Approval{Server: "s", At: t0.Add(2 * time.Hour), Approver: "alice", Comment: "new search tool",
+	second, err := db.Approve(report.Approval{Server: "s", At: t0.Add(2 * time.Hour), Approver: "alice", Comment: "new search tool",
 		PreviousID: first.BaselineID, SnapshotID: snapB, Method: "cli"}, docB)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +69,7 @@ func TestApprovePartial(t *testing.T) {
 	// rest as they were, producing a manifest nobody ever observed.
 	partial := smallDoc(99)
 	tools := []string{"search", "list"}
-	a, err := db.Approve(Approval{
+	a, err := db.Approve(report.Approval{
 		Server: "s", At: t0.Add(time.Minute), Approver: "alice", Comment: "only the two read tools",
 		SnapshotID: snap, Tools: tools, Method: "cli",
 	}, partial)
@@ -80,11 +81,11 @@ func TestApprovePartial(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Approval{
+	want := report.Approval{
 		Server: "s", Seq: 1, At: t0.Add(time.Minute), Approver: "alice", Comment: "only the two read tools",
 		BaselineID: fingerprint(partial), SnapshotID: snap, Tools: []string{"search", "list"}, Method: "cli",
 	}
-	for name, rec := range map[string]Approval{"returned": a, "stored": got} {
+	for name, rec := range map[string]report.Approval{"returned": a, "stored": got} {
 		if !equalApproval(rec, want) {
 			t.Errorf("%s record:\n got %+v\nwant %+v", name, rec, want)
 		}
@@ -95,7 +96,7 @@ func TestApprovePartial(t *testing.T) {
 	}
 }
 
-func equalApproval(a, b Approval) bool {
+func equalApproval(a, b report.Approval) bool {
 	tools := slices.Equal(a.Tools, b.Tools)
 	a.Tools, b.Tools = nil, nil
 	at := a.At.Equal(b.At)
@@ -108,18 +109,18 @@ func equalApproval(a, b Approval) bool {
 func TestApproveRejects(t *testing.T) {
 	db := openTest(t)
 	doc := smallDoc(1)
-	valid := Approval{Server: "s", At: t0, Approver: "alice"}
+	valid := report.Approval{Server: "s", At: t0, Approver: "alice"}
 	tests := []struct {
 		name string
-		edit func(*Approval)
+		edit func(*report.Approval)
 		doc  []byte
 	}{
-		{"no server", func(a *Approval) { a.Server = "" }, doc},
-		{"no time", func(a *Approval) { a.At = time.Time{} }, doc},
-		{"no approver", func(a *Approval) { a.Approver = "" }, doc},
+		{"no server", func(a *report.Approval) { a.Server = "" }, doc},
+		{"no time", func(a *report.Approval) { a.At = time.Time{} }, doc},
+		{"no approver", func(a *report.Approval) { a.Approver = "" }, doc},
 		{"no document", nil, nil},
-		{"baseline id does not match document", func(a *Approval) { a.BaselineID = fingerprint(smallDoc(2)) }, doc},
-		{"snapshot id malformed", func(a *Approval) { a.SnapshotID = "abc" }, doc},
+		{"baseline id does not match document", func(a *report.Approval) { a.BaselineID = fingerprint(smallDoc(2)) }, doc},
+		{"snapshot id malformed", func(a *report.Approval) { a.SnapshotID = "abc" }, doc},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -102,7 +103,7 @@ func TestOpenReadOnly(t *testing.T) {
 			return ro1.RecordFailure("s", o)
 		},
 		"Approve": func() error {
-			_, err := ro1.Approve(Approval{Server: "s", At: t0, Approver: "a"}, smallDoc(1))
+			_, err := ro1.Approve(report.Approval{Server: "s", At: t0, Approver: "a"}, smallDoc(1))
 			return err
 		},
 		"Prune": func() error { _, err := ro1.Prune(t0, 1, 0); return err },
@@ -124,7 +125,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 	if err := db.RecordFailure("s", failed); err != nil {
 		t.Fatal(err)
 	}
-	a, err := db.Approve(Approval{Server: "s", At: t0, Approver: "alice", SnapshotID: id, Method: "cli"}, doc)
+	a, err := db.Approve(report.Approval{Server: "s", At: t0, Approver: "alice", SnapshotID: id, Method: "cli"}, doc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"testing"
 	"time"
 )
@@ -13,7 +14,7 @@ func TestPrune(t *testing.T) {
 	// s: A approved, then B, a failure, then C over and over.
 	docA, docB, docC, partial := smallDoc(1), smallDoc(2), smallDoc(3), smallDoc(4)
 	idA := mustPut(t, db, "s", docA, min(0))
-	if _, err := db.Approve(Approval{Server: "s", At: min(0), Approver: "tofu", SnapshotID: idA}, docA); err != nil {
+	if _, err := db.Approve(report.Approval{Server: "s", At: min(0), Approver: "tofu", SnapshotID: idA}, docA); err != nil {
 		t.Fatal(err)
 	}
 	idB := mustPut(t, db, "s", docB, min(1))
@@ -27,7 +28,7 @@ func TestPrune(t *testing.T) {
 		idC = mustPut(t, db, "s", docC, min(i))
 	}
 	// A partial baseline nobody observed.
-	if _, err := db.Approve(Approval{Server: "s", At: min(10), Approver: "alice", PreviousID: idA, SnapshotID: idC, Tools: []string{"x"}}, partial); err != nil {
+	if _, err := db.Approve(report.Approval{Server: "s", At: min(10), Approver: "alice", PreviousID: idA, SnapshotID: idC, Tools: []string{"x"}}, partial); err != nil {
 		t.Fatal(err)
 	}
 	// old: a single observation, long ago.

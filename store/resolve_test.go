@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +13,7 @@ func TestResolveSnapshot(t *testing.T) {
 	idA := mustPut(t, db, "s", smallDoc(1), t0)
 	idB := mustPut(t, db, "s", smallDoc(2), t0.Add(time.Minute))
 	partial := smallDoc(-1)
-	a, err := db.Approve(Approval{Server: "s", At: t0, Approver: "x", SnapshotID: idA}, partial)
+	a, err := db.Approve(report.Approval{Server: "s", At: t0, Approver: "x", SnapshotID: idA}, partial)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -185,7 +186,7 @@ func TestServers(t *testing.T) {
 	db := openTest(t)
 	mustPut(t, db, "zeta", smallDoc(1), t0)
 	mustPut(t, db, "alpha", smallDoc(1), t0)
-	if _, err := db.Approve(Approval{Server: "mid", At: t0, Approver: "a"}, smallDoc(2)); err != nil {
+	if _, err := db.Approve(report.Approval{Server: "mid", At: t0, Approver: "a"}, smallDoc(2)); err != nil {
 		t.Fatal(err)
 	}
 	got, err := db.Servers()

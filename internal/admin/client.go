@@ -23,7 +23,6 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/oauth"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/service"
-	"github.com/mcpdrift/mcpdrift/store"
 )
 
 // Client defaults.
@@ -210,13 +209,13 @@ func (c *Client) Diff(ctx context.Context, server string) (report.Server, error)
 // Approve asks the daemon to approve. req.Approver and req.Method are not
 // sent: the daemon records the OS user it sees on the socket, and its own
 // method.
-func (c *Client) Approve(ctx context.Context, req engine.ApproveRequest) (store.Approval, error) {
-	var a approval
+func (c *Client) Approve(ctx context.Context, req engine.ApproveRequest) (report.Approval, error) {
+	var a report.Approval
 	body := approveRequest{Server: req.Server, Snapshot: req.Snapshot, Tools: req.Tools, Comment: req.Comment}
 	if err := c.do(ctx, c.Timeout, http.MethodPost, pathApprove, nil, body, &a); err != nil {
-		return store.Approval{}, err
+		return report.Approval{}, err
 	}
-	return a.store(), nil
+	return a, nil
 }
 
 // ImportLock asks the daemon to import. req.Approver is not sent: the
@@ -234,7 +233,7 @@ func (c *Client) ImportLock(ctx context.Context, req service.ImportRequest) ([]l
 	for i, o := range out {
 		res[i] = lockfile.Imported{Server: o.Server, Unchanged: o.Unchanged, Edited: o.Edited}
 		if o.Approval != nil {
-			res[i].Approval = o.Approval.store()
+			res[i].Approval = *o.Approval
 		}
 	}
 	return res, nil

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/service"
-	"github.com/mcpdrift/mcpdrift/store"
 )
 
 // A process the daemon started (a probed server, or what it left behind)
@@ -39,7 +39,7 @@ func TestProbeDescendantsRefused(t *testing.T) {
 		{"not started by the daemon", sibling.Process.Pid, 1, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &fake{approval: store.Approval{Server: "a", Seq: 1, BaselineID: "sha256:" + strings.Repeat("c", 64)}}
+			f := &fake{approval: report.Approval{Server: "a", Seq: 1, BaselineID: "sha256:" + strings.Repeat("c", 64)}}
 			ts := serve(t, f, Options{DaemonPID: tt.daemonPID})
 			out := approveFromChild(t, ts.path, tt.generations)
 			f.mu.Lock()

@@ -23,7 +23,6 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/oauth"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/service"
-	"github.com/mcpdrift/mcpdrift/store"
 )
 
 // fake is a recording service.Service: it keeps what each call received
@@ -46,7 +45,7 @@ type fake struct {
 	report   report.Report
 	servers  []report.Server
 	server   report.Server
-	approval store.Approval
+	approval report.Approval
 	history  service.History
 	doc      json.RawMessage
 	imported []lockfile.Imported
@@ -119,12 +118,12 @@ func (f *fake) Diff(_ context.Context, server string) (report.Server, error) {
 	return f.server, f.err
 }
 
-func (f *fake) Approve(_ context.Context, req engine.ApproveRequest) (store.Approval, error) {
+func (f *fake) Approve(_ context.Context, req engine.ApproveRequest) (report.Approval, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.approveReq = req
 	if f.err != nil {
-		return store.Approval{}, f.err
+		return report.Approval{}, f.err
 	}
 	a := f.approval
 	a.Approver = req.Approver

@@ -60,7 +60,7 @@ func TestRoundTrip(t *testing.T) {
 			Registration: "dynamic", Granted: []string{"tools:read"}, Stored: true, Expiry: t1, LastRefresh: t0, NeedsLogin: true,
 			LastError: "invalid_grant"}},
 		server: sampleServer("."),
-		approval: store.Approval{Server: "a", Seq: 7, At: t1, Comment: "looked fine",
+		approval: report.Approval{Server: "a", Seq: 7, At: t1, Comment: "looked fine",
 			BaselineID: "sha256:" + strings.Repeat("c", 64), PreviousID: "sha256:" + strings.Repeat("a", 64),
 			SnapshotID: "sha256:" + strings.Repeat("b", 64), Tools: []string{"search", "add"}, Method: "cli"},
 		history: service.History{Server: "a", History: []service.HistoryEntry{
@@ -215,7 +215,7 @@ func TestRoundTrip(t *testing.T) {
 // daemon's own method, whatever the client claims, through the Client or
 // by hand.
 func TestApproverAndMethodAreTheDaemons(t *testing.T) {
-	f := &fake{approval: store.Approval{Server: "a", Seq: 1, At: t0, BaselineID: "sha256:" + strings.Repeat("c", 64)}}
+	f := &fake{approval: report.Approval{Server: "a", Seq: 1, At: t0, BaselineID: "sha256:" + strings.Repeat("c", 64)}}
 	ts := serve(t, f, Options{})
 	want := osUser(t)
 	if want == "mallory" {
@@ -255,7 +255,7 @@ func TestApproverAndMethodAreTheDaemons(t *testing.T) {
 // service whole, approved by the socket peer whatever the client claims,
 // and the outcomes come back; a failure names what was done before it.
 func TestImportLock(t *testing.T) {
-	ap := store.Approval{Server: "a", Seq: 3, At: t0, BaselineID: "sha256:" + strings.Repeat("c", 64), Method: "lock-import"}
+	ap := report.Approval{Server: "a", Seq: 3, At: t0, BaselineID: "sha256:" + strings.Repeat("c", 64), Method: "lock-import"}
 	f := &fake{imported: []lockfile.Imported{{Server: "a", Approval: ap}, {Server: "b", Unchanged: true}}}
 	ts := serve(t, f, Options{})
 	lock := []byte(`{"lockfile":1,"pad":"` + strings.Repeat("x", 2*DefaultMaxBodyBytes) + `"}`)
@@ -409,7 +409,7 @@ func TestPanicBecomes500(t *testing.T) {
 // body.
 func TestRequestLog(t *testing.T) {
 	const canary = "CANARY-7f3e-comment"
-	f := &fake{approval: store.Approval{Server: "a", Seq: 1, At: t0}}
+	f := &fake{approval: report.Approval{Server: "a", Seq: 1, At: t0}}
 	ts := serve(t, f, Options{})
 	if _, err := dial(t, ts.path).Approve(context.Background(), engine.ApproveRequest{Server: "a", Comment: canary, Tools: []string{canary}}); err != nil {
 		t.Fatal(err)

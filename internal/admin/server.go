@@ -375,7 +375,7 @@ func (h *handler) approve(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, toWire(a))
+	writeJSON(w, a)
 }
 
 // importLock imports a lockfile's servers as baselines, approved by the
@@ -410,8 +410,7 @@ func (h *handler) importLock(w http.ResponseWriter, r *http.Request) {
 	for i, r := range res {
 		out[i] = imported{Server: r.Server, Unchanged: r.Unchanged, Edited: r.Edited}
 		if !r.Unchanged {
-			a := toWire(r.Approval)
-			out[i].Approval = &a
+			out[i].Approval = &r.Approval
 		}
 	}
 	writeJSON(w, out)

@@ -2,13 +2,11 @@ package admin
 
 import (
 	"encoding/json"
-	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/inventory"
 	"github.com/mcpdrift/mcpdrift/internal/oauth"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/version"
-	"github.com/mcpdrift/mcpdrift/store"
 )
 
 // Endpoints. Server names travel in the query string, not the path: "."
@@ -76,20 +74,6 @@ type approveRequest struct {
 	Approver string   `json:"approver,omitempty"`
 }
 
-// approval is store.Approval on the wire.
-type approval struct {
-	Server     string    `json:"server"`
-	Seq        uint64    `json:"seq"`
-	At         time.Time `json:"at"`
-	Approver   string    `json:"approver"`
-	Comment    string    `json:"comment,omitempty"`
-	BaselineID string    `json:"baseline"`
-	PreviousID string    `json:"previous,omitempty"`
-	SnapshotID string    `json:"snapshot,omitempty"`
-	Tools      []string  `json:"tools,omitempty"`
-	Method     string    `json:"method,omitempty"`
-}
-
 // importRequest is the body of POST /v1/lock/import. As for an approval,
 // the approver is the socket peer.
 type importRequest struct {
@@ -101,22 +85,10 @@ type importRequest struct {
 
 // imported is one server's outcome of an import.
 type imported struct {
-	Server    string    `json:"server"`
-	Unchanged bool      `json:"unchanged,omitempty"`
-	Edited    bool      `json:"edited,omitempty"`
-	Approval  *approval `json:"approval,omitempty"`
-}
-
-func toWire(a store.Approval) approval {
-	return approval{Server: a.Server, Seq: a.Seq, At: a.At, Approver: a.Approver, Comment: a.Comment,
-		BaselineID: a.BaselineID, PreviousID: a.PreviousID, SnapshotID: a.SnapshotID,
-		Tools: a.Tools, Method: a.Method}
-}
-
-func (a approval) store() store.Approval {
-	return store.Approval{Server: a.Server, Seq: a.Seq, At: a.At, Approver: a.Approver, Comment: a.Comment,
-		BaselineID: a.BaselineID, PreviousID: a.PreviousID, SnapshotID: a.SnapshotID,
-		Tools: a.Tools, Method: a.Method}
+	Server    string           `json:"server"`
+	Unchanged bool             `json:"unchanged,omitempty"`
+	Edited    bool             `json:"edited,omitempty"`
+	Approval  *report.Approval `json:"approval,omitempty"`
 }
 
 type authStatusResponse struct {

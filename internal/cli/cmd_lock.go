@@ -14,9 +14,9 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/render"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/service"
 	"github.com/mcpdrift/mcpdrift/internal/version"
-	"github.com/mcpdrift/mcpdrift/store"
 )
 
 func newLockCommand(a *app) *cobra.Command {
@@ -100,27 +100,27 @@ named, makes the export fail (exit 1) without writing anything.`,
 // serviceBaseline reads a server's baseline document and the approval that
 // made it, through the service (so it works through a daemon's socket too).
 // It fails with service.ErrNotFound when the server has no baseline.
-func serviceBaseline(ctx context.Context, svc service.Service, name string) (store.Approval, []byte, error) {
+func serviceBaseline(ctx context.Context, svc service.Service, name string) (report.Approval, []byte, error) {
 	doc, err := svc.Show(ctx, service.ShowRequest{Server: name, Baseline: true})
 	if err != nil {
-		return store.Approval{}, nil, err
+		return report.Approval{}, nil, err
 	}
 	h, err := svc.History(ctx, name, 1)
 	if err != nil {
-		return store.Approval{}, nil, fmt.Errorf("history of %q: %w", name, err)
+		return report.Approval{}, nil, fmt.Errorf("history of %q: %w", name, err)
 	}
 	id := manifest.Fingerprint(doc)
 	// History is newest first: the newest approval of this document is
 	// the one that made it the baseline.
 	for _, e := range h.History {
 		if e.Type == "approval" && e.BaselineID == id {
-			return store.Approval{
+			return report.Approval{
 				Server: name, At: e.At, Approver: e.Approver, Comment: e.Comment, BaselineID: e.BaselineID,
 				PreviousID: e.PreviousID, SnapshotID: e.SnapshotID, Tools: e.Tools, Method: e.Method,
 			}, doc, nil
 		}
 	}
-	return store.Approval{}, nil, fmt.Errorf("baseline %s of %q has no approval record", id, name)
+	return report.Approval{}, nil, fmt.Errorf("baseline %s of %q has no approval record", id, name)
 }
 
 type lockImportOptions struct {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/suggest"
 	"github.com/mcpdrift/mcpdrift/store"
 )
@@ -41,35 +42,35 @@ type ApproveRequest struct {
 // Approve makes a snapshot (or some of its tools) the server's baseline
 // and appends the audit record. The snapshot is the exact one named, even
 // when the server has changed since.
-func (e *Engine) Approve(req ApproveRequest) (store.Approval, error) {
+func (e *Engine) Approve(req ApproveRequest) (report.Approval, error) {
 	st, ok := e.Store.(approvalStore)
 	if !ok {
-		return store.Approval{}, errors.New("store cannot resolve snapshots")
+		return report.Approval{}, errors.New("store cannot resolve snapshots")
 	}
 	snapID, err := e.resolve(st, req)
 	if err != nil {
-		return store.Approval{}, err
+		return report.Approval{}, err
 	}
 	snap, err := e.load(snapID)
 	if err != nil {
-		return store.Approval{}, err
+		return report.Approval{}, err
 	}
 	prev, err := e.Store.Baseline(req.Server)
 	hasBase := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return store.Approval{}, fmt.Errorf("read baseline of %s: %w", req.Server, err)
+		return report.Approval{}, fmt.Errorf("read baseline of %s: %w", req.Server, err)
 	}
 	next := snap
 	if len(req.Tools) > 0 {
 		if !hasBase {
-			return store.Approval{}, fmt.Errorf("%w: server %q has no baseline yet, so there is nothing to approve partially; approve the whole snapshot first", ErrNothingToApprove, req.Server)
+			return report.Approval{}, fmt.Errorf("%w: server %q has no baseline yet, so there is nothing to approve partially; approve the whole snapshot first", ErrNothingToApprove, req.Server)
 		}
 		base, err := e.load(prev.BaselineID)
 		if err != nil {
-			return store.Approval{}, err
+			return report.Approval{}, err
 		}
 		if next, err = mergeEntities(base, snap, req.Tools); err != nil {
-			return store.Approval{}, err
+			return report.Approval{}, err
 		}
 	}
 	doc := next.Document()
@@ -81,7 +82,7 @@ func (e *Engine) Approve(req ApproveRequest) (store.Approval, error) {
 	if method == "" {
 		method = "cli"
 	}
-	a := store.Approval{
+	a := report.Approval{
 		Server:     req.Server,
 		At:         e.Now().UTC(),
 		Approver:   req.Approver,
@@ -132,7 +133,7 @@ func loadManifest(st Store, id string) (*manifest.Manifest, error) {
 }
 
 // EntityRef is one entity of a partial approval, as ApproveRequest.Tools
-// and the audit trail (store.Approval.Tools) write it: a bare name is a
+// and the audit trail (report.Approval.Tools) write it: a bare name is a
 // tool (as before partial approval covered other entities), and
 // "prompt:NAME", "resource:URI", "resource_template:URI_TEMPLATE",
 // "server:FIELD" (instructions, serverInfo, capabilities, protocolVersion

@@ -10,6 +10,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/drift"
 	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/store"
 )
 
@@ -37,7 +38,7 @@ func approveSetup(t *testing.T) (*engine.Engine, *store.DB, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Approve(store.Approval{Server: "s", At: at, Approver: "t", BaselineID: baseID, SnapshotID: baseID, Method: "cli"}, []byte(approveBase)); err != nil {
+	if _, err := db.Approve(report.Approval{Server: "s", At: at, Approver: "t", BaselineID: baseID, SnapshotID: baseID, Method: "cli"}, []byte(approveBase)); err != nil {
 		t.Fatal(err)
 	}
 	snapID, _, err := db.PutSnapshot("s", []byte(approveSnap), store.Observation{Server: "s", TakenAt: at.Add(time.Hour)})

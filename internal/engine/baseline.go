@@ -45,7 +45,7 @@ func (b storeBaselines) Baseline(server string) (Baseline, error) {
 	case err != nil:
 		return Baseline{}, err
 	}
-	return Baseline{Ref: *baselineRef(a), Manifest: func() (*manifest.Manifest, error) {
+	return Baseline{Ref: *a.Baseline(), Manifest: func() (*manifest.Manifest, error) {
 		m, err := loadManifest(b.st, a.BaselineID)
 		if err != nil {
 			return nil, fmt.Errorf("baseline: %w", err)

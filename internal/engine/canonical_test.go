@@ -13,7 +13,6 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/mcptest"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
-	"github.com/mcpdrift/mcpdrift/store"
 )
 
 func rawToolServer(t *testing.T, tool string) string {
@@ -59,7 +58,7 @@ func TestUpgradeKeepsBaselines(t *testing.T) {
 	}
 
 	db := openDB(t)
-	a, err := db.Approve(store.Approval{Server: "s", At: time.Now(), Approver: "alice", Method: "cli"}, old.Document())
+	a, err := db.Approve(report.Approval{Server: "s", At: time.Now(), Approver: "alice", Method: "cli"}, old.Document())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/probe"
 	"github.com/mcpdrift/mcpdrift/internal/report"
-	"github.com/mcpdrift/mcpdrift/store"
 )
 
 // twoFaced serves toolsFor(identity) to whoever probes.
@@ -157,7 +156,7 @@ func TestCheckSkipsErrorsAndSurvivesPanics(t *testing.T) {
 	plain := seen(t, &cfg.Servers[0], fn)
 	var pins []lockfile.Server
 	for _, n := range []string{"down", "panicky", "s"} {
-		p, err := lockfile.FromBaseline(n, store.Approval{Server: n, At: time.Now(), Approver: "alice"}, plain.Document())
+		p, err := lockfile.FromBaseline(n, report.Approval{Server: n, At: time.Now(), Approver: "alice"}, plain.Document())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -44,9 +44,9 @@ const ApproverTOFU = "trust-on-first-use"
 type Store interface {
 	PutSnapshot(server string, doc []byte, obs store.Observation) (id string, created bool, err error)
 	RecordFailure(server string, obs store.Observation) error
-	Baseline(server string) (store.Approval, error)
+	Baseline(server string) (report.Approval, error)
 	Manifest(id string) ([]byte, error)
-	Approve(a store.Approval, baselineDoc []byte) (store.Approval, error)
+	Approve(a report.Approval, baselineDoc []byte) (report.Approval, error)
 	LatestSnapshot(server string) (store.Observation, error)
 	LatestObservation(server string) (store.Observation, error)
 }
@@ -363,7 +363,7 @@ func (e *Engine) firstSight(s *config.Server, snap *manifest.Manifest, snapID st
 		rs.Note = "not trusted on first use: " + refusal
 		return rs
 	}
-	a, err := e.Store.Approve(store.Approval{
+	a, err := e.Store.Approve(report.Approval{
 		Server:     s.Name,
 		At:         e.Now().UTC(),
 		Approver:   ApproverTOFU,
@@ -376,7 +376,7 @@ func (e *Engine) firstSight(s *config.Server, snap *manifest.Manifest, snapID st
 		return errorStatus(s.Name, fmt.Errorf("record first-use baseline: %w", err))
 	}
 	rs.Status = report.StatusBaselined
-	rs.Baseline = baselineRef(a)
+	rs.Baseline = a.Baseline()
 	// The findings below high it was trusted with are now the baseline's,
 	// acknowledged as on every later check of the same snapshot.
 	e.acknowledge(rs.Findings, snap, *rs.Baseline, snapID, s, e.lintContext(s, nil))
@@ -393,10 +393,6 @@ func RefuseFirstUse(findings []report.Finding) string {
 		}
 	}
 	return ""
-}
-
-func baselineRef(a store.Approval) *report.Baseline {
-	return &report.Baseline{ID: a.BaselineID, ApprovedAt: a.At.UTC(), ApprovedBy: a.Approver}
 }
 
 func errorStatus(name string, err error) report.Server {

@@ -16,7 +16,6 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/probe"
 	"github.com/mcpdrift/mcpdrift/internal/report"
-	"github.com/mcpdrift/mcpdrift/store"
 )
 
 // The checks against a lockfile (check --lock): the pipeline with the
@@ -47,14 +46,14 @@ var (
 
 func lockSample(t *testing.T) []byte {
 	t.Helper()
-	gh, err := lockfile.FromBaseline("github", store.Approval{
+	gh, err := lockfile.FromBaseline("github", report.Approval{
 		Server: "github", At: lockAt, Approver: "alice", Comment: "reviewed in PR #7", Method: "cli",
 		SnapshotID: "sha256:" + strings.Repeat("a", 64),
 	}, lockBuild(t, toolSearch, toolCreate).Document())
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := lockfile.FromBaseline("files", store.Approval{Server: "files", At: lockAt, Approver: "trust-on-first-use", Method: "trust-on-first-use"},
+	files, err := lockfile.FromBaseline("files", report.Approval{Server: "files", At: lockAt, Approver: "trust-on-first-use", Method: "trust-on-first-use"},
 		lockBuild(t, toolCreate).Document())
 	if err != nil {
 		t.Fatal(err)

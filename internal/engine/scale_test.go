@@ -20,8 +20,8 @@ type baselineStore struct {
 	base []byte
 }
 
-func (b baselineStore) Baseline(server string) (store.Approval, error) {
-	return store.Approval{Server: server, BaselineID: "base", Approver: "test"}, nil
+func (b baselineStore) Baseline(server string) (report.Approval, error) {
+	return report.Approval{Server: server, BaselineID: "base", Approver: "test"}, nil
 }
 
 func (b baselineStore) Manifest(id string) ([]byte, error) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/store"
 )
 
@@ -24,7 +25,7 @@ const originMarker = "imported from lockfile; original approval: "
 
 // FromBaseline builds the lockfile entry of a server from its current
 // baseline: the latest approval and the manifest document it names.
-func FromBaseline(name string, a store.Approval, doc []byte) (Server, error) {
+func FromBaseline(name string, a report.Approval, doc []byte) (Server, error) {
 	if a.BaselineID != "" && manifest.Fingerprint(doc) != a.BaselineID {
 		return Server{}, fmt.Errorf("baseline of %q: document is %s, approval names %s", name, manifest.Fingerprint(doc), a.BaselineID)
 	}
@@ -43,7 +44,7 @@ func FromBaseline(name string, a store.Approval, doc []byte) (Server, error) {
 
 // approvalOf is what the lockfile records of a stored approval: the
 // original approval for an unedited import, the record itself otherwise.
-func approvalOf(a store.Approval) Approval {
+func approvalOf(a report.Approval) Approval {
 	if a.Method == MethodImport {
 		if o, ok := origin(a.Comment); ok {
 			return o
@@ -85,8 +86,8 @@ func VerifyAll(servers []Server) error {
 
 // Store is what Import needs from the database.
 type Store interface {
-	Baseline(server string) (store.Approval, error)
-	Approve(a store.Approval, baselineDoc []byte) (store.Approval, error)
+	Baseline(server string) (report.Approval, error)
+	Approve(a report.Approval, baselineDoc []byte) (report.Approval, error)
 }
 
 // ImportOptions say who imports and how.
@@ -110,7 +111,7 @@ type Imported struct {
 	// Edited: the content did not match its recorded fingerprint.
 	Edited bool
 	// Approval is the record written (zero when Unchanged).
-	Approval store.Approval
+	Approval report.Approval
 }
 
 // Import makes each server's pinned manifest its baseline, recorded as an
@@ -152,14 +153,14 @@ func importOne(st Store, s *Server, o ImportOptions, at time.Time) (Imported, er
 	prev, err := st.Baseline(s.Name)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		prev = store.Approval{}
+		prev = report.Approval{}
 	case err != nil:
 		return res, fmt.Errorf("import %q: read baseline: %w", s.Name, err)
 	case prev.BaselineID == id:
 		res.Unchanged = true
 		return res, nil
 	}
-	a, err := st.Approve(store.Approval{
+	a, err := st.Approve(report.Approval{
 		Server:     s.Name,
 		At:         at.UTC(),
 		Approver:   o.Approver,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/store"
 )
 
@@ -40,14 +41,14 @@ var (
 
 func sampleFile(t *testing.T) *lockfile.File {
 	t.Helper()
-	gh, err := lockfile.FromBaseline("github", store.Approval{
+	gh, err := lockfile.FromBaseline("github", report.Approval{
 		Server: "github", At: at, Approver: "alice", Comment: "reviewed in PR #7", Method: "cli",
 		SnapshotID: "sha256:" + strings.Repeat("a", 64),
 	}, build(t, toolSearch, toolCreate).Document())
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := lockfile.FromBaseline("files", store.Approval{Server: "files", At: at, Approver: "trust-on-first-use", Method: "trust-on-first-use"},
+	files, err := lockfile.FromBaseline("files", report.Approval{Server: "files", At: at, Approver: "trust-on-first-use", Method: "trust-on-first-use"},
 		build(t, toolCreate).Document())
 	if err != nil {
 		t.Fatal(err)
@@ -301,7 +302,7 @@ func export(t *testing.T, db *store.DB, names ...string) []byte {
 func TestImportExportRoundTrip(t *testing.T) {
 	src := openDB(t)
 	doc := build(t, toolSearch, toolCreate).Document()
-	if _, err := src.Approve(store.Approval{Server: "github", At: at, Approver: "alice", Comment: "ok", Method: "cli", Tools: []string{"search"}}, doc); err != nil {
+	if _, err := src.Approve(report.Approval{Server: "github", At: at, Approver: "alice", Comment: "ok", Method: "cli", Tools: []string{"search"}}, doc); err != nil {
 		t.Fatal(err)
 	}
 	first := export(t, src, "github")
@@ -331,7 +332,7 @@ func TestImportExportRoundTrip(t *testing.T) {
 
 func TestImportReplacesBaselineWithConflictCheck(t *testing.T) {
 	db := openDB(t)
-	old, err := db.Approve(store.Approval{Server: "github", At: at, Approver: "alice", Method: "cli"}, build(t, toolCreate).Document())
+	old, err := db.Approve(report.Approval{Server: "github", At: at, Approver: "alice", Method: "cli"}, build(t, toolCreate).Document())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,17 +362,17 @@ type racingStore struct {
 	other []byte
 }
 
-func (r *racingStore) Approve(a store.Approval, doc []byte) (store.Approval, error) {
+func (r *racingStore) Approve(a report.Approval, doc []byte) (report.Approval, error) {
 	prev, _ := r.Baseline(a.Server)
-	if _, err := r.DB.Approve(store.Approval{Server: a.Server, At: at, Approver: "carol", Method: "cli", PreviousID: prev.BaselineID}, r.other); err != nil {
-		return store.Approval{}, err
+	if _, err := r.DB.Approve(report.Approval{Server: a.Server, At: at, Approver: "carol", Method: "cli", PreviousID: prev.BaselineID}, r.other); err != nil {
+		return report.Approval{}, err
 	}
 	return r.DB.Approve(a, doc)
 }
 
 func mustServer(t *testing.T, name string, m *manifest.Manifest) lockfile.Server {
 	t.Helper()
-	s, err := lockfile.FromBaseline(name, store.Approval{At: at, Approver: "alice", Method: "cli"}, m.Document())
+	s, err := lockfile.FromBaseline(name, report.Approval{At: at, Approver: "alice", Method: "cli"}, m.Document())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/oauth"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/service"
-	"github.com/mcpdrift/mcpdrift/store"
 )
 
 // Service returns the operations the admin socket serves while the daemon
@@ -77,7 +76,7 @@ func (s *appService) Diff(ctx context.Context, name string) (report.Server, erro
 
 // Approve approves, then re-evaluates the server so that its drift alert
 // resolves now.
-func (s *appService) Approve(ctx context.Context, req engine.ApproveRequest) (store.Approval, error) {
+func (s *appService) Approve(ctx context.Context, req engine.ApproveRequest) (report.Approval, error) {
 	ap, err := s.local().Approve(ctx, req)
 	if err == nil {
 		s.a.OnApprove(req.Server)

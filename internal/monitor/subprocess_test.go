@@ -27,6 +27,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/mcptest"
 	"github.com/mcpdrift/mcpdrift/internal/monitor"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/store"
 )
 
@@ -340,7 +341,7 @@ func TestDaemonKill9(t *testing.T) {
 // approveThroughSocket waits until the server shows drift, then approves
 // that snapshot through the admin socket. A server trusted on first use
 // since since (its first snapshot ever) has nothing to approve: false.
-func approveThroughSocket(t *testing.T, sock, server string, since time.Time) (store.Approval, bool) {
+func approveThroughSocket(t *testing.T, sock, server string, since time.Time) (report.Approval, bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
@@ -362,7 +363,7 @@ func approveThroughSocket(t *testing.T, sock, server string, since time.Time) (s
 			return ap, true
 		}
 		if b := rs.Baseline; rs.Status == "ok" && b != nil && b.ApprovedBy == engine.ApproverTOFU && b.ApprovedAt.After(since) {
-			return store.Approval{}, false
+			return report.Approval{}, false
 		}
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			t.Fatalf("%s never showed drift", server)

@@ -62,11 +62,40 @@ func (s Server) StatusText() string {
 	return s.Status
 }
 
-// Baseline identifies the approved manifest a server is compared with.
+// Baseline identifies the approved manifest a server is compared with
+// (Approval.Baseline).
 type Baseline struct {
 	ID         string    `json:"id"`
 	ApprovedAt time.Time `json:"approved_at"`
 	ApprovedBy string    `json:"approved_by"`
+}
+
+// Approval is one entry in a server's append-only audit trail: who made
+// which manifest the baseline, from what, and why. The store keeps it, the
+// daemon's API carries it as this JSON, a lockfile records it in its own
+// documented shape (lockfile.Approval) and a report names it by Baseline.
+type Approval struct {
+	Server string `json:"server"`
+	// Seq numbers the server's approvals from 1; the store assigns it.
+	Seq      uint64    `json:"seq"`
+	At       time.Time `json:"at"`
+	Approver string    `json:"approver"`
+	Comment  string    `json:"comment,omitempty"`
+	// BaselineID is the manifest that became the baseline. For a partial
+	// approval it is a manifest that was never observed.
+	BaselineID string `json:"baseline"`
+	// PreviousID is the baseline this approval replaces; empty for the first.
+	PreviousID string `json:"previous,omitempty"`
+	// SnapshotID is the snapshot the reviewer approved from, if any.
+	SnapshotID string `json:"snapshot,omitempty"`
+	// Tools lists the only entities approved, for a partial approval.
+	Tools  []string `json:"tools,omitempty"`
+	Method string   `json:"method,omitempty"` // "cli", "trust-on-first-use", "lock-import", ...
+}
+
+// Baseline is how a report names the approval a server is compared with.
+func (a *Approval) Baseline() *Baseline {
+	return &Baseline{ID: a.BaselineID, ApprovedAt: a.At.UTC(), ApprovedBy: a.Approver}
 }
 
 // Snapshot identifies the observed manifest.

@@ -38,7 +38,7 @@ type Service interface {
 	// with the lint findings on them, in one call.
 	Inventory(ctx context.Context, servers []string) ([]inventory.Server, error)
 	Diff(ctx context.Context, server string) (report.Server, error)
-	Approve(ctx context.Context, req engine.ApproveRequest) (store.Approval, error)
+	Approve(ctx context.Context, req engine.ApproveRequest) (report.Approval, error)
 	History(ctx context.Context, server string, limit int) (History, error)
 	Show(ctx context.Context, req ShowRequest) (json.RawMessage, error)
 	ImportLock(ctx context.Context, req ImportRequest) ([]lockfile.Imported, error)
@@ -275,9 +275,9 @@ func (l *Local) Diff(_ context.Context, name string) (report.Server, error) {
 }
 
 // Approve approves a snapshot, or some tools of it.
-func (l *Local) Approve(_ context.Context, req engine.ApproveRequest) (store.Approval, error) {
+func (l *Local) Approve(_ context.Context, req engine.ApproveRequest) (report.Approval, error) {
 	if _, err := l.one(req.Server); err != nil {
-		return store.Approval{}, err
+		return report.Approval{}, err
 	}
 	if req.Method == "" {
 		req.Method = MethodCLI
@@ -413,7 +413,7 @@ func classify(err error) error {
 // approval interrupts, so that the list stays strictly newest first: a run
 // goes from its oldest observation (At) to its newest (Until), and is
 // placed by Until. At equal times an observation comes before an approval.
-func entries(obs []store.Observation, apps []store.Approval) []HistoryEntry {
+func entries(obs []store.Observation, apps []report.Approval) []HistoryEntry {
 	var out []HistoryEntry
 	i, j := 0, 0
 	for i < len(obs) || j < len(apps) {
