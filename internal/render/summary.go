@@ -43,7 +43,7 @@ func renderSummary(w io.Writer, r *report.Report, o Options) error {
 func writeServerSummary(b *strings.Builder, s *report.Server, p painter, now time.Time) {
 	writeServerHeader(b, s, p, now)
 	if len(s.Changes) > 0 {
-		fmt.Fprintf(b, "  %s: %s\n", plural2(len(s.Changes), "change", "changes"), severityCounts(s.Changes))
+		fmt.Fprintf(b, "  %s: %s\n", plural2(len(s.Changes), "change", "changes"), report.CountsText(s.Changes, " · "))
 		fmt.Fprintf(b, "  by kind: %s\n", kindCounts(s.Changes, summaryKinds))
 	}
 	var top, rest []report.Change
@@ -160,28 +160,12 @@ func unsuppressed(fs []report.Finding) []report.Finding {
 	return out
 }
 
-func severityCounts(cs []report.Change) string {
-	var n [severity.Critical + 1]int
-	for _, c := range cs {
-		if c.Severity >= severity.None && c.Severity <= severity.Critical {
-			n[c.Severity]++
-		}
-	}
-	var parts []string
-	for l := severity.Critical; l >= severity.None; l-- {
-		if n[l] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n[l], l))
-		}
-	}
-	return strings.Join(parts, " · ")
-}
-
 func findingCounts(fs []report.Finding) string {
 	cs := make([]report.Change, len(fs))
 	for i, f := range fs {
 		cs[i].Severity = f.Severity
 	}
-	return severityCounts(cs)
+	return report.CountsText(cs, " · ")
 }
 
 // kindCounts is "100 resource.removed · 12 tool.added", most frequent

@@ -157,7 +157,7 @@ type Finding struct {
 	Evidence string `json:"evidence"`
 	// Suppressed is the reason of the config's suppress entry that
 	// matched, if any.
-	Suppressed string         `json:"suppressed,omitempty"`
+	Suppressed string `json:"suppressed,omitempty"`
 	// Acknowledged says which approval accepted the finding: it was on the
 	// approved baseline already, so approving it accepted it. Like a
 	// suppressed finding it is reported and fails nothing; unlike one, a

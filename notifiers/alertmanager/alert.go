@@ -174,7 +174,7 @@ func summary(a *notifiers.Alert) string {
 	s := render.Title(a)
 	if a.Kind == notifiers.KindDrift && len(a.Report.Changes) > 0 {
 		s += ": " + render.Plural(len(a.Report.Changes), "change")
-		if c := render.CountsText(a.Report.Changes, ", "); c != "" {
+		if c := report.CountsText(a.Report.Changes, ", "); c != "" {
 			s += " (" + c + ")"
 		}
 	}
@@ -224,7 +224,7 @@ func description(a *notifiers.Alert, notifier string) string {
 func driftDescription(a *notifiers.Alert) string {
 	changes := render.BySeverity(a.Report.Changes)
 	head := []string{fmt.Sprintf("%s on %s", render.Plural(len(changes), "change"), line(a.Server))}
-	if c := render.CountsText(changes, ", "); c != "" {
+	if c := report.CountsText(changes, ", "); c != "" {
 		head[0] += " (" + c + ")"
 	}
 	if n := len(render.Findings(a.Report.Findings)); n > 0 {

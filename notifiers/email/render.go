@@ -183,7 +183,7 @@ func newView(a *notifiers.Alert, notifier string) *view {
 		Server:     a.Server,
 		Severity:   strings.ToUpper(a.Severity.String()),
 		Reminder:   a.Reminder,
-		Counts:     render.CountsText(r.Changes, ", "),
+		Counts:     report.CountsText(r.Changes, ", "),
 		NChanges:   len(r.Changes),
 		Note:       r.Note,
 		Reason:     a.Reason,

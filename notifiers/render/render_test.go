@@ -127,7 +127,7 @@ func TestCountsAndOrder(t *testing.T) {
 		{Name: "a", Severity: severity.Low}, {Name: "b", Severity: severity.Critical},
 		{Name: "c", Severity: severity.Low}, {Name: "d", Severity: severity.High},
 	}
-	if got := CountsText(cs, ", "); got != "1 critical, 1 high, 2 low" {
+	if got := report.CountsText(cs, ", "); got != "1 critical, 1 high, 2 low" {
 		t.Errorf("CountsText = %q", got)
 	}
 	var names []string

@@ -117,7 +117,7 @@ func badge(l severity.Level) string {
 
 func countsLine(cs []report.Change) string {
 	var parts []string
-	for _, c := range render.Counts(cs) {
+	for _, c := range report.Counts(cs) {
 		parts = append(parts, fmt.Sprintf("%s %d %s", sevEmoji[c.Level], c.N, c.Level))
 	}
 	return strings.Join(parts, " · ")

@@ -269,7 +269,7 @@ func renderDrift(a *notifiers.Alert) []Block {
 	findings := render.Findings(r.Findings)
 
 	sum := para(bold(render.Plural(len(changes), "change")), run(" on "), code(a.Server))
-	if cl := render.CountsText(changes, " · "); cl != "" {
+	if cl := report.CountsText(changes, " · "); cl != "" {
 		sum.Inlines = append(sum.Inlines, run(" — "+cl))
 	}
 	if len(findings) > 0 {
