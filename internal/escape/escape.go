@@ -170,6 +170,24 @@ func Truncate(s string, n int) string {
 	return fmt.Sprintf("%s…(%d more bytes)", s[:cut], len(s)-cut)
 }
 
+// TruncateRunes shortens s to at most n runes, ending with "…" when cut
+// (for a channel that counts characters, not bytes; see Truncate).
+func TruncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	if n < 1 {
+		return ""
+	}
+	i, count := 0, 0
+	for i < len(s) && count < n-1 {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		count++
+	}
+	return s[:i] + "…"
+}
+
 // avoidMarker moves cut back to the start of an escape marker it would split.
 func avoidMarker(s string, cut int) int {
 	const longest = len("<U+10FFFF>")

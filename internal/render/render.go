@@ -264,7 +264,7 @@ func writeServerMarkdown(b *strings.Builder, s *report.Server) {
 		if c.Diff != "" {
 			d := escape.Visible(c.Diff)
 			if len(d) > markdownDiff {
-				d = escape.Truncate(d, markdownDiff) + "\n… (diff cut: run mcpdrift diff " + shellWord(s.Server) + ")"
+				d = escape.Truncate(d, markdownDiff) + "\n… (diff cut: run mcpdrift diff " + escape.ShellWord(s.Server) + ")"
 			}
 			f := fence(d)
 			full += fmt.Sprintf("\n  %sdiff\n%s\n  %s\n", f, indent(d, "  "), f)
@@ -289,7 +289,7 @@ func writeServerMarkdown(b *strings.Builder, s *report.Server) {
 	fmt.Fprintf(b, "\n<details><summary>%d more (one line each)</summary>\n\n", len(folded))
 	for i, it := range folded {
 		if b.Len()+len(it) > markdownBudget {
-			fmt.Fprintf(b, "- … and %d more not shown: run `mcpdrift diff %s`\n", len(folded)-i, strings.ReplaceAll(shellWord(s.Server), "`", "'"))
+			fmt.Fprintf(b, "- … and %d more not shown: run `mcpdrift diff %s`\n", len(folded)-i, strings.ReplaceAll(escape.ShellWord(s.Server), "`", "'"))
 			break
 		}
 		b.WriteString(it)

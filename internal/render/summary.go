@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mcpdrift/mcpdrift/internal/escape"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
 )
@@ -57,7 +58,7 @@ func writeServerSummary(b *strings.Builder, s *report.Server, p painter, now tim
 	if len(top) > 0 {
 		b.WriteString("  riskiest:\n")
 		for _, c := range top {
-			fmt.Fprintf(b, "    %s %s  %s%s\n", p.badge(c.Severity), changeName(&c), cutRunes(line(c.Summary), summaryText), findingNote(&c))
+			fmt.Fprintf(b, "    %s %s  %s%s\n", p.badge(c.Severity), changeName(&c), escape.TruncateRunes(line(c.Summary), summaryText), findingNote(&c))
 		}
 	}
 	groups := foldChanges(rest)
@@ -78,7 +79,7 @@ func writeServerSummary(b *strings.Builder, s *report.Server, p painter, now tim
 			}
 			c := &g[0]
 			if len(g) == 1 {
-				fmt.Fprintf(b, "    %s %s  %s%s\n", p.badge(c.Severity), changeName(c), cutRunes(line(c.Summary), summaryText), findingNote(c))
+				fmt.Fprintf(b, "    %s %s  %s%s\n", p.badge(c.Severity), changeName(c), escape.TruncateRunes(line(c.Summary), summaryText), findingNote(c))
 				continue
 			}
 			names := make([]string, len(g))
@@ -88,11 +89,11 @@ func writeServerSummary(b *strings.Builder, s *report.Server, p painter, now tim
 			fmt.Fprintf(b, "    %s %d %s: %s\n", p.badge(c.Severity), len(g), groupWhat(c), FoldNames(names, summaryNames))
 		}
 	}
-	if fs := unsuppressed(s.Findings); len(fs) > 0 {
+	if fs := report.Unaccepted(s.Findings); len(fs) > 0 {
 		fmt.Fprintf(b, "  ! %s on the manifest: %s\n", plural2(len(fs), "lint finding", "lint findings"), findingCounts(fs))
 	}
 	if len(s.Changes) > 0 {
-		fmt.Fprintf(b, "  %s\n", p.paint(ansiDim, "every change in full: mcpdrift diff "+shellWord(s.Server)+" (--full for whole definitions)"))
+		fmt.Fprintf(b, "  %s\n", p.paint(ansiDim, "every change in full: mcpdrift diff "+escape.ShellWord(s.Server)+" (--full for whole definitions)"))
 	}
 }
 
@@ -134,30 +135,11 @@ func findingNote(c *report.Change) string {
 		return ""
 	}
 	f := c.Findings[0]
-	note := "  ! " + cutRunes(f.Rule+" "+line(f.Message), summaryNote)
+	note := "  ! " + escape.TruncateRunes(f.Rule+" "+line(f.Message), summaryNote)
 	if len(c.Findings) > 1 {
 		note += fmt.Sprintf(" (+%d)", len(c.Findings)-1)
 	}
 	return note
-}
-
-// cutRunes shortens s to at most n runes, ending with "…" when cut.
-func cutRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
-
-func unsuppressed(fs []report.Finding) []report.Finding {
-	var out []report.Finding
-	for _, f := range fs {
-		if !f.Accepted() {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 func findingCounts(fs []report.Finding) string {
@@ -305,17 +287,4 @@ func numberSet(nums []int) string {
 		i = j + 1
 	}
 	return strings.Join(parts, ",")
-}
-
-// shellWord quotes a server name for a command line people copy.
-func shellWord(s string) string {
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._:/+=-", r)) {
-			return "'" + strings.ReplaceAll(line(s), "'", `'\''`) + "'"
-		}
-	}
-	if s == "" || strings.HasPrefix(s, "-") {
-		return "'" + s + "'"
-	}
-	return s
 }

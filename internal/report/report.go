@@ -169,6 +169,18 @@ type Finding struct {
 // or acknowledged by an approval.
 func (f *Finding) Accepted() bool { return f.Suppressed != "" || f.Acknowledged != "" }
 
+// Unaccepted returns the findings that can fail a check: neither
+// suppressed nor acknowledged (Finding.Accepted).
+func Unaccepted(fs []Finding) []Finding {
+	var out []Finding
+	for _, f := range fs {
+		if !f.Accepted() {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // MaxSeverity is the highest severity among a server's changes and
 // findings neither suppressed nor acknowledged (Finding.Accepted).
 func (s *Server) MaxSeverity() severity.Level {

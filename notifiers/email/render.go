@@ -205,13 +205,13 @@ func newView(a *notifiers.Alert, notifier string) *view {
 		}
 	}
 	if b := r.Baseline; b != nil {
-		v.Baseline, v.ApprovedBy = render.ShortID(b.ID), b.ApprovedBy
+		v.Baseline, v.ApprovedBy = report.ShortID(b.ID), b.ApprovedBy
 		if !b.ApprovedAt.IsZero() {
 			v.ApprovedAt = render.Time(b.ApprovedAt)
 		}
 	}
 	if s := r.Snapshot; s != nil {
-		v.Snapshot = render.ShortID(s.ID)
+		v.Snapshot = report.ShortID(s.ID)
 		if !s.TakenAt.IsZero() {
 			v.TakenAt = render.Time(s.TakenAt)
 		}

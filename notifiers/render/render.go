@@ -125,12 +125,7 @@ func BySeverity(cs []report.Change) []report.Change {
 // Findings returns the server-level findings neither suppressed nor
 // acknowledged by an approval, highest first.
 func Findings(fs []report.Finding) []report.Finding {
-	var out []report.Finding
-	for _, f := range fs {
-		if !f.Accepted() {
-			out = append(out, f)
-		}
-	}
+	out := report.Unaccepted(fs)
 	slices.SortStableFunc(out, func(a, b report.Finding) int { return int(b.Severity) - int(a.Severity) })
 	return out
 }
@@ -158,7 +153,7 @@ func ApproveCommand(a *notifiers.Alert) string {
 	if id == "" {
 		return ""
 	}
-	return "mcpdrift approve " + ShellWord(a.Server) + " --snapshot " + ShellWord(id)
+	return "mcpdrift approve " + escape.ShellWord(a.Server) + " --snapshot " + escape.ShellWord(id)
 }
 
 // DriftReason is why a drift alert was raised, as a sentence, when the
@@ -178,22 +173,7 @@ func DriftReason(a *notifiers.Alert) string {
 }
 
 // DiffCommand is the command that shows a server's pending changes.
-func DiffCommand(server string) string { return "mcpdrift diff " + ShellWord(server) }
-
-var shellSafe = regexp.MustCompile(`^[A-Za-z0-9._:/+=-]+$`)
-
-// ShellWord quotes s for a POSIX shell when it needs quoting. Config
-// validation keeps server names safe; this is the second line of defence
-// for a command people copy into a terminal.
-func ShellWord(s string) string {
-	if shellSafe.MatchString(s) && !strings.HasPrefix(s, "-") {
-		return s
-	}
-	return "'" + strings.ReplaceAll(escape.Line(s), "'", `'\''`) + "'"
-}
-
-// ShortID shortens a sha256 id for people: "sha256:0123456789ab".
-func ShortID(id string) string { return report.ShortID(id) }
+func DiffCommand(server string) string { return "mcpdrift diff " + escape.ShellWord(server) }
 
 var (
 	// schemeSlashes matches "scheme://" (RFC 3986 scheme syntax).
@@ -302,21 +282,4 @@ func ChangeText(c *report.Change) string {
 	default:
 		return c.Before
 	}
-}
-
-// TruncateRunes shortens s to at most n runes, ending with "…" when cut.
-func TruncateRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	if n < 1 {
-		return ""
-	}
-	i, count := 0, 0
-	for i < len(s) && count < n-1 {
-		_, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		count++
-	}
-	return s[:i] + "…"
 }

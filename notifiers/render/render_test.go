@@ -92,22 +92,6 @@ func TestExcerpt(t *testing.T) {
 	}
 }
 
-func TestShellWord(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"github", "github"},
-		{"sha256:abc", "sha256:abc"},
-		{"-rf", "'-rf'"},
-		{"a b", "'a b'"},
-		{"it's", `'it'\''s'`},
-		{"x\x1b[31m", "'x<ESC>[31m'"},
-	}
-	for _, tt := range tests {
-		if got := ShellWord(tt.in); got != tt.want {
-			t.Errorf("ShellWord(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestCommands(t *testing.T) {
 	a := notifytest.RichDrift()
 	if got := ApproveCommand(a); got != "mcpdrift approve github --snapshot "+notifytest.SnapshotID {
@@ -163,15 +147,6 @@ func TestTitleAndEmoji(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
-	}
-}
-
-func TestTruncateRunes(t *testing.T) {
-	if got := TruncateRunes("héllo wörld", 6); got != "héllo…" {
-		t.Errorf("TruncateRunes = %q", got)
-	}
-	if got := TruncateRunes("short", 10); got != "short" {
-		t.Errorf("TruncateRunes = %q", got)
 	}
 }
 

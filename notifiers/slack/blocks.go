@@ -62,7 +62,7 @@ func Render(a *notifiers.Alert, notifier string) Message {
 func fallback(a *notifiers.Alert) string { return render.HeadlineEscaped(a, mrkdwnLine) }
 
 func header(a *notifiers.Alert) slackapi.Block {
-	text := render.TruncateRunes(render.Emoji(a)+" "+plain(render.Title(a)), MaxHeaderText)
+	text := escape.TruncateRunes(render.Emoji(a)+" "+plain(render.Title(a)), MaxHeaderText)
 	return slackapi.NewHeaderBlock(slackapi.NewTextBlockObject(slackapi.PlainTextType, text, true, false))
 }
 
@@ -126,7 +126,7 @@ func countsLine(cs []report.Change) string {
 func idsContext(a *notifiers.Alert) slackapi.Block {
 	var parts []string
 	if b := a.Report.Baseline; b != nil {
-		p := "Baseline " + code(render.ShortID(b.ID))
+		p := "Baseline " + code(report.ShortID(b.ID))
 		if b.ApprovedBy != "" {
 			p += " approved by " + mrkdwnLine(short(b.ApprovedBy, maxName))
 		}
@@ -136,7 +136,7 @@ func idsContext(a *notifiers.Alert) slackapi.Block {
 		parts = append(parts, p)
 	}
 	if s := a.Report.Snapshot; s != nil {
-		p := "Snapshot " + code(render.ShortID(s.ID))
+		p := "Snapshot " + code(report.ShortID(s.ID))
 		if !s.TakenAt.IsZero() {
 			p += " taken " + render.Time(s.TakenAt)
 		}

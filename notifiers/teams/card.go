@@ -227,7 +227,7 @@ func head(a *notifiers.Alert, more ...Block) Block {
 func idsBlocks(a *notifiers.Alert) []Block {
 	var parts [][]TextRun
 	if b := a.Report.Baseline; b != nil {
-		p := []TextRun{subtle("Baseline "), subtleMono(render.ShortID(b.ID))}
+		p := []TextRun{subtle("Baseline "), subtleMono(report.ShortID(b.ID))}
 		if b.ApprovedBy != "" {
 			p = append(p, subtle(" approved by "+line(b.ApprovedBy, maxName)))
 		}
@@ -237,7 +237,7 @@ func idsBlocks(a *notifiers.Alert) []Block {
 		parts = append(parts, p)
 	}
 	if s := a.Report.Snapshot; s != nil {
-		p := []TextRun{subtle("Snapshot "), subtleMono(render.ShortID(s.ID))}
+		p := []TextRun{subtle("Snapshot "), subtleMono(report.ShortID(s.ID))}
 		if !s.TakenAt.IsZero() {
 			p = append(p, subtle(" taken "+render.Time(s.TakenAt)))
 		}
