@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -51,4 +52,51 @@ func putCapture(sb *bolt.Bucket, capture, id string) error {
 		return err
 	}
 	return sb.Put(keyCapture, append([]byte(capture), d[:]...))
+}
+
+// keyLint holds, per server, the length of the key of the lint result its
+// last check computed, the key, and that result as the caller encoded it.
+var keyLint = []byte("lint")
+
+// LintResult returns the lint result stored for the server under key (see
+// PutLintResult), or ErrNotFound. Read-only.
+func (db *DB) LintResult(server, key string) ([]byte, error) {
+	var out []byte
+	err := db.view(func(tx *bolt.Tx) error {
+		sb := serverBucket(tx, server)
+		if sb == nil || key == "" {
+			return ErrNotFound
+		}
+		v := sb.Get(keyLint)
+		n, w := binary.Uvarint(v)
+		if w <= 0 || n != uint64(len(key)) || len(v) < w+len(key) || string(v[w:w+len(key)]) != key {
+			return ErrNotFound
+		}
+		out = append([]byte(nil), v[w+len(key):]...)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lint result of %s: %w", server, err)
+	}
+	return out, nil
+}
+
+// PutLintResult keeps one lint result per server under a key saying what
+// it was computed from (the snapshot, the cross-server context and the
+// code), so that a new process checking an unchanged server does not lint
+// it again. A server not stored yet gets none: the result follows a
+// snapshot.
+func (db *DB) PutLintResult(server, key string, result []byte) error {
+	err := db.batch(func(tx *bolt.Tx) error {
+		sb := serverBucket(tx, server)
+		if sb == nil {
+			return nil
+		}
+		v := binary.AppendUvarint(nil, uint64(len(key)))
+		return sb.Put(keyLint, append(append(v, key...), result...))
+	})
+	if err != nil {
+		return fmt.Errorf("put lint result of %s: %w", server, err)
+	}
+	return nil
 }

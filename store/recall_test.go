@@ -57,3 +57,34 @@ func TestRecall(t *testing.T) {
 		t.Fatalf("LatestSnapshot: %+v %v", o, err)
 	}
 }
+
+// TestLintResult: one lint result per server, found only by its key.
+func TestLintResult(t *testing.T) {
+	db := openTest(t)
+	if err := db.PutLintResult("s", "k1", []byte("[1]")); err != nil {
+		t.Fatal(err) // a server never stored: nothing kept, no error
+	}
+	if _, err := db.LintResult("s", "k1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("lint result of a server never stored: %v", err)
+	}
+	if _, _, err := db.PutSnapshot("s", testDoc(t, 1, 10), obs(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutLintResult("s", "k1", []byte("[1]")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.LintResult("s", "k1"); err != nil || string(got) != "[1]" {
+		t.Fatalf("LintResult: %q %v", got, err)
+	}
+	for _, k := range []string{"k2", "k", ""} {
+		if _, err := db.LintResult("s", k); !errors.Is(err, ErrNotFound) {
+			t.Errorf("LintResult(%q): %v, want ErrNotFound", k, err)
+		}
+	}
+	if err := db.PutLintResult("s", "k2", []byte("[]")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.LintResult("s", "k1"); !errors.Is(err, ErrNotFound) {
+		t.Error("an older lint result is still found")
+	}
+}

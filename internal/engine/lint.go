@@ -82,7 +82,11 @@ func (e *Engine) cachedFindings(m *manifest.Manifest, snapID string, s *config.S
 	if ok && c.key == key {
 		return suppress(c.findings, s)
 	}
-	fs := lint.Manifest(m, ctx)
+	fs, ok := e.storedFindings(s.Name, key)
+	if !ok {
+		fs = lint.Manifest(m, ctx)
+		e.storeFindings(s.Name, key, fs)
+	}
 	e.mu.Lock()
 	if e.lints == nil {
 		e.lints = map[string]lintCache{}

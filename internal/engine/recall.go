@@ -1,8 +1,15 @@
 package engine
 
 import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/json"
+	"io"
 	"log/slog"
+	"os"
+	"sync"
 
+	"github.com/mcpdrift/mcpdrift/internal/lint"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
 )
 
@@ -44,3 +51,71 @@ func (e *Engine) captureKey(server string) string {
 	defer e.mu.Unlock()
 	return e.keys[server]
 }
+
+// lintMemo is a store that keeps each server's last lint result (store.DB).
+type lintMemo interface {
+	LintResult(server, key string) ([]byte, error)
+	PutLintResult(server, key string, result []byte) error
+}
+
+// storedFindings returns the findings a process stored for the server
+// under key (lintKey) and this build of mcpdrift: a new `mcpdrift check`
+// of an unchanged server in an unchanged context lints nothing.
+func (e *Engine) storedFindings(server string, key [32]byte) ([]lint.Finding, bool) {
+	st, ok := e.Store.(lintMemo)
+	if !ok || e.Store == nil {
+		return nil, false
+	}
+	b, err := st.LintResult(server, storedLintKey(key))
+	if err != nil {
+		return nil, false
+	}
+	var fs []lint.Finding
+	if err := json.Unmarshal(b, &fs); err != nil {
+		return nil, false
+	}
+	return fs, true
+}
+
+// storeFindings keeps the findings for storedFindings; a failure only
+// costs the next process a lint.
+func (e *Engine) storeFindings(server string, key [32]byte, fs []lint.Finding) {
+	st, ok := e.Store.(lintMemo)
+	if !ok || e.Store == nil {
+		return
+	}
+	b, err := json.Marshal(fs)
+	if err == nil {
+		err = st.PutLintResult(server, storedLintKey(key), b)
+	}
+	if err != nil {
+		e.Logger.Debug("lint result not kept", slog.String("server", server), slog.String("error", err.Error()))
+	}
+}
+
+// storedLintKey is key for this build: the rules are code, so a result
+// computed by another build of mcpdrift is never reused.
+func storedLintKey(key [32]byte) string {
+	v := buildID()
+	return string(v[:]) + string(key[:])
+}
+
+// buildID identifies the running executable by its content, or is random
+// (nothing stored is reused) when it cannot be read.
+var buildID = sync.OnceValue(func() [32]byte {
+	var id [32]byte
+	path, err := os.Executable()
+	if err == nil {
+		var f *os.File
+		if f, err = os.Open(path); err == nil {
+			defer f.Close()
+			h := sha256.New()
+			if _, err = io.Copy(h, f); err == nil {
+				h.Sum(id[:0])
+				return id
+			}
+		}
+	}
+	_, _ = rand.Read(id[:])
+	return id
+})
