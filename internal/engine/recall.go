@@ -9,8 +9,8 @@ import (
 	"os"
 	"sync"
 
-	"github.com/mcpdrift/mcpdrift/internal/lint"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
+	"github.com/mcpdrift/mcpdrift/internal/report"
 )
 
 // recaller is a store that remembers which capture its latest snapshot of
@@ -61,7 +61,7 @@ type lintMemo interface {
 // storedFindings returns the findings a process stored for the server
 // under key (lintKey) and this build of mcpdrift: a new `mcpdrift check`
 // of an unchanged server in an unchanged context lints nothing.
-func (e *Engine) storedFindings(server string, key [32]byte) ([]lint.Finding, bool) {
+func (e *Engine) storedFindings(server string, key [32]byte) ([]report.Finding, bool) {
 	st, ok := e.Store.(lintMemo)
 	if !ok || e.Store == nil {
 		return nil, false
@@ -70,7 +70,7 @@ func (e *Engine) storedFindings(server string, key [32]byte) ([]lint.Finding, bo
 	if err != nil {
 		return nil, false
 	}
-	var fs []lint.Finding
+	var fs []report.Finding
 	if err := json.Unmarshal(b, &fs); err != nil {
 		return nil, false
 	}
@@ -79,7 +79,7 @@ func (e *Engine) storedFindings(server string, key [32]byte) ([]lint.Finding, bo
 
 // storeFindings keeps the findings for storedFindings; a failure only
 // costs the next process a lint.
-func (e *Engine) storeFindings(server string, key [32]byte, fs []lint.Finding) {
+func (e *Engine) storeFindings(server string, key [32]byte, fs []report.Finding) {
 	st, ok := e.Store.(lintMemo)
 	if !ok || e.Store == nil {
 		return
