@@ -611,22 +611,39 @@ type document struct {
 	ResourceTemplates []json.RawMessage `json:"resource_templates"`
 }
 
-// Parse reads a canonical document (as written by Document) back into a
-// Manifest. Entities are re-canonicalized, so a hand-edited document parses to
-// the same manifest as its canonical twin.
-func Parse(doc []byte) (*Manifest, error) {
+// readDocument decodes a document's top level, its entities slices of doc.
+func readDocument(doc []byte) (document, error) {
 	var d document
-	// The entities are slices of doc, not copies (a document can be tens
-	// of MiB); each is canonicalized into bytes of its own below.
 	rest, err := segjson.Parse(doc, &d, segjson.DontCopyRawMessage)
 	if err == nil && len(bytes.TrimSpace(rest)) > 0 {
 		err = errors.New("data after the document")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		return d, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	if d.Format != FormatVersion && d.Format != formatNoIdentity {
-		return nil, fmt.Errorf("%w: format %d, this build reads formats %d and %d", ErrMalformed, d.Format, formatNoIdentity, FormatVersion)
+		return d, fmt.Errorf("%w: format %d, this build reads formats %d and %d", ErrMalformed, d.Format, formatNoIdentity, FormatVersion)
+	}
+	return d, nil
+}
+
+// lists returns the document's raw entities by kind.
+func (d *document) lists() map[Kind][]json.RawMessage {
+	return map[Kind][]json.RawMessage{
+		KindTool: d.Tools, KindPrompt: d.Prompts,
+		KindResource: d.Resources, KindResourceTemplate: d.ResourceTemplates,
+	}
+}
+
+// Parse reads a canonical document (as written by Document) back into a
+// Manifest. Entities are re-canonicalized, so a hand-edited document parses to
+// the same manifest as its canonical twin.
+func Parse(doc []byte) (*Manifest, error) {
+	// The entities are slices of doc, not copies (a document can be tens
+	// of MiB); each is canonicalized into bytes of its own below.
+	d, err := readDocument(doc)
+	if err != nil {
+		return nil, err
 	}
 	rules := d.VolatileRules
 	switch {
@@ -657,10 +674,7 @@ func Parse(doc []byte) (*Manifest, error) {
 			return nil, err
 		}
 	}
-	lists := map[Kind][]json.RawMessage{
-		KindTool: d.Tools, KindPrompt: d.Prompts,
-		KindResource: d.Resources, KindResourceTemplate: d.ResourceTemplates,
-	}
+	lists := d.lists()
 	for _, k := range Kinds {
 		for _, raw := range lists[k] {
 			e, err := newEntity(k, raw, rules)

@@ -3,7 +3,6 @@ package manifest
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	segjson "github.com/segmentio/encoding/json"
@@ -33,16 +32,9 @@ func CaptureKey(c Capture) string {
 // then builds from the capture instead). Parse is for documents from
 // anywhere else.
 func ParseStored(doc []byte, id string) (*Manifest, error) {
-	var d document
-	rest, err := segjson.Parse(doc, &d, segjson.DontCopyRawMessage)
-	if err == nil && len(bytes.TrimSpace(rest)) > 0 {
-		err = errors.New("data after the document")
-	}
+	d, err := readDocument(doc)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
-	if d.Format != FormatVersion && d.Format != formatNoIdentity {
-		return nil, fmt.Errorf("%w: stored document of format %d", ErrMalformed, d.Format)
+		return nil, err
 	}
 	if d.VolatileRules < legacyRules || d.VolatileRules > VolatileRulesVersion {
 		return nil, fmt.Errorf("%w: stored document of volatile_rules %d", ErrMalformed, d.VolatileRules)
@@ -56,10 +48,7 @@ func ParseStored(doc []byte, id string) (*Manifest, error) {
 	if raw := d.Identity; len(bytes.TrimSpace(raw)) > 0 && string(raw) != "null" {
 		m.Identity = raw
 	}
-	lists := map[Kind][]json.RawMessage{
-		KindTool: d.Tools, KindPrompt: d.Prompts,
-		KindResource: d.Resources, KindResourceTemplate: d.ResourceTemplates,
-	}
+	lists := d.lists()
 	for _, k := range Kinds {
 		es := make([]Entity, 0, len(lists[k]))
 		for _, raw := range lists[k] {

@@ -53,7 +53,7 @@ notifiers:
 		t.Fatal(err)
 	}
 
-	rec := &recNotifier{name: "rec"}
+	rec := &recNotifier{ID: "rec"}
 	h := start(t, db, Options{Config: cfg, Notifiers: func(c *config.Config) (map[string]notifiers.Notifier, error) {
 		ns, err := realNotifiers(c)
 		if err != nil {
@@ -66,7 +66,7 @@ notifiers:
 	if n := as.Grants("refresh_token"); n < 3 {
 		t.Errorf("%d refreshes over 3 polls, want one per poll", n)
 	}
-	if got := rec.alerts(); len(got) != 0 {
+	if got := rec.Alerts(); len(got) != 0 {
 		t.Fatalf("alerts while the grant works: %s (%v)", describe(got), got[0].Reason)
 	}
 	if v := h.metric("mcpdrift_auth_required", "server", "notes"); v != 0 {
@@ -83,14 +83,14 @@ notifiers:
 	}
 
 	as.RevokeAll()
-	got := rec.waitAlerts(t, 1)
+	got := rec.WaitAlerts(t, 1)
 	a := got[0]
 	if a.Kind != notifiers.KindUnreachable || !a.Report.AuthRequired || !strings.Contains(a.Reason, "mcpdrift auth login notes") {
 		t.Fatalf("alert = %s %q (auth required %v)", a.Kind, a.Reason, a.Report.AuthRequired)
 	}
 	runs := h.runs("notes")
 	h.waitRuns("notes", runs+3)
-	if got := rec.alerts(); len(got) != 1 {
+	if got := rec.Alerts(); len(got) != 1 {
 		t.Errorf("alerts after 3 more polls: %s, want exactly one", describe(got))
 	}
 	if n := as.RefreshFailures(); n != 1 {
@@ -142,7 +142,7 @@ notifiers:
 	db := openDB(t, dbPath(t))
 	t.Cleanup(func() { db.Close() })
 	h := start(t, db, Options{Config: cfg, WatchMinInterval: 100 * time.Millisecond, Notifiers: func(*config.Config) (map[string]notifiers.Notifier, error) {
-		return map[string]notifiers.Notifier{"rec": &recNotifier{name: "rec"}}, nil
+		return map[string]notifiers.Notifier{"rec": &recNotifier{ID: "rec"}}, nil
 	}})
 	h.waitRuns("svc", 1)
 	eventually(t, "the watch session", func() bool {
@@ -180,23 +180,23 @@ notifiers:
 `, keyFile, as.MCPURL, secret))
 	db := openDB(t, dbPath(t))
 	t.Cleanup(func() { db.Close() })
-	rec := &recNotifier{name: "rec"}
+	rec := &recNotifier{ID: "rec"}
 	h := start(t, db, Options{Config: cfg, Notifiers: func(*config.Config) (map[string]notifiers.Notifier, error) {
 		return map[string]notifiers.Notifier{"rec": rec}, nil
 	}})
 	h.waitRuns("svc", 2)
-	if got := rec.alerts(); len(got) != 0 {
+	if got := rec.Alerts(); len(got) != 0 {
 		t.Fatalf("alerts while the grant works: %s", describe(got))
 	}
 
 	as.SetRequiredScopes("tools:read", "admin")
-	a := rec.waitAlerts(t, 1)[0]
+	a := rec.WaitAlerts(t, 1)[0]
 	if a.Severity != severity.High || !a.Report.AuthRequired || !strings.Contains(a.Reason, "demands scope admin") ||
 		!strings.Contains(a.Reason, "auth.scopes of server svc") || strings.Contains(a.Reason, "auth login") {
 		t.Fatalf("alert = %s %s %q (auth required %v)", a.Severity, a.Kind, a.Reason, a.Report.AuthRequired)
 	}
 	h.waitRuns("svc", h.runs("svc")+2)
-	if got := rec.alerts(); len(got) != 1 {
+	if got := rec.Alerts(); len(got) != 1 {
 		t.Errorf("alerts after 2 more polls: %s, want exactly one", describe(got))
 	}
 	for i, req := range as.Requested() {

@@ -75,11 +75,11 @@ notifiers:
   - {name: rec, type: log, min_severity: medium}
 `, url), Options{})
 	h.waitRuns("live", 1)
-	if n := len(rec.alerts()); n != 0 {
+	if n := len(rec.Alerts()); n != 0 {
 		t.Fatalf("the baseline raised %d alerts", n)
 	}
 	attack()
-	a := rec.waitAlerts(t, 1)[0]
+	a := rec.WaitAlerts(t, 1)[0]
 	if a.Kind != notifiers.KindDrift || a.Severity < severity.High {
 		t.Fatalf("alert %s at %s, want a high drift: %+v", a.Kind, a.Severity, a.Report.Changes)
 	}

@@ -24,7 +24,7 @@ func TestFlappingAlertedOnce(t *testing.T) { synctest.Test(t, testFlappingAlerte
 func testFlappingAlertedOnce(t *testing.T) {
 	fleet := newFakeFleet(clock.Real{})
 	fleet.set("a", toolsV1)
-	rec := &recNotifier{name: "rec"}
+	rec := &recNotifier{ID: "rec"}
 	h := lifecycleHarness(t, dbPath(t), rec, fleet)
 	h.waitRuns("a", 1)
 	for i := range 30 {
@@ -37,7 +37,7 @@ func testFlappingAlertedOnce(t *testing.T) {
 		h.advance(4 * time.Second)
 	}
 	h.outboxEmpty()
-	got := rec.alerts()
+	got := rec.Alerts()
 	if n := config.DefaultFlapChanges; len(got) > n {
 		t.Fatalf("%d messages while flapping (%s), want at most %d", len(got), describe(got), n)
 	}
@@ -59,17 +59,17 @@ func testFlappingAlertedOnce(t *testing.T) {
 	// It settles on the poisoned manifest.
 	fleet.set("a", toolsV2)
 	h.checkNow("a")
-	before := len(rec.alerts())
+	before := len(rec.Alerts())
 	if before != len(got) {
-		t.Fatalf("a change while flapping was alerted: %s", describe(rec.alerts()[len(got):]))
+		t.Fatalf("a change while flapping was alerted: %s", describe(rec.Alerts()[len(got):]))
 	}
 	// Not before flap_window (10m) without a change, then at the first
 	// re-evaluation (every ReminderCheck) after it.
 	changed := time.Now()
 	h.advanceTo(changed.Add(9 * time.Minute))
 	h.outboxEmpty()
-	if n := len(rec.alerts()); n != before {
-		t.Fatalf("settled before flap_window: %s", describe(rec.alerts()[before:]))
+	if n := len(rec.Alerts()); n != before {
+		t.Fatalf("settled before flap_window: %s", describe(rec.Alerts()[before:]))
 	}
 	h.advanceTo(changed.Add(config.DefaultFlapWindow + time.Minute))
 	after := h.waitAlerts(rec, before+2)[before:]
@@ -83,5 +83,5 @@ func testFlappingAlertedOnce(t *testing.T) {
 	if st := h.states()["a"]; st.Flapping != nil || st.Drift == nil || st.Drift.Unsent {
 		t.Errorf("state after settling: %+v", st)
 	}
-	t.Logf("messages: %s; flapping: %s", describe(rec.alerts()), f.Reason)
+	t.Logf("messages: %s; flapping: %s", describe(rec.Alerts()), f.Reason)
 }

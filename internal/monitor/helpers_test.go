@@ -21,6 +21,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/internal/alerttest"
 	"github.com/mcpdrift/mcpdrift/internal/probe"
 	"github.com/mcpdrift/mcpdrift/notifiers"
 	"github.com/mcpdrift/mcpdrift/store"
@@ -149,55 +150,8 @@ func (f *fakeFleet) Probe(ctx context.Context, t probe.Target) (*probe.Result, e
 	}, nil
 }
 
-// recNotifier records what it is given. script, if set, decides the
-// outcome of the n-th call (1-based); block, if set, holds every call
-// until it is closed or the call's context ends.
-type recNotifier struct {
-	name   string
-	script func(n int, a *notifiers.Alert) (bool, error)
-	block  chan struct{}
-
-	mu    sync.Mutex
-	calls int
-	got   []notifiers.Alert
-}
-
-var _ notifiers.Notifier = (*recNotifier)(nil)
-
-func (r *recNotifier) Name() string { return r.name }
-
-func (r *recNotifier) Notify(ctx context.Context, a *notifiers.Alert) (bool, error) {
-	if r.block != nil {
-		select {
-		case <-r.block:
-		case <-ctx.Done():
-			return true, ctx.Err()
-		}
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.calls++
-	if r.script != nil {
-		if retry, err := r.script(r.calls, a); err != nil {
-			return retry, err
-		}
-	}
-	r.got = append(r.got, *a)
-	return false, nil
-}
-
-func (r *recNotifier) alerts() []notifiers.Alert {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]notifiers.Alert(nil), r.got...)
-}
-
-// waitAlerts waits until r has received at least n alerts and returns them.
-func (r *recNotifier) waitAlerts(t *testing.T, n int) []notifiers.Alert {
-	t.Helper()
-	eventually(t, fmt.Sprintf("%d alerts at %s", n, r.name), func() bool { return len(r.alerts()) >= n })
-	return r.alerts()
-}
+// recNotifier records the alerts it is given.
+type recNotifier = alerttest.Recorder
 
 // describe summarizes alerts for failure messages and comparisons.
 func describe(as []notifiers.Alert) string {
@@ -273,8 +227,8 @@ func (h *harness) advanceTo(at time.Time) {
 // waitAlerts waits until r has received at least n alerts and returns them.
 func (h *harness) waitAlerts(r *recNotifier, n int) []notifiers.Alert {
 	h.t.Helper()
-	h.wait(fmt.Sprintf("%d alerts at %s", n, r.name), func() bool { return len(r.alerts()) >= n })
-	return r.alerts()
+	h.wait(fmt.Sprintf("%d alerts at %s", n, r.ID), func() bool { return len(r.Alerts()) >= n })
+	return r.Alerts()
 }
 
 // start runs an App over db with opts (Config required). Unset tuning is

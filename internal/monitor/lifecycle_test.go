@@ -66,7 +66,7 @@ func TestAlertLifecycle(t *testing.T) { synctest.Test(t, testAlertLifecycle) }
 func testAlertLifecycle(t *testing.T) {
 	fleet := newFakeFleet(clock.Real{})
 	fleet.set("a", toolsV1)
-	rec := &recNotifier{name: "rec"}
+	rec := &recNotifier{ID: "rec"}
 	h := lifecycleHarness(t, dbPath(t), rec, fleet)
 	h.waitRuns("a", 1) // baselined on first use: no alert
 
@@ -144,7 +144,7 @@ func testAlertLifecycle(t *testing.T) {
 		t.Fatalf("eighth alert = %+v, want unreachable resolved", a)
 	}
 	h.outboxEmpty()
-	if want, have := "drift,drift#1,resolved(drift),drift,resolved(drift),unreachable,unreachable#1,resolved(unreachable)", describe(rec.alerts()); have != want {
+	if want, have := "drift,drift#1,resolved(drift),drift,resolved(drift),unreachable,unreachable#1,resolved(unreachable)", describe(rec.Alerts()); have != want {
 		t.Errorf("alerts = %s, want %s", have, want)
 	}
 	if st, ok := h.states()["a"]; ok {
@@ -165,7 +165,7 @@ func testRestartDoesNotDuplicate(t *testing.T) {
 	fleet.set("a", toolsV1)
 
 	// Run 1: baseline, then drift: one alert.
-	rec1 := &recNotifier{name: "rec"}
+	rec1 := &recNotifier{ID: "rec"}
 	h := lifecycleHarness(t, path, rec1, fleet)
 	h.waitRuns("a", 1)
 	fleet.set("a", toolsV2)
@@ -177,13 +177,13 @@ func testRestartDoesNotDuplicate(t *testing.T) {
 
 	// Run 2, 10 minutes later: the same drift is still pending. Neither
 	// start-up evaluation nor the start-up snapshot re-sends it.
-	rec2 := &recNotifier{name: "rec"}
+	rec2 := &recNotifier{ID: "rec"}
 	time.Sleep(10 * time.Minute)
 	h = lifecycleHarness(t, path, rec2, fleet)
 	h.waitRuns("a", 1)
 	h.outboxEmpty()
-	if n := len(rec2.alerts()); n != 0 {
-		t.Fatalf("restart re-sent %d alerts: %s", n, describe(rec2.alerts()))
+	if n := len(rec2.Alerts()); n != 0 {
+		t.Fatalf("restart re-sent %d alerts: %s", n, describe(rec2.Alerts()))
 	}
 	h.stop()
 	h.db.Close()
@@ -200,13 +200,13 @@ func testRestartDoesNotDuplicate(t *testing.T) {
 	db.Close()
 
 	// Run 3: the drift alerts exactly once, at start-up.
-	rec3 := &recNotifier{name: "rec"}
+	rec3 := &recNotifier{ID: "rec"}
 	time.Sleep(10 * time.Minute)
 	h = lifecycleHarness(t, path, rec3, fleet)
 	h.waitAlerts(rec3, 1)
 	h.waitRuns("a", 1)
 	h.outboxEmpty()
-	if got := rec3.alerts(); describe(got) != "drift" || got[0].Report.Snapshot == nil {
+	if got := rec3.Alerts(); describe(got) != "drift" || got[0].Report.Snapshot == nil {
 		t.Fatalf("run 3 alerts = %s, want one drift", describe(got))
 	}
 	h.stop()
@@ -215,13 +215,13 @@ func testRestartDoesNotDuplicate(t *testing.T) {
 	// While stopped, the server changes and nobody checks: the start-up
 	// snapshot finds it and alerts once.
 	fleet.set("a", toolsV1)
-	rec4 := &recNotifier{name: "rec"}
+	rec4 := &recNotifier{ID: "rec"}
 	time.Sleep(10 * time.Minute)
 	h = lifecycleHarness(t, path, rec4, fleet)
 	h.waitRuns("a", 1)
 	h.outboxEmpty()
 	// toolsV1 is the baseline again: the open drift resolves (reverted).
-	if d := describe(rec4.alerts()); d != "resolved(drift)" {
+	if d := describe(rec4.Alerts()); d != "resolved(drift)" {
 		t.Fatalf("run 4 alerts = %s, want the drift resolved by revert", d)
 	}
 }

@@ -23,7 +23,7 @@ func TestPartialApprovalUpdatesTheIncident(t *testing.T) {
 func testPartialApprovalUpdatesTheIncident(t *testing.T) {
 	fleet := newFakeFleet(clock.Real{})
 	fleet.set("a", toolsV1)
-	rec := &recNotifier{name: "rec"}
+	rec := &recNotifier{ID: "rec"}
 	h := lifecycleHarness(t, dbPath(t), rec, fleet)
 	h.waitRuns("a", 1)
 
@@ -54,7 +54,7 @@ func testPartialApprovalUpdatesTheIncident(t *testing.T) {
 	// Nothing else was sent: one incident, three messages.
 	h.checkNow("a")
 	h.advance(2 * time.Hour)
-	if n := len(rec.alerts()); n != 3 {
-		t.Errorf("%d alerts, want 3: %s", n, describe(rec.alerts()))
+	if n := len(rec.Alerts()); n != 3 {
+		t.Errorf("%d alerts, want 3: %s", n, describe(rec.Alerts()))
 	}
 }

@@ -59,7 +59,7 @@ notifiers:
 	h2 := handler(v2)
 	current.Store(&h2)
 	srv.CloseClientConnections()
-	got := rec.waitAlerts(t, 1)
+	got := rec.WaitAlerts(t, 1)
 	if got[0].Kind != notifiers.KindDrift || got[0].Server != "live" {
 		t.Fatalf("alert = %+v, want a drift", got[0])
 	}

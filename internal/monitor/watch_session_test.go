@@ -61,7 +61,7 @@ notifiers:
 `, sw.URL), Options{Debounce: -1, WatchMinInterval: -1})
 	h.waitRuns("live", 1)
 	eventually(t, "the watch session", func() bool { return h.app.sessions.get("live") != nil })
-	if n := len(rec.alerts()); n != 0 {
+	if n := len(rec.Alerts()); n != 0 {
 		t.Fatalf("the baseline raised %d alerts", n)
 	}
 	runs := h.runs("live")
@@ -74,7 +74,7 @@ notifiers:
 	}
 	mu.Unlock()
 	srv.AddTool(tool("read_file", "Read a file."), noopTool)
-	a := rec.waitAlerts(t, 1)[0]
+	a := rec.WaitAlerts(t, 1)[0]
 	if a.Kind != notifiers.KindDrift || a.Severity < severity.High {
 		t.Fatalf("alert %s at %s, want a high drift: %+v", a.Kind, a.Severity, a.Report.Changes)
 	}
@@ -163,7 +163,7 @@ servers:
 notifiers:
   - {name: rec, type: log, min_severity: medium}
 `, url), Options{})
-	a := rec.waitAlerts(t, 1)[0]
+	a := rec.WaitAlerts(t, 1)[0]
 	if a.Kind != notifiers.KindDrift || a.Severity < severity.High || a.Report.Baseline != nil {
 		t.Fatalf("alert %s at %s, baseline %+v: want a high drift with no baseline", a.Kind, a.Severity, a.Report.Baseline)
 	}

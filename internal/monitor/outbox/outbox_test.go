@@ -17,6 +17,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
+	"github.com/mcpdrift/mcpdrift/internal/monitor/internal/alerttest"
 	"github.com/mcpdrift/mcpdrift/internal/syncbuf"
 	"github.com/mcpdrift/mcpdrift/notifiers"
 	"github.com/mcpdrift/mcpdrift/store"
@@ -26,52 +27,8 @@ import (
 // clock there is a fake one that jumps ahead whenever every goroutine of
 // the bubble waits, and synctest.Wait returns once the workers are idle.
 
-// recNotifier records what it is given. script, if set, decides the
-// outcome of the n-th call (1-based); block, if set, holds every call
-// until it is closed or the call's context ends.
-type recNotifier struct {
-	name   string
-	script func(n int, a *notifiers.Alert) (bool, error)
-	block  chan struct{}
-
-	mu    sync.Mutex
-	calls int
-	got   []notifiers.Alert
-}
-
-func (r *recNotifier) Name() string { return r.name }
-
-func (r *recNotifier) Notify(ctx context.Context, a *notifiers.Alert) (bool, error) {
-	if r.block != nil {
-		select {
-		case <-r.block:
-		case <-ctx.Done():
-			return true, ctx.Err()
-		}
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.calls++
-	if r.script != nil {
-		if retry, err := r.script(r.calls, a); err != nil {
-			return retry, err
-		}
-	}
-	r.got = append(r.got, *a)
-	return false, nil
-}
-
-func (r *recNotifier) alerts() []notifiers.Alert {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]notifiers.Alert(nil), r.got...)
-}
-
-func (r *recNotifier) callCount() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.calls
-}
+// recNotifier records the alerts it is given.
+type recNotifier = alerttest.Recorder
 
 func incidents(as []notifiers.Alert) string {
 	var out []string
@@ -107,11 +64,11 @@ func start(t *testing.T, db *store.DB, ns ...*recNotifier) *harness {
 	h := &harness{t: t, db: db, logs: &syncbuf.Buffer{}, counts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "n"}, []string{"notifier", "outcome"})}
 	m := map[string]notifiers.Notifier{}
 	for _, n := range ns {
-		m[n.name] = n
+		m[n.ID] = n
 	}
 	for _, name := range []string{"rec", "other"} {
 		if m[name] == nil {
-			m[name] = &recNotifier{name: name}
+			m[name] = &recNotifier{ID: name}
 		}
 	}
 	d := New(Options{
@@ -180,7 +137,7 @@ func TestDeliveryRetriesWithBackoff(t *testing.T) {
 		t0 := time.Now()
 		db := openDB(t, filepath.Join(t.TempDir(), "db"))
 		defer db.Close()
-		rec := &recNotifier{name: "rec", script: func(n int, _ *notifiers.Alert) (bool, error) {
+		rec := &recNotifier{ID: "rec", Script: func(n int, _ *notifiers.Alert) (bool, error) {
 			if n <= 2 {
 				return true, errors.New("503 service unavailable")
 			}
@@ -206,8 +163,8 @@ func TestDeliveryRetriesWithBackoff(t *testing.T) {
 		}
 		synctest.Wait()
 		h.outboxEmpty()
-		if got := rec.alerts(); rec.callCount() != 3 || len(got) != 1 {
-			t.Errorf("calls %d, delivered %d; want 3 calls, 1 delivery", rec.callCount(), len(got))
+		if got := rec.Alerts(); rec.Calls() != 3 || len(got) != 1 {
+			t.Errorf("calls %d, delivered %d; want 3 calls, 1 delivery", rec.Calls(), len(got))
 		}
 		if n := h.outcomes("rec", OutcomeRetried); n != 2 {
 			t.Errorf("retried metric = %v, want 2", n)
@@ -223,7 +180,7 @@ func TestDeliveryHonoursRetryAfter(t *testing.T) {
 		t0 := time.Now()
 		db := openDB(t, filepath.Join(t.TempDir(), "db"))
 		defer db.Close()
-		rec := &recNotifier{name: "rec", script: func(n int, _ *notifiers.Alert) (bool, error) {
+		rec := &recNotifier{ID: "rec", Script: func(n int, _ *notifiers.Alert) (bool, error) {
 			if n == 1 {
 				return true, &notifiers.RetryAfterError{After: 90 * time.Second, Err: errors.New("429 too many requests")}
 			}
@@ -241,12 +198,12 @@ func TestDeliveryHonoursRetryAfter(t *testing.T) {
 		}
 		time.Sleep(89 * time.Second)
 		synctest.Wait()
-		if rec.callCount() != 1 {
-			t.Fatalf("retried before Retry-After: %d calls", rec.callCount())
+		if rec.Calls() != 1 {
+			t.Fatalf("retried before Retry-After: %d calls", rec.Calls())
 		}
 		time.Sleep(time.Second)
 		synctest.Wait()
-		if n := len(rec.alerts()); n != 1 {
+		if n := len(rec.Alerts()); n != 1 {
 			t.Fatalf("%d delivered after Retry-After, want 1", n)
 		}
 		h.outboxEmpty()
@@ -271,7 +228,7 @@ func TestDeliveryDrops(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				db := openDB(t, filepath.Join(t.TempDir(), "db"))
 				defer db.Close()
-				rec := &recNotifier{name: "rec", script: tt.script}
+				rec := &recNotifier{ID: "rec", Script: tt.script}
 				enqueue(t, db, "rec", time.Now().Add(-tt.age), 1)
 				h := start(t, db, rec)
 				synctest.Wait()
@@ -279,8 +236,8 @@ func TestDeliveryDrops(t *testing.T) {
 				if n := h.outcomes("rec", tt.outcome); n != 1 {
 					t.Errorf("%s metric = %v, want 1", tt.outcome, n)
 				}
-				if rec.callCount() != tt.calls || len(rec.alerts()) != 0 {
-					t.Errorf("notifier called %d times, delivered %d; want %d calls, none delivered", rec.callCount(), len(rec.alerts()), tt.calls)
+				if rec.Calls() != tt.calls || len(rec.Alerts()) != 0 {
+					t.Errorf("notifier called %d times, delivered %d; want %d calls, none delivered", rec.Calls(), len(rec.Alerts()), tt.calls)
 				}
 				if !strings.Contains(h.logs.String(), tt.log) || !strings.Contains(h.logs.String(), "level=ERROR") {
 					t.Errorf("no error log %q:\n%s", tt.log, h.logs.String())
@@ -294,21 +251,21 @@ func TestBlockedNotifierDoesNotDelayOthers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		db := openDB(t, filepath.Join(t.TempDir(), "db"))
 		defer db.Close()
-		slow := &recNotifier{name: "rec", block: make(chan struct{})}
-		fast := &recNotifier{name: "other"}
+		slow := &recNotifier{ID: "rec", Block: make(chan struct{})}
+		fast := &recNotifier{ID: "other"}
 		enqueue(t, db, "rec", time.Now(), 3)
 		enqueue(t, db, "other", time.Now(), 3)
 		h := start(t, db, slow, fast)
 		synctest.Wait()
-		if n := len(fast.alerts()); n != 3 {
+		if n := len(fast.Alerts()); n != 3 {
 			t.Fatalf("the other notifier delivered %d while one was blocked, want 3", n)
 		}
-		if n := len(slow.alerts()); n != 0 {
+		if n := len(slow.Alerts()); n != 0 {
 			t.Fatalf("blocked notifier delivered %d", n)
 		}
-		close(slow.block)
+		close(slow.Block)
 		synctest.Wait()
-		if n := len(slow.alerts()); n != 3 {
+		if n := len(slow.Alerts()); n != 3 {
 			t.Fatalf("unblocked notifier delivered %d, want 3", n)
 		}
 		h.outboxEmpty()
@@ -319,7 +276,7 @@ func TestPendingDeliveriesSurviveRestart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "db")
 		db := openDB(t, path)
-		failing := &recNotifier{name: "rec", script: func(int, *notifiers.Alert) (bool, error) {
+		failing := &recNotifier{ID: "rec", Script: func(int, *notifiers.Alert) (bool, error) {
 			return true, errors.New("connection reset")
 		}}
 		enqueue(t, db, "rec", time.Now(), 2)
@@ -337,11 +294,11 @@ func TestPendingDeliveriesSurviveRestart(t *testing.T) {
 		time.Sleep(time.Minute)
 		db = openDB(t, path)
 		defer db.Close()
-		rec := &recNotifier{name: "rec"}
+		rec := &recNotifier{ID: "rec"}
 		h = start(t, db, rec)
 		synctest.Wait()
 		h.outboxEmpty()
-		if got := incidents(rec.alerts()); got != "drift/a/x/0,drift/a/x/1" {
+		if got := incidents(rec.Alerts()); got != "drift/a/x/0,drift/a/x/1" {
 			t.Errorf("after restart delivered %s, want both deliveries once, in order", got)
 		}
 	})
