@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
@@ -101,6 +102,19 @@ func executableIdentity(t Target, path string) *manifest.Executable {
 	return e
 }
 
+// fileHashKey identifies a file's content without reading it (hashKeyOf).
+type fileHashKey struct {
+	dev, ino           uint64
+	size, mtime, ctime int64
+}
+
+// fileHashes remembers executables' digests by fileHashKey: a hundred
+// stdio servers started through the same node or a daemon probing the
+// same server every minute hash each executable once, not at every probe
+// (reading an 18 MB executable per probe was a tenth of a check of 100
+// stdio servers). It holds one entry per distinct executable file.
+var fileHashes sync.Map // fileHashKey -> string
+
 // hashFile returns "sha256:" and the hex digest of a regular file of at
 // most limit bytes.
 func hashFile(path string, limit int64) (string, error) {
@@ -109,8 +123,13 @@ func hashFile(path string, limit int64) (string, error) {
 		return "", errors.New("cannot open the executable")
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
 		return "", errors.New("the executable is not a regular file")
+	}
+	key, cacheable := hashKeyOf(fi)
+	if sum, ok := fileHashes.Load(key); cacheable && ok {
+		return sum.(string), nil
 	}
 	h := sha256.New()
 	n, err := io.Copy(h, io.LimitReader(f, limit+1))
@@ -120,7 +139,14 @@ func hashFile(path string, limit int64) (string, error) {
 	if n > limit {
 		return "", fmt.Errorf("the executable is larger than %d MiB: not hashed", limit>>20)
 	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+	sum := "sha256:" + hex.EncodeToString(h.Sum(nil))
+	// Kept only if the file did not change while it was read.
+	if after, err := f.Stat(); cacheable && err == nil {
+		if k, ok := hashKeyOf(after); ok && k == key {
+			fileHashes.Store(key, sum)
+		}
+	}
+	return sum, nil
 }
 
 // launcherOf names the package launcher a command is, or "".
