@@ -5,7 +5,8 @@
 // these steps:
 //
 //	slot (Limiter) and bytes (the byte budget) → probe → canonical manifest
-//	(and the session's later list) → store → compare with the baseline
+//	(recalled from the store when the capture is unchanged; and the
+//	session's later list) → store → compare with the baseline
 //	(Baselines: the store's, or a lockfile's) → lint → conclude
 //	→ client-identity divergence (optional: Options.As, Diverge)
 //
