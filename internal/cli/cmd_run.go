@@ -181,12 +181,17 @@ func (a *app) runDaemon(ctx context.Context) error {
 			case <-hup:
 				log.Info("SIGHUP: reloading configuration", "config", path)
 				_ = sd.Reloading()
-				_ = app.Reload() // logged and exported by the monitor
+				if err := app.Reload(); err != nil { // logged and exported by the monitor
+					_ = sd.Status("configuration reload failed, the previous one stays: " + err.Error())
+				} else {
+					_ = sd.Status(watching(app))
+				}
 				_ = sd.Ready()
 			}
 		}
 	})
 
+	_ = sd.Status(watching(app))
 	if err := sd.Ready(); err != nil {
 		log.Warn("sd_notify READY failed", "error", err.Error())
 	}
@@ -202,6 +207,15 @@ func (a *app) runDaemon(ctx context.Context) error {
 		return &ExitError{Code: ExitFailure, Err: err}
 	}
 	return nil
+}
+
+// watching is the daemon's one-line status for `systemctl status`.
+func watching(app *monitor.App) string {
+	n := len(app.Config().Servers)
+	if n == 1 {
+		return "watching 1 server"
+	}
+	return fmt.Sprintf("watching %d servers", n)
 }
 
 // copyFile copies src to dst (0600), syncing it, for the pre-migration

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -49,13 +50,13 @@ type daemon struct {
 	err  error
 }
 
-func startDaemon(t *testing.T, cfgPath string) *daemon {
+func startDaemon(t *testing.T, cfgPath string, env ...string) *daemon {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "run", "--allow-root", "--config", cfgPath, "--log-level", "debug")
-	// Only PATH (for the servers it starts) and a HOME of the test's own:
-	// nothing of the host's environment (XDG_RUNTIME_DIR, MCPDRIFT_*,
-	// NOTIFY_SOCKET) steers the daemon.
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), envDaemon + "=1"}
+	// Only PATH (for the servers it starts), a HOME of the test's own and
+	// what the test passes in env: nothing of the host's environment
+	// (XDG_RUNTIME_DIR, MCPDRIFT_*, NOTIFY_SOCKET) steers the daemon.
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), envDaemon + "=1"}, env...)
 	d := &daemon{t: t, cmd: cmd, log: &syncbuf.Buffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = d.log, d.log
 	if err := cmd.Start(); err != nil {
@@ -370,4 +371,65 @@ func approveThroughSocket(t *testing.T, sock, server string, since time.Time) (r
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// TestDaemonTellsSystemd: under systemd (NOTIFY_SOCKET) the daemon says it
+// is ready with a status line naming what it watches, reloads with
+// RELOADING=1 and READY=1 around a SIGHUP, says in its status when a
+// reload failed and the previous configuration stays, and STOPPING=1 on
+// SIGTERM.
+func TestDaemonTellsSystemd(t *testing.T) {
+	dir := t.TempDir()
+	srv := mcptest.NewServer(mcptest.Config{Tools: []*mcp.Tool{tool("search", "Search.")}})
+	url := srv.ServeStreamable(t, mcptest.HTTPOptions{})
+	sock := filepath.Join(dir, "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	var got syncbuf.Buffer
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			got.Write(append(buf[:n:n], '\n'))
+		}
+	}()
+	waitFor := func(what string, n int) {
+		t.Helper()
+		deadline := time.Now().Add(waitTimeout)
+		for strings.Count(got.String(), what) < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %d× %q from the daemon; it sent:\n%s", n, what, got.String())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	head := fmt.Sprintf("storage: {path: %s}\nadmin: {socket: %s}\nservers:\n", filepath.Join(dir, "db"), filepath.Join(dir, "admin.sock"))
+	entry := func(name string) string {
+		return fmt.Sprintf("  - {name: %s, url: %q, schedule: \"@every 1h\", timeout: 5s}\n", name, url)
+	}
+	cfgPath := filepath.Join(dir, "mcpdrift.yaml")
+	writeFile(t, cfgPath, head+entry("a"))
+	d := startDaemon(t, cfgPath, "NOTIFY_SOCKET="+sock)
+	waitFor("STATUS=watching 1 server\n", 1)
+	waitFor("READY=1", 1)
+
+	writeFile(t, cfgPath, "servers: [\n")
+	_ = d.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor("STATUS=configuration reload failed, the previous one stays: ", 1)
+	waitFor("READY=1", 2)
+	if !strings.Contains(got.String(), "RELOADING=1") {
+		t.Errorf("no RELOADING=1 before the reload:\n%s", got.String())
+	}
+
+	writeFile(t, cfgPath, head+entry("a")+entry("b"))
+	_ = d.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor("STATUS=watching 2 servers", 1)
+	d.stop(syscall.SIGTERM)
+	waitFor("STOPPING=1", 1)
 }
