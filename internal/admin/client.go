@@ -17,7 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/approval"
 	"github.com/mcpdrift/mcpdrift/internal/inventory"
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
 	"github.com/mcpdrift/mcpdrift/internal/oauth"
@@ -209,7 +209,7 @@ func (c *Client) Diff(ctx context.Context, server string) (report.Server, error)
 // Approve asks the daemon to approve. req.Approver and req.Method are not
 // sent: the daemon records the OS user it sees on the socket, and its own
 // method.
-func (c *Client) Approve(ctx context.Context, req engine.ApproveRequest) (report.Approval, error) {
+func (c *Client) Approve(ctx context.Context, req approval.Request) (report.Approval, error) {
 	var a report.Approval
 	body := approveRequest{Server: req.Server, Snapshot: req.Snapshot, Tools: req.Tools, Comment: req.Comment}
 	if err := c.do(ctx, c.Timeout, http.MethodPost, pathApprove, nil, body, &a); err != nil {

@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpdrift/mcpdrift/internal/approval"
 	"github.com/mcpdrift/mcpdrift/internal/syncbuf"
 
-	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/inventory"
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
 	"github.com/mcpdrift/mcpdrift/internal/oauth"
@@ -34,7 +34,7 @@ type fake struct {
 	checkAs       []string
 	statusServers []string
 	diffServer    string
-	approveReq    engine.ApproveRequest
+	approveReq    approval.Request
 	historyServer string
 	historyLimit  int
 	showReq       service.ShowRequest
@@ -118,7 +118,7 @@ func (f *fake) Diff(_ context.Context, server string) (report.Server, error) {
 	return f.server, f.err
 }
 
-func (f *fake) Approve(_ context.Context, req engine.ApproveRequest) (report.Approval, error) {
+func (f *fake) Approve(_ context.Context, req approval.Request) (report.Approval, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.approveReq = req

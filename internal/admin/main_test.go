@@ -7,7 +7,7 @@ import (
 	"os/exec"
 	"testing"
 
-	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/approval"
 )
 
 // Environment of the test binary re-executed as an admin client, to play
@@ -47,7 +47,7 @@ func approveChild(sock string) int {
 		return 1
 	}
 	defer c.Close()
-	if _, err := c.Approve(context.Background(), engine.ApproveRequest{Server: "a", Comment: "reviewed with alice, LGTM"}); err != nil {
+	if _, err := c.Approve(context.Background(), approval.Request{Server: "a", Comment: "reviewed with alice, LGTM"}); err != nil {
 		fmt.Println(err)
 		return 1
 	}

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpdrift/mcpdrift/internal/approval"
 	"github.com/mcpdrift/mcpdrift/internal/drift"
-	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/inventory"
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
 	"github.com/mcpdrift/mcpdrift/internal/oauth"
@@ -161,7 +161,7 @@ func TestRoundTrip(t *testing.T) {
 		}
 	})
 	t.Run("approve", func(t *testing.T) {
-		req := engine.ApproveRequest{Server: "a", Snapshot: "3f2a9c41", Tools: []string{"search", "add"},
+		req := approval.Request{Server: "a", Snapshot: "3f2a9c41", Tools: []string{"search", "add"},
 			Comment: "reviewed; \"quotes\" and\nnewlines", Approver: "mallory", Method: "lock-import"}
 		got, err := c.Approve(ctx, req)
 		if err != nil {
@@ -222,7 +222,7 @@ func TestApproverAndMethodAreTheDaemons(t *testing.T) {
 		t.Fatal("test needs an OS user other than mallory")
 	}
 
-	a, err := dial(t, ts.path).Approve(context.Background(), engine.ApproveRequest{Server: "a", Approver: "mallory"})
+	a, err := dial(t, ts.path).Approve(context.Background(), approval.Request{Server: "a", Approver: "mallory"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +305,7 @@ func TestErrorKinds(t *testing.T) {
 		"check":   func() error { _, err := c.Check(ctx, []string{"a"}); return err },
 		"status":  func() error { _, err := c.Status(ctx, nil); return err },
 		"diff":    func() error { _, err := c.Diff(ctx, "a"); return err },
-		"approve": func() error { _, err := c.Approve(ctx, engine.ApproveRequest{Server: "a"}); return err },
+		"approve": func() error { _, err := c.Approve(ctx, approval.Request{Server: "a"}); return err },
 		"history": func() error { _, err := c.History(ctx, "a", 0); return err },
 		"show":    func() error { _, err := c.Show(ctx, service.ShowRequest{Server: "a"}); return err },
 	}
@@ -411,7 +411,7 @@ func TestRequestLog(t *testing.T) {
 	const canary = "CANARY-7f3e-comment"
 	f := &fake{approval: report.Approval{Server: "a", Seq: 1, At: t0}}
 	ts := serve(t, f, Options{})
-	if _, err := dial(t, ts.path).Approve(context.Background(), engine.ApproveRequest{Server: "a", Comment: canary, Tools: []string{canary}}); err != nil {
+	if _, err := dial(t, ts.path).Approve(context.Background(), approval.Request{Server: "a", Comment: canary, Tools: []string{canary}}); err != nil {
 		t.Fatal(err)
 	}
 	var found bool

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/approval"
 	"github.com/mcpdrift/mcpdrift/internal/service"
 	"github.com/mcpdrift/mcpdrift/internal/version"
 )
@@ -367,7 +367,7 @@ func (h *handler) approve(w http.ResponseWriter, r *http.Request) {
 		h.log.Debug("approve: ignoring the approver and method the client sent",
 			"sent_approver", req.Approver, "sent_method", req.Method, "user", p.User, "uid", p.UID)
 	}
-	a, err := h.svc.Approve(r.Context(), engine.ApproveRequest{
+	a, err := h.svc.Approve(r.Context(), approval.Request{
 		Server: req.Server, Snapshot: req.Snapshot, Tools: req.Tools, Comment: req.Comment,
 		Method: service.MethodCLI, Approver: p.User,
 	})

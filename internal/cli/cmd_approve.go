@@ -9,14 +9,14 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/approval"
 	"github.com/mcpdrift/mcpdrift/internal/render"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/service"
 )
 
 func newApproveCommand(a *app) *cobra.Command {
-	var req engine.ApproveRequest
+	var req approval.Request
 	var latest bool
 	var entities []string
 	cmd := &cobra.Command{
@@ -54,10 +54,10 @@ comment, and the previous and new baseline ids.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req.Server = args[0]
 			for i, t := range req.Tools {
-				req.Tools[i] = engine.ToolRef(engine.EntityRef{Kind: "tool", Name: t})
+				req.Tools[i] = approval.ToolRef(approval.EntityRef{Kind: "tool", Name: t})
 			}
 			for _, e := range entities {
-				ref, err := engine.ParseEntityFlag(e)
+				ref, err := approval.ParseEntityFlag(e)
 				if err != nil {
 					return &ExitError{Code: ExitUsage, Err: err}
 				}
@@ -94,7 +94,7 @@ comment, and the previous and new baseline ids.`,
 			if len(ap.Tools) > 0 {
 				word := "tools"
 				for _, ref := range ap.Tools {
-					if engine.ParseEntityRef(ref).Kind != "tool" {
+					if approval.ParseEntityRef(ref).Kind != "tool" {
 						word = "entities"
 					}
 				}

@@ -12,9 +12,9 @@ import (
 
 	"github.com/mcpdrift/mcpdrift/internal/admin"
 	"github.com/mcpdrift/mcpdrift/internal/config"
-	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/oauth"
 	"github.com/mcpdrift/mcpdrift/internal/render"
+	"github.com/mcpdrift/mcpdrift/internal/target"
 	"github.com/mcpdrift/mcpdrift/store"
 )
 
@@ -51,7 +51,7 @@ is stored sealed and refreshed by the daemon from then on.`,
 			if s.Auth.Mode != config.AuthAuthorizationCode {
 				return usageError("server %s uses auth mode %s: nothing to log in to (its grant is obtained by the daemon)", s.Name, s.Auth.Mode)
 			}
-			t, err := engine.Target(s)
+			t, err := target.For(s)
 			if err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
@@ -128,7 +128,7 @@ one holds the database. No token or secret is ever shown.`,
 				// The daemon revokes with its own configuration's secret.
 				revoked, err = daemon.AuthLogout(cmd.Context(), s.Name)
 			} else {
-				t, terr := engine.Target(s)
+				t, terr := target.For(s)
 				if terr != nil {
 					return &ExitError{Code: ExitUsage, Err: terr}
 				}

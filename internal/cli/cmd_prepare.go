@@ -11,9 +11,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
-	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/probe"
 	"github.com/mcpdrift/mcpdrift/internal/service"
+	"github.com/mcpdrift/mcpdrift/internal/target"
 )
 
 // prepareHeartbeat is how often prepare says an install is still running:
@@ -75,7 +75,7 @@ func (a *app) prepareServer(cmd *cobra.Command, s *config.Server) bool {
 		fmt.Fprintf(out, "%s: skipped (HTTP server: nothing to install)\n", s.Name)
 		return true
 	}
-	t, err := engine.Target(s)
+	t, err := target.For(s)
 	if err != nil {
 		fmt.Fprintf(errOut, "%s: %v\n", s.Name, err)
 		return false

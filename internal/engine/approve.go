@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mcpdrift/mcpdrift/internal/approval"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/suggest"
@@ -17,32 +18,14 @@ import (
 var (
 	// ErrNothingToApprove: the snapshot already is the baseline.
 	ErrNothingToApprove = errors.New("nothing to approve")
-	// ErrUnknownTool: a --tool or --entity is in neither the snapshot nor
-	// the baseline, or is malformed.
-	ErrUnknownTool = errors.New("unknown tool")
 	// ErrNoSnapshot: the server has never been snapshotted.
 	ErrNoSnapshot = errors.New("no snapshot")
 )
 
-// ApproveRequest is what a reviewer approves.
-type ApproveRequest struct {
-	Server string
-	// Snapshot is a snapshot id or unique prefix; empty means the latest.
-	Snapshot string
-	// Tools, when set, approves only these entities of the snapshot (tool
-	// names, or other entities as EntityRef describes): the new baseline
-	// is the old one with them taken from the snapshot (added, changed, or
-	// removed when the snapshot no longer has them).
-	Tools    []string
-	Comment  string
-	Approver string
-	Method   string // "cli" unless set
-}
-
 // Approve makes a snapshot (or some of its tools) the server's baseline
 // and appends the audit record. The snapshot is the exact one named, even
 // when the server has changed since.
-func (e *Engine) Approve(req ApproveRequest) (report.Approval, error) {
+func (e *Engine) Approve(req approval.Request) (report.Approval, error) {
 	st, ok := e.Store.(approvalStore)
 	if !ok {
 		return report.Approval{}, errors.New("store cannot resolve snapshots")
@@ -103,7 +86,7 @@ type approvalStore interface {
 	ResolveSnapshot(server, ref string) (string, error)
 }
 
-func (e *Engine) resolve(st approvalStore, req ApproveRequest) (string, error) {
+func (e *Engine) resolve(st approvalStore, req approval.Request) (string, error) {
 	if req.Snapshot != "" {
 		return st.ResolveSnapshot(req.Server, req.Snapshot)
 	}
@@ -132,50 +115,7 @@ func loadManifest(st Store, id string) (*manifest.Manifest, error) {
 	return m, nil
 }
 
-// EntityRef is one entity of a partial approval, as ApproveRequest.Tools
-// and the audit trail (report.Approval.Tools) write it: a bare name is a
-// tool (as before partial approval covered other entities), and
-// "prompt:NAME", "resource:URI", "resource_template:URI_TEMPLATE",
-// "server:FIELD" (instructions, serverInfo, capabilities, protocolVersion
-// or any other server field) and "tool:NAME" name the others.
-type EntityRef struct {
-	Kind string // "tool", "prompt", "resource", "resource_template" or "server"
-	Name string
-}
-
-// refKinds are the kinds an EntityRef may name, in the order errors list
-// them.
-var refKinds = []string{"tool", "prompt", "resource", "resource_template", "server"}
-
-// ParseEntityRef reads a ref as ApproveRequest.Tools holds it.
-func ParseEntityRef(ref string) EntityRef {
-	if k, name, ok := strings.Cut(ref, ":"); ok && slices.Contains(refKinds, k) {
-		return EntityRef{Kind: k, Name: name}
-	}
-	return EntityRef{Kind: "tool", Name: ref}
-}
-
-// ParseEntityFlag reads a "KIND:NAME" flag value into the ref
-// ApproveRequest.Tools takes, and says what is wrong with a bad one.
-func ParseEntityFlag(v string) (string, error) {
-	k, name, ok := strings.Cut(v, ":")
-	if !ok || !slices.Contains(refKinds, k) || name == "" {
-		return "", fmt.Errorf("%w: --entity %q: want KIND:NAME with KIND one of %s (e.g. prompt:summarize, resource:file:///notes, server:instructions)%s",
-			ErrUnknownTool, v, strings.Join(refKinds, ", "), suggest.Hint(k, refKinds))
-	}
-	return ToolRef(EntityRef{Kind: k, Name: name}), nil
-}
-
-// ToolRef writes r as ApproveRequest.Tools holds it: a tool as its bare
-// name unless that name would read as another kind.
-func ToolRef(r EntityRef) string {
-	if r.Kind == "tool" && ParseEntityRef(r.Name).Kind == "tool" {
-		return r.Name
-	}
-	return r.Kind + ":" + r.Name
-}
-
-// mergeEntities returns base with the named entities (refs, see EntityRef)
+// mergeEntities returns base with the named entities (refs, see approval.EntityRef)
 // taken from snap: added, changed, or removed when snap no longer has
 // them.
 func mergeEntities(base, snap *manifest.Manifest, refs []string) (*manifest.Manifest, error) {
@@ -183,7 +123,7 @@ func mergeEntities(base, snap *manifest.Manifest, refs []string) (*manifest.Mani
 	var unknown []string
 	var names map[string][]string
 	for _, ref := range refs {
-		r := ParseEntityRef(ref)
+		r := approval.ParseEntityRef(ref)
 		if r.Kind == "server" {
 			ok, err := mergeServerField(out, base, snap, r.Name)
 			if err != nil {
@@ -206,7 +146,7 @@ func mergeEntities(base, snap *manifest.Manifest, refs []string) (*manifest.Mani
 		out.Replace(k, r.Name, inSnap)
 	}
 	if len(unknown) > 0 {
-		return nil, fmt.Errorf("%w: %s in neither the snapshot nor the baseline", ErrUnknownTool, strings.Join(unknown, ", "))
+		return nil, fmt.Errorf("%w: %s in neither the snapshot nor the baseline", approval.ErrUnknownTool, strings.Join(unknown, ", "))
 	}
 	return out, nil
 }

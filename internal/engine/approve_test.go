@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpdrift/mcpdrift/internal/approval"
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/drift"
 	"github.com/mcpdrift/mcpdrift/internal/engine"
@@ -93,7 +94,7 @@ func TestApproveEveryEntityKind(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e, db, snapID := approveSetup(t)
 			before := pending(t, db)
-			ap, err := e.Approve(engine.ApproveRequest{Server: "s", Snapshot: snapID, Tools: tt.refs, Approver: "alice"})
+			ap, err := e.Approve(approval.Request{Server: "s", Snapshot: snapID, Tools: tt.refs, Approver: "alice"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -133,35 +134,9 @@ func TestApproveUnknownEntity(t *testing.T) {
 		{[]string{"server:instruction"}, "server:instruction in neither"},
 		{[]string{"serch"}, "serch (did you mean search?) in neither"},
 	} {
-		_, err := e.Approve(engine.ApproveRequest{Server: "s", Snapshot: snapID, Tools: tt.refs})
-		if !errors.Is(err, engine.ErrUnknownTool) || !strings.Contains(err.Error(), tt.want) {
+		_, err := e.Approve(approval.Request{Server: "s", Snapshot: snapID, Tools: tt.refs})
+		if !errors.Is(err, approval.ErrUnknownTool) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%q: error %v, want ErrUnknownTool with %q", tt.refs, err, tt.want)
-		}
-	}
-}
-
-func TestEntityRefs(t *testing.T) {
-	for _, tt := range []struct {
-		flag, ref string
-		ok        bool
-	}{
-		{"prompt:summarize", "prompt:summarize", true},
-		{"resource:file:///a", "resource:file:///a", true},
-		{"tool:search", "search", true},
-		{"tool:prompt:odd", "tool:prompt:odd", true},
-		{"server:instructions", "server:instructions", true},
-		{"prompts:x", "", false},
-		{"prompt:", "", false},
-		{"search", "", false},
-	} {
-		ref, err := engine.ParseEntityFlag(tt.flag)
-		if (err == nil) != tt.ok || ref != tt.ref {
-			t.Errorf("ParseEntityFlag(%q) = %q, %v; want %q ok=%v", tt.flag, ref, err, tt.ref, tt.ok)
-		}
-		if tt.ok {
-			if r := engine.ParseEntityRef(ref); engine.ToolRef(r) != ref {
-				t.Errorf("%q does not round-trip: %+v", ref, r)
-			}
 		}
 	}
 }

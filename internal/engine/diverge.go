@@ -11,6 +11,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/probe"
 	"github.com/mcpdrift/mcpdrift/internal/report"
+	"github.com/mcpdrift/mcpdrift/internal/target"
 )
 
 // Diverge is the pipeline's optional last step for a report the caller
@@ -38,7 +39,7 @@ func (e *Engine) Diverge(ctx context.Context, s *config.Server, rs *report.Serve
 func (e *Engine) diverge(ctx context.Context, s *config.Server, seen *manifest.Manifest, rs *report.Server, ids []divergence.Identity, slot slotFunc) {
 	changes, err := e.divergences(ctx, s, seen, ids, slot)
 	if err != nil {
-		t, _ := Target(s)
+		t, _ := target.For(s)
 		err = e.scrubber(t)(err)
 	}
 	divergence.Apply(rs, changes, err)
@@ -51,7 +52,7 @@ func (e *Engine) divergences(ctx context.Context, s *config.Server, seen *manife
 			changes, err = nil, fmt.Errorf("internal error: %v", p)
 		}
 	}()
-	base, err := Target(s)
+	base, err := target.For(s)
 	if err != nil {
 		return nil, err
 	}

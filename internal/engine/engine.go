@@ -16,8 +16,11 @@
 // redacted here. The callers: service.Local (the CLI with the database),
 // service.CheckLock (`check --lock`, no database), and monitor.App
 // (scheduler, watcher, admin socket), which adds schedules and alerting
-// around CheckServer. The engine also approves baselines (Approve) and
-// evaluates what is stored without probing (Pending, Status).
+// around CheckServer. The engine also approves baselines (Approve, from an
+// approval.Request) and evaluates what is stored without probing (Pending,
+// Status). The probe target of a server comes from internal/target and the
+// request types from internal/approval, so the CLI, which renders what the
+// engine produces, uses them without importing the engine.
 package engine
 
 import (
@@ -35,6 +38,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/redact"
 	"github.com/mcpdrift/mcpdrift/internal/report"
 	"github.com/mcpdrift/mcpdrift/internal/severity"
+	"github.com/mcpdrift/mcpdrift/internal/target"
 	"github.com/mcpdrift/mcpdrift/store"
 )
 
@@ -164,7 +168,7 @@ type slotFunc func(ctx context.Context) (release func(), err error)
 func (e *Engine) checkServer(ctx context.Context, s *config.Server, lock Baselines, slot slotFunc) (rs report.Server, seen *manifest.Manifest) {
 	start := e.Now()
 	stateless := lock != nil
-	t, terr := Target(s)
+	t, terr := target.For(s)
 	switch {
 	case terr != nil:
 	case stateless:

@@ -15,6 +15,7 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpdrift/mcpdrift/internal/approval"
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/mcptest"
@@ -166,7 +167,7 @@ func TestNoTrustOnFirstUse(t *testing.T) {
 	if _, err := db.Baseline("s"); err == nil {
 		t.Fatal("a baseline was recorded without trust on first use")
 	}
-	if _, err := eng.Approve(engine.ApproveRequest{Server: "s", Approver: "alice"}); err != nil {
+	if _, err := eng.Approve(approval.Request{Server: "s", Approver: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 	if rs := eng.Check(context.Background(), srvs, engine.Options{}).Servers[0]; rs.Status != report.StatusOK || rs.Baseline.ApprovedBy != "alice" {

@@ -16,6 +16,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/mcptest"
 	"github.com/mcpdrift/mcpdrift/internal/probe"
 	"github.com/mcpdrift/mcpdrift/internal/report"
+	"github.com/mcpdrift/mcpdrift/internal/target"
 )
 
 // TestFirstRunTimeout: a server started through npx gets first_run_timeout
@@ -92,7 +93,7 @@ servers:
   - {name: uvx, command: uvx, args: [srv]}
 `)
 	timeout := func(s *config.Server) time.Duration {
-		tg, err := engine.Target(s)
+		tg, err := target.For(s)
 		if err != nil {
 			t.Fatal(err)
 		}

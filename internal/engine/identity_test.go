@@ -27,6 +27,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpdrift/mcpdrift/internal/approval"
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
@@ -154,7 +155,7 @@ func (r *identityRig) check() report.Server {
 
 func (r *identityRig) approve() {
 	r.t.Helper()
-	if _, err := r.eng.Approve(engine.ApproveRequest{Server: r.srv.Name, Approver: "test"}); err != nil {
+	if _, err := r.eng.Approve(approval.Request{Server: r.srv.Name, Approver: "test"}); err != nil {
 		r.t.Fatalf("approve: %v", err)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/mcptest"
 	"github.com/mcpdrift/mcpdrift/internal/probe"
+	"github.com/mcpdrift/mcpdrift/internal/target"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -64,11 +65,11 @@ func TestUserAgentFollowsTheIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := &cfg.Servers[0]
-	target, err := engine.Target(s)
+	tg, err := target.For(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := probe.Probe(context.Background(), target)
+	res, err := probe.Probe(context.Background(), tg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/approval"
 	"github.com/mcpdrift/mcpdrift/internal/mcptest"
 )
 
@@ -62,11 +62,11 @@ notifiers:
 	}
 	settle(1)
 	ctx := context.Background()
-	if _, err := h.app.Service().Approve(ctx, engine.ApproveRequest{Server: "live", Tools: []string{"list_repos"}, Approver: "alice"}); err != nil {
+	if _, err := h.app.Service().Approve(ctx, approval.Request{Server: "live", Tools: []string{"list_repos"}, Approver: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 	settle(2)
-	if _, err := h.app.Service().Approve(ctx, engine.ApproveRequest{Server: "live", Approver: "bob"}); err != nil {
+	if _, err := h.app.Service().Approve(ctx, approval.Request{Server: "live", Approver: "bob"}); err != nil {
 		t.Fatal(err)
 	}
 	settle(3)

@@ -7,6 +7,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/mcpdrift/mcpdrift/internal/approval"
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
@@ -98,7 +99,7 @@ func testAlertLifecycle(t *testing.T) {
 	}
 
 	// Approval through the daemon resolves at once.
-	if _, err := h.app.Service().Approve(context.Background(), engine.ApproveRequest{Server: "a", Approver: "alice"}); err != nil {
+	if _, err := h.app.Service().Approve(context.Background(), approval.Request{Server: "a", Approver: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 	got = h.waitAlerts(rec, 3)

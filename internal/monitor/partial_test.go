@@ -7,7 +7,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/approval"
 	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
 	"github.com/mcpdrift/mcpdrift/notifiers"
 )
@@ -35,7 +35,7 @@ func testPartialApprovalUpdatesTheIncident(t *testing.T) {
 	}
 	incident := got[0].Incident
 
-	if _, err := h.app.Service().Approve(context.Background(), engine.ApproveRequest{Server: "a", Tools: []string{"list_repos"}, Approver: "alice"}); err != nil {
+	if _, err := h.app.Service().Approve(context.Background(), approval.Request{Server: "a", Tools: []string{"list_repos"}, Approver: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 	got = h.waitAlerts(rec, 2)
@@ -44,7 +44,7 @@ func testPartialApprovalUpdatesTheIncident(t *testing.T) {
 		t.Fatalf("after the partial approval: %s\n%+v\nwant an update of incident %s with 1 change left", describe(got), a, incident)
 	}
 
-	if _, err := h.app.Service().Approve(context.Background(), engine.ApproveRequest{Server: "a", Approver: "bob"}); err != nil {
+	if _, err := h.app.Service().Approve(context.Background(), approval.Request{Server: "a", Approver: "bob"}); err != nil {
 		t.Fatal(err)
 	}
 	got = h.waitAlerts(rec, 3)

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"sync"
 
-	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/approval"
 	"github.com/mcpdrift/mcpdrift/internal/inventory"
 	"github.com/mcpdrift/mcpdrift/internal/lockfile"
 	"github.com/mcpdrift/mcpdrift/internal/oauth"
@@ -76,7 +76,7 @@ func (s *appService) Diff(ctx context.Context, name string) (report.Server, erro
 
 // Approve approves, then re-evaluates the server so that its drift alert
 // resolves now.
-func (s *appService) Approve(ctx context.Context, req engine.ApproveRequest) (report.Approval, error) {
+func (s *appService) Approve(ctx context.Context, req approval.Request) (report.Approval, error) {
 	ap, err := s.local().Approve(ctx, req)
 	if err == nil {
 		s.a.OnApprove(req.Server)

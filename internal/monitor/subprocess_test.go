@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpdrift/mcpdrift/internal/approval"
 	"github.com/mcpdrift/mcpdrift/internal/syncbuf"
 
 	"github.com/google/jsonschema-go/jsonschema"
@@ -357,7 +358,7 @@ func approveThroughSocket(t *testing.T, sock, server string, since time.Time) (r
 			t.Fatal(err)
 		}
 		if rs.Status == "drift" {
-			ap, err := c.Approve(ctx, engine.ApproveRequest{Server: server, Snapshot: rs.Snapshot.ID, Comment: "kill -9 test"})
+			ap, err := c.Approve(ctx, approval.Request{Server: server, Snapshot: rs.Snapshot.ID, Comment: "kill -9 test"})
 			if err != nil {
 				t.Fatal(err)
 			}

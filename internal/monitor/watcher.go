@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
-	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/monitor/clock"
 	"github.com/mcpdrift/mcpdrift/internal/monitor/logonce"
 	"github.com/mcpdrift/mcpdrift/internal/probe"
+	"github.com/mcpdrift/mcpdrift/internal/target"
 )
 
 // stableSession is how long a watch session must have lasted for the
@@ -44,7 +44,7 @@ func (a *App) watch(ctx context.Context, s *config.Server) {
 	wasOpen := false
 	var el logonce.Log
 	for ctx.Err() == nil {
-		t, err := engine.Target(s)
+		t, err := target.For(s)
 		if err != nil {
 			el.Fail(log, "watch session cannot start", err.Error())
 			if !clock.Sleep(ctx, a.clock, a.opts.ReconnectMax) {

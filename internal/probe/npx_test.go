@@ -16,7 +16,7 @@ import (
 )
 
 // npxTarget is a server launched with `npx -y spec` from reg, with its
-// own HOME (so its own npm cache), as engine.Target builds it.
+// own HOME (so its own npm cache), as target.For builds it.
 func npxTarget(t *testing.T, reg *npmtest.Registry, spec string, timeout time.Duration) probe.Target {
 	home := filepath.Join(t.TempDir(), "home")
 	return probe.Target{

@@ -149,7 +149,7 @@ type Target struct {
 	ExternalEnv map[string]bool
 	Dir         string
 	// Sandbox is how the server is isolated (internal/sandbox); the zero
-	// value runs it unsandboxed. engine.Target sets it from the config,
+	// value runs it unsandboxed. target.For sets it from the config,
 	// where the default is auto.
 	Sandbox sandbox.Policy
 

@@ -19,10 +19,10 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
-	"github.com/mcpdrift/mcpdrift/internal/engine"
 	"github.com/mcpdrift/mcpdrift/internal/manifest"
 	"github.com/mcpdrift/mcpdrift/internal/probe"
 	"github.com/mcpdrift/mcpdrift/internal/syncbuf"
+	"github.com/mcpdrift/mcpdrift/internal/target"
 )
 
 // What the hostile server is told to attack, through its configured env.
@@ -207,7 +207,7 @@ notifiers:
 	if err != nil {
 		t.Fatal(err)
 	}
-	tg, err := engine.Target(&cfg.Servers[0])
+	tg, err := target.For(&cfg.Servers[0])
 	if err != nil {
 		t.Fatal(err)
 	}

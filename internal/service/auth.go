@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mcpdrift/mcpdrift/internal/engine"
+	"github.com/mcpdrift/mcpdrift/internal/target"
 
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/oauth"
@@ -68,7 +68,7 @@ func (l *Local) AuthLogout(ctx context.Context, server string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	t, err := engine.Target(s)
+	t, err := target.For(s)
 	if err != nil {
 		return false, fmt.Errorf("%w: %w", ErrUsage, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpdrift/mcpdrift/internal/approval"
 	"github.com/mcpdrift/mcpdrift/internal/config"
 	"github.com/mcpdrift/mcpdrift/internal/divergence"
 	"github.com/mcpdrift/mcpdrift/internal/engine"
@@ -38,7 +39,7 @@ type Service interface {
 	// with the lint findings on them, in one call.
 	Inventory(ctx context.Context, servers []string) ([]inventory.Server, error)
 	Diff(ctx context.Context, server string) (report.Server, error)
-	Approve(ctx context.Context, req engine.ApproveRequest) (report.Approval, error)
+	Approve(ctx context.Context, req approval.Request) (report.Approval, error)
 	History(ctx context.Context, server string, limit int) (History, error)
 	Show(ctx context.Context, req ShowRequest) (json.RawMessage, error)
 	ImportLock(ctx context.Context, req ImportRequest) ([]lockfile.Imported, error)
@@ -275,7 +276,7 @@ func (l *Local) Diff(_ context.Context, name string) (report.Server, error) {
 }
 
 // Approve approves a snapshot, or some tools of it.
-func (l *Local) Approve(_ context.Context, req engine.ApproveRequest) (report.Approval, error) {
+func (l *Local) Approve(_ context.Context, req approval.Request) (report.Approval, error) {
 	if _, err := l.one(req.Server); err != nil {
 		return report.Approval{}, err
 	}
@@ -401,7 +402,7 @@ func classify(err error) error {
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, engine.ErrNoSnapshot):
 		return fmt.Errorf("%w: %w", ErrNotFound, err)
 	case errors.Is(err, store.ErrAmbiguous), errors.Is(err, store.ErrInvalidRef),
-		errors.Is(err, engine.ErrUnknownTool), errors.Is(err, engine.ErrNothingToApprove):
+		errors.Is(err, approval.ErrUnknownTool), errors.Is(err, engine.ErrNothingToApprove):
 		return fmt.Errorf("%w: %w", ErrUsage, err)
 	default:
 		return err

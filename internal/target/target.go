@@ -1,4 +1,8 @@
-package engine
+// Package target maps a configured server (config.Server) to what the
+// prober connects to (probe.Target), reading its secrets at use time. It is
+// shared by the check pipeline (internal/engine), the daemon's watcher and
+// the CLI's auth and prepare commands, which must not import the pipeline.
+package target
 
 import (
 	"crypto/tls"
@@ -11,10 +15,10 @@ import (
 	"github.com/mcpdrift/mcpdrift/internal/sandbox"
 )
 
-// Target maps a configured server to a probe target. Secrets (headers, env)
+// For maps a configured server to a probe target. Secrets (headers, env)
 // are read here, at use time, so a rotated *_file takes effect on the next
 // probe. Errors never contain a secret value.
-func Target(s *config.Server) (probe.Target, error) {
+func For(s *config.Server) (probe.Target, error) {
 	t := probe.Target{
 		Name:            s.Name,
 		Transport:       probe.Transport(s.Transport),
