@@ -94,7 +94,16 @@ func Login(ctx context.Context, s *config.Server, o LoginOptions) (*Record, erro
 		})
 	})}
 	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
+	defer func() {
+		// Graceful: the browser's page is still being written when the
+		// code arrives, and closing at once cut it off (a reset instead of
+		// "you can close this window").
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if srv.Shutdown(sctx) != nil {
+			_ = srv.Close()
+		}
+	}()
 
 	client := httpClient(o.TLS)
 	// Discovery first, with the same fetchers the handler uses, to know
