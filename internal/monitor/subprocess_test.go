@@ -410,7 +410,9 @@ func TestDaemonTellsSystemd(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	head := fmt.Sprintf("storage: {path: %s}\nadmin: {socket: %s}\nservers:\n", filepath.Join(dir, "db"), filepath.Join(dir, "admin.sock"))
+	// http listens on a port of its own: never the default one a daemon
+	// on the host may hold.
+	head := fmt.Sprintf("storage: {path: %s}\nhttp: {listen: \"127.0.0.1:0\"}\nadmin: {socket: %s}\nservers:\n", filepath.Join(dir, "db"), filepath.Join(dir, "admin.sock"))
 	entry := func(name string) string {
 		return fmt.Sprintf("  - {name: %s, url: %q, schedule: \"@every 1h\", timeout: 5s}\n", name, url)
 	}
