@@ -120,10 +120,10 @@ type manifestSizer interface {
 // reservation is probed again under its full limit. The reservation is
 // held until the caller releases it, after storing, linting and diffing,
 // which hold the manifest too. A negative ProbeBytes turns the budget off.
-func (e *Engine) budgetedCapture(ctx context.Context, s *config.Server, t probe.Target) (*probe.Result, *manifest.Manifest, func(), error) {
+func (e *Engine) budgetedCapture(ctx context.Context, s *config.Server, t probe.Target) (*probe.Result, *manifest.Manifest, string, func(), error) {
 	if e.ProbeBytes < 0 {
-		res, m, err := e.capture(ctx, s, t)
-		return res, m, func() {}, err
+		res, m, key, err := e.capture(ctx, s, t)
+		return res, m, key, func() {}, err
 	}
 	limit := t.Limits.MaxManifestBytes
 	if limit <= 0 {
@@ -133,21 +133,21 @@ func (e *Engine) budgetedCapture(ctx context.Context, s *config.Server, t probe.
 	n := min(limit, max(2*e.expectedBytes(s.Name), minReserve), b.size)
 	release, err := b.acquire(ctx, n)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, "", nil, err
 	}
 	tt := t
 	tt.Limits.MaxManifestBytes = n
-	res, m, err := e.capture(ctx, s, tt)
+	res, m, key, err := e.capture(ctx, s, tt)
 	if err != nil && n < limit && errors.Is(err, probe.ErrTooLarge) {
 		release()
 		if release, err = b.acquire(ctx, limit); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, "", nil, err
 		}
-		res, m, err = e.capture(ctx, s, t)
+		res, m, key, err = e.capture(ctx, s, t)
 	}
 	if err != nil {
 		release()
-		return nil, nil, nil, err
+		return nil, nil, "", nil, err
 	}
 	e.mu.Lock()
 	if e.sizes == nil {
@@ -155,5 +155,5 @@ func (e *Engine) budgetedCapture(ctx context.Context, s *config.Server, t probe.
 	}
 	e.sizes[s.Name] = res.Bytes
 	e.mu.Unlock()
-	return res, m, release, nil
+	return res, m, key, release, nil
 }

@@ -85,7 +85,7 @@ func (e *Engine) captureAs(ctx context.Context, s *config.Server, t probe.Target
 		return nil, err
 	}
 	defer free()
-	_, m, release, err := e.budgetedCapture(ctx, s, t)
+	_, m, _, release, err := e.budgetedCapture(ctx, s, t)
 	if err != nil {
 		return nil, err
 	}

@@ -95,7 +95,6 @@ type Engine struct {
 	sizes  map[string]int64 // per server: raw bytes of the last capture
 	mu     sync.Mutex
 	caches map[string]*manifest.Cache // per server: canonical entities of the last build
-	keys   map[string]string          // per server: key of the last capture (manifest.CaptureKey)
 	lints  map[string]lintCache       // per server: findings of the last lint
 }
 
@@ -187,14 +186,14 @@ func (e *Engine) checkServer(ctx context.Context, s *config.Server, lock Baselin
 			e.Logger.Error("check panicked", slog.String("server", s.Name), slog.String("panic", err.Error()))
 		}
 	}()
-	res, m, release, err := func() (*probe.Result, *manifest.Manifest, func(), error) {
+	res, m, key, release, err := func() (*probe.Result, *manifest.Manifest, string, func(), error) {
 		if terr != nil {
-			return nil, nil, nil, terr
+			return nil, nil, "", nil, terr
 		}
 		if slot != nil {
 			free, err := slot(ctx)
 			if err != nil {
-				return nil, nil, nil, fmt.Errorf("check cancelled: %w", err)
+				return nil, nil, "", nil, fmt.Errorf("check cancelled: %w", err)
 			}
 			defer free()
 		}
@@ -238,7 +237,7 @@ func (e *Engine) checkServer(ctx context.Context, s *config.Server, lock Baselin
 		if m == built {
 			// What is stored is what the capture builds to (no later
 			// list replaced it): a new process may recall it.
-			obs.Capture = e.captureKey(s.Name)
+			obs.Capture = key
 		}
 		var created bool
 		if id, created, err = e.Store.PutSnapshot(s.Name, m.Document(), obs); err != nil {
@@ -259,33 +258,31 @@ func (e *Engine) scrubber(t probe.Target) func(error) error {
 	return func(err error) error { return redact.Merge(t.Redactor(), e.Secrets.Load()).Err(err) }
 }
 
-func (e *Engine) capture(ctx context.Context, s *config.Server, t probe.Target) (*probe.Result, *manifest.Manifest, error) {
+// capture probes a server and returns the result, the manifest built or
+// recalled from it and the capture's key (manifest.CaptureKey).
+func (e *Engine) capture(ctx context.Context, s *config.Server, t probe.Target) (*probe.Result, *manifest.Manifest, string, error) {
 	// The probe hides the target's own secrets from what it logs; the
 	// rest of the configuration's are hidden here.
 	t.Logger = slog.New(redact.NewHandler(e.Logger.Handler(), e.Secrets.Load))
 	res, err := e.Probe(ctx, t)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	key := manifest.CaptureKey(res.Capture)
-	cache := e.cache(s.Name)
-	m := e.recall(s.Name, key, cache)
-	if m == nil {
-		if m, err = manifest.BuildCached(res.Capture, cache); err != nil {
-			return nil, nil, fmt.Errorf("server %q sent an unusable manifest: %w", s.Name, err)
-		}
+	m := e.recall(s.Name, key)
+	if m != nil {
+		// Unchanged since the latest snapshot: the store answers the
+		// next identical capture as well, so nothing of the server stays
+		// in memory (issue 15: the daemon's memory).
+		e.dropCache(s.Name)
+	} else if m, err = manifest.BuildCached(res.Capture, key, e.cache(s.Name)); err != nil {
+		return nil, nil, "", fmt.Errorf("server %q sent an unusable manifest: %w", s.Name, err)
 	}
-	e.mu.Lock()
-	if e.keys == nil {
-		e.keys = map[string]string{}
-	}
-	e.keys[s.Name] = key
-	e.mu.Unlock()
 	// The raw pages are as large as the manifest and nothing after the
 	// build reads them: dropping them here keeps them out of the peak of
 	// storing, linting and diffing (issue 15: memory of one check).
 	res.Capture = manifest.Capture{}
-	return res, m, nil
+	return res, m, key, nil
 }
 
 // cache returns the server's canonicalization cache. A server is checked by
@@ -303,6 +300,13 @@ func (e *Engine) cache(server string) *manifest.Cache {
 		e.caches[server] = c
 	}
 	return c
+}
+
+// dropCache forgets the server's canonicalization cache.
+func (e *Engine) dropCache(server string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.caches, server)
 }
 
 // evaluate compares a snapshot with the server's baseline: a lockfile's

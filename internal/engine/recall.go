@@ -21,14 +21,13 @@ type recaller interface {
 
 // recall returns the stored manifest of a capture identical to the one
 // the server's latest snapshot was built from, read without
-// canonicalizing it again, or nil. It is only asked when this process
-// holds no manifest of the server (a new `mcpdrift check`, or a daemon
-// whose cache keeps nothing after a first build): canonicalizing every
-// unchanged server again was most of what a steady-state check did beyond
-// listing (issue 15).
-func (e *Engine) recall(server string, key string, cache *manifest.Cache) *manifest.Manifest {
+// canonicalizing it again, or nil. It is asked before the in-memory cache:
+// a new `mcpdrift check` has none, and a daemon keeps none of a server
+// that does not change. Canonicalizing every unchanged server again was
+// most of what a steady-state check did beyond listing (issue 15).
+func (e *Engine) recall(server, key string) *manifest.Manifest {
 	r, ok := e.Store.(recaller)
-	if !ok || e.Store == nil || !cache.Empty() {
+	if !ok {
 		return nil
 	}
 	doc, id, err := r.Recall(server, key)
@@ -45,13 +44,6 @@ func (e *Engine) recall(server string, key string, cache *manifest.Cache) *manif
 	return m
 }
 
-// captureKey is the key of the server's last capture, nil if none.
-func (e *Engine) captureKey(server string) string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.keys[server]
-}
-
 // lintMemo is a store that keeps each server's last lint result (store.DB).
 type lintMemo interface {
 	LintResult(server, key string) ([]byte, error)
@@ -63,7 +55,7 @@ type lintMemo interface {
 // of an unchanged server in an unchanged context lints nothing.
 func (e *Engine) storedFindings(server string, key [32]byte) ([]report.Finding, bool) {
 	st, ok := e.Store.(lintMemo)
-	if !ok || e.Store == nil {
+	if !ok {
 		return nil, false
 	}
 	b, err := st.LintResult(server, storedLintKey(key))
@@ -81,7 +73,7 @@ func (e *Engine) storedFindings(server string, key [32]byte) ([]report.Finding, 
 // costs the next process a lint.
 func (e *Engine) storeFindings(server string, key [32]byte, fs []report.Finding) {
 	st, ok := e.Store.(lintMemo)
-	if !ok || e.Store == nil {
+	if !ok {
 		return
 	}
 	b, err := json.Marshal(fs)

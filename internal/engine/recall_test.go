@@ -97,3 +97,42 @@ func TestNewProcessRecallsUnchangedServer(t *testing.T) {
 		t.Fatalf("changed server: %+v", drifted)
 	}
 }
+
+// TestDaemonKeepsNoManifestOfASettledServer: one engine (the daemon's)
+// holds a server's manifest in memory only from a change to its next
+// unchanged poll, which the store answers: a server that changed once
+// does not keep its manifest in memory for the life of the process.
+func TestDaemonKeepsNoManifestOfASettledServer(t *testing.T) {
+	tool := func(desc string) *mcp.Tool {
+		return &mcp.Tool{Name: "read", Description: desc, InputSchema: &jsonschema.Schema{Type: "object"}}
+	}
+	srv := mcptest.NewServer(mcptest.Config{Name: "s", Tools: []*mcp.Tool{tool("Reads a file.")}})
+	url := srv.ServeStreamable(t, mcptest.HTTPOptions{})
+	srvs := parse(t, "servers:\n  - {name: s, url: "+url+", trust_on_first_use: true}\n")
+	rc := &recallCounter{DB: openDB(t)}
+	e := engine.New(rc, slog.New(slog.DiscardHandler))
+	check := func() report.Server {
+		t.Helper()
+		return e.Check(context.Background(), srvs, engine.Options{}).Servers[0]
+	}
+	if rs := check(); rs.Status != report.StatusBaselined {
+		t.Fatalf("first check: %+v", rs)
+	}
+	for i, desc := range []string{"Reads a file, any file.", "Reads a file."} {
+		srv.SetTools(tool(desc))
+		before := rc.hits
+		if rs := check(); rs.Status != report.StatusDrift && rs.Status != report.StatusOK {
+			t.Fatalf("change %d: %+v", i, rs)
+		}
+		if rc.hits != before {
+			t.Fatalf("change %d was recalled", i)
+		}
+		for range 2 {
+			before := rc.hits
+			check()
+			if rc.hits != before+1 {
+				t.Fatalf("after change %d an unchanged poll was answered from memory, not the store", i)
+			}
+		}
+	}
+}

@@ -185,22 +185,17 @@ func Build(c Capture) (*Manifest, error) { return build(c, nil) }
 // 15: per-server memory). A Cache is safe for one build at a time.
 type Cache struct {
 	last map[[32]byte]Entity // raw entity hash -> entity (sharing m's bytes)
-	// The last manifest and the hash of the capture it was built from.
-	capture [32]byte
+	// The last manifest and the key of the capture it was built from.
+	capture string
 	m       *Manifest
 	built   bool // a build succeeded before: keep the next ones
 }
 
-// Empty reports that the cache holds no manifest to answer an identical
-// capture with.
-func (c *Cache) Empty() bool { return c.m == nil }
-
-// BuildCached is Build with a per-server cache. The result is identical to
-// Build's; for a capture identical to the previous one (from the third
-// build on) it is the same Manifest, which callers therefore must not
-// modify.
-func BuildCached(c Capture, cache *Cache) (*Manifest, error) {
-	key := captureHash(c)
+// BuildCached is Build with a per-server cache; key is CaptureKey(c),
+// which the caller has already. The result is identical to Build's; for
+// a capture identical to the previous one (from the third build on) it is
+// the same Manifest, which callers therefore must not modify.
+func BuildCached(c Capture, key string, cache *Cache) (*Manifest, error) {
 	if cache.m != nil && key == cache.capture {
 		return cache.m, nil
 	}

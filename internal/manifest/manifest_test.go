@@ -225,7 +225,7 @@ func TestBuildCachedMatchesBuild(t *testing.T) {
 	}
 	for i, c := range caps {
 		want := mustBuild(t, c)
-		got, err := BuildCached(c, &cache)
+		got, err := BuildCached(c, CaptureKey(c), &cache)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -236,7 +236,8 @@ func TestBuildCachedMatchesBuild(t *testing.T) {
 			t.Errorf("capture %d: cache holds %d entities, want %d (none after the first build, then the last build's)", i, len(cache.last), want)
 		}
 	}
-	if _, err := BuildCached(capture(initResult, `{"tools":["x"]}`), &cache); err == nil {
+	bad := capture(initResult, `{"tools":["x"]}`)
+	if _, err := BuildCached(bad, CaptureKey(bad), &cache); err == nil {
 		t.Fatal("want error")
 	}
 	if len(cache.last) != 2 {
@@ -274,7 +275,7 @@ func TestBuildCachedWholeCapture(t *testing.T) {
 	var cache Cache
 	var prev *Manifest
 	for _, tt := range tests {
-		got, err := BuildCached(tt.c, &cache)
+		got, err := BuildCached(tt.c, CaptureKey(tt.c), &cache)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
@@ -297,7 +298,7 @@ func BenchmarkBuild500Cached(b *testing.B) {
 		var cache Cache
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := BuildCached(c, &cache); err != nil {
+			if _, err := BuildCached(c, CaptureKey(c), &cache); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -314,7 +315,7 @@ func BenchmarkBuild500Cached(b *testing.B) {
 				next = other
 			}
 			i++
-			if _, err := BuildCached(next, &cache); err != nil {
+			if _, err := BuildCached(next, CaptureKey(next), &cache); err != nil {
 				b.Fatal(err)
 			}
 		}

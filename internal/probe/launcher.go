@@ -108,12 +108,18 @@ type fileHashKey struct {
 	size, mtime, ctime int64
 }
 
-// fileHashes remembers executables' digests by fileHashKey: a hundred
-// stdio servers started through the same node or a daemon probing the
-// same server every minute hash each executable once, not at every probe
-// (reading an 18 MB executable per probe was a tenth of a check of 100
-// stdio servers). It holds one entry per distinct executable file.
-var fileHashes sync.Map // fileHashKey -> string
+// fileHashes remembers executables' digests by path, each with the
+// fileHashKey it was read under: a hundred stdio servers started through
+// the same node or a daemon probing the same server every minute hash each
+// executable once, not at every probe (reading an 18 MB executable per
+// probe was a tenth of a check of 100 stdio servers). It holds one entry
+// per executable path; a replaced executable replaces its entry.
+var fileHashes sync.Map // path -> fileHash
+
+type fileHash struct {
+	key fileHashKey
+	sum string
+}
 
 // hashFile returns "sha256:" and the hex digest of a regular file of at
 // most limit bytes.
@@ -128,8 +134,8 @@ func hashFile(path string, limit int64) (string, error) {
 		return "", errors.New("the executable is not a regular file")
 	}
 	key, cacheable := hashKeyOf(fi)
-	if sum, ok := fileHashes.Load(key); cacheable && ok {
-		return sum.(string), nil
+	if v, ok := fileHashes.Load(path); cacheable && ok && v.(fileHash).key == key {
+		return v.(fileHash).sum, nil
 	}
 	h := sha256.New()
 	n, err := io.Copy(h, io.LimitReader(f, limit+1))
@@ -143,7 +149,7 @@ func hashFile(path string, limit int64) (string, error) {
 	// Kept only if the file did not change while it was read.
 	if after, err := f.Stat(); cacheable && err == nil {
 		if k, ok := hashKeyOf(after); ok && k == key {
-			fileHashes.Store(key, sum)
+			fileHashes.Store(path, fileHash{key, sum})
 		}
 	}
 	return sum, nil
